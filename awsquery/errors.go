@@ -1,0 +1,125 @@
+package awsquery
+
+import (
+	"bytes"
+
+	"github.com/iamd/iamd/awsmodel"
+)
+
+// Error is an AWS Query protocol error response.
+type Error struct {
+	Code    string
+	Message string
+	Status  int  // HTTP status
+	Sender  bool // <Type>Sender</Type> (client fault) vs Receiver
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// commonErrors are the codes IAM and STS return that their models do not
+// declare: the protocol-level and authentication errors.
+//
+// Statuses come from the IAM API Reference "Common Error Types" page
+// (docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html: 403 for
+// AccessDenied and ExpiredToken, 400 for IncompleteSignature,
+// InvalidParameterCombination, InvalidParameterValue, MissingAction,
+// MissingParameter, RequestExpired, Throttling, ValidationError, 403 for
+// InvalidClientTokenId, MissingAuthenticationToken, NotAuthorized is 400,
+// OptInRequired 403, 500 InternalFailure, 503 ServiceUnavailable) and the
+// older shared "Common Errors" page (InvalidAction 400,
+// InvalidQueryParameter 400, MalformedQueryString 404). The wire codes are
+// the ones the services actually send: "AccessDenied" (not
+// AccessDeniedException), "Throttling", "ExpiredToken".
+// SignatureDoesNotMatch is 403, as returned with every SigV4 mismatch.
+// NotImplemented is iamd's own (501, Receiver: the server lacks the feature).
+var commonErrors = map[string]int{
+	"AccessDenied":                403,
+	"AccessDeniedException":       403,
+	"ExpiredToken":                403,
+	"ExpiredTokenException":       403,
+	"IncompleteSignature":         400,
+	"InternalFailure":             500,
+	"InvalidAction":               400,
+	"InvalidClientTokenId":        403,
+	"InvalidParameterCombination": 400,
+	"InvalidParameterValue":       400,
+	"InvalidQueryParameter":       400,
+	"MalformedQueryString":        404,
+	"MissingAction":               400,
+	"MissingAuthenticationToken":  403,
+	"MissingParameter":            400,
+	"NotAuthorized":               400,
+	"NotImplemented":              501,
+	"OptInRequired":               403,
+	"RequestExpired":              400,
+	"ServiceFailure":              500,
+	"ServiceUnavailable":          503,
+	"SignatureDoesNotMatch":       403,
+	"Throttling":                  400,
+	"ThrottlingException":         400,
+	"ValidationError":             400,
+}
+
+// ErrorFor builds the error for code with its HTTP status and fault type:
+// from svc's modelled exception shapes first (NoSuchEntity 404,
+// EntityAlreadyExists 409, ...), then from the common-error table. Unknown
+// codes are reported as 400 Sender errors. svc may be nil.
+func ErrorFor(svc *awsmodel.Service, code, message string) *Error {
+	if svc != nil {
+		if sh := svc.ErrorByCode(code); sh != nil {
+			return &Error{Code: code, Message: message, Status: sh.ErrorStatus, Sender: sh.SenderFault}
+		}
+	}
+	status, ok := commonErrors[code]
+	if !ok {
+		status = 400
+	}
+	return &Error{Code: code, Message: message, Status: status, Sender: status < 500}
+}
+
+// InvalidAction is the error for an Action the service does not have, worded
+// as IAM/STS word it.
+func InvalidAction(svc *awsmodel.Service, action string) *Error {
+	return ErrorFor(svc, "InvalidAction", "Could not find operation "+action+" for version "+svc.APIVersion)
+}
+
+// NotImplemented is iamd's error for a modelled operation it does not serve.
+func NotImplemented(action string) *Error {
+	return ErrorFor(nil, "NotImplemented", "iamd does not implement "+action+" yet")
+}
+
+// WriteError appends the Query protocol error document for e to buf, in the
+// layout IAM and STS use (IAM User Guide / API Reference error samples):
+//
+//	<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+//	  <Error>
+//	    <Type>Sender</Type>
+//	    <Code>NoSuchEntity</Code>
+//	    <Message>The user with name bob cannot be found.</Message>
+//	  </Error>
+//	  <RequestId>...</RequestId>
+//	</ErrorResponse>
+//
+// svc may be nil (errors raised before the service is known), in which case
+// the xmlns attribute is left out.
+func WriteError(buf *bytes.Buffer, svc *awsmodel.Service, e *Error, requestID string) {
+	buf.WriteString("<ErrorResponse")
+	if svc != nil {
+		buf.WriteString(` xmlns="`)
+		buf.WriteString(svc.XMLNamespace)
+		buf.WriteByte('"')
+	}
+	buf.WriteString(">\n  <Error>\n    <Type>")
+	if e.Sender {
+		buf.WriteString("Sender")
+	} else {
+		buf.WriteString("Receiver")
+	}
+	buf.WriteString("</Type>\n    <Code>")
+	escapeText(buf, e.Code)
+	buf.WriteString("</Code>\n    <Message>")
+	escapeText(buf, e.Message)
+	buf.WriteString("</Message>\n  </Error>\n  <RequestId>")
+	escapeText(buf, requestID)
+	buf.WriteString("</RequestId>\n</ErrorResponse>\n")
+}

@@ -1,0 +1,147 @@
+// Command iamd is a self-hosted AWS IAM and STS server.
+//
+//	iamd [serve] [--listen ADDR] [--data-dir DIR]
+//
+// See README.md for the configuration reference.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/iamd/iamd/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "iamd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "iamd", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+var version = "dev"
+
+const usage = `usage: iamd [serve] [flags]   run the server (the default command)
+       iamd version             print the version
+
+Run "iamd serve -h" for the flags; every flag has an IAMD_* environment variable.
+`
+
+// config is the effective configuration: defaults < environment < flags.
+type config struct {
+	listen, dataDir, masterKeyFile, accountID string
+	rootKeyID, rootSecret                     string
+	logLevel, logFormat                       string
+}
+
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "iamd")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "share", "iamd")
+	}
+	return "iamd-data"
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.listen, "listen", envOr(getenv, "IAMD_LISTEN", server.DefaultListen), "address to listen on (IAMD_LISTEN)")
+	fs.StringVar(&c.dataDir, "data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
+	fs.StringVar(&c.masterKeyFile, "master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file; default DATA_DIR/master.key, generated on first start (IAMD_MASTER_KEY_FILE)")
+	fs.StringVar(&c.accountID, "account-id", getenv("IAMD_ACCOUNT_ID"), "12-digit account ID to create on first start; random when unset (IAMD_ACCOUNT_ID)")
+	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "IAMD_LOG_LEVEL", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "IAMD_LOG_FORMAT", "text"), "text or json (IAMD_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	// Secrets come only from the environment, never from flags, which other
+	// users can read in the process list.
+	c.rootKeyID = getenv("IAMD_ROOT_ACCESS_KEY_ID")
+	c.rootSecret = getenv("IAMD_ROOT_SECRET_ACCESS_KEY")
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	var handler slog.Handler
+	switch c.logFormat {
+	case "json":
+		handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "text":
+		handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return fmt.Errorf("log format %q: want text or json", c.logFormat)
+	}
+	log := slog.New(handler)
+
+	srv, err := server.Start(ctx, server.Config{
+		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
+		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	b := srv.Bootstrap
+	fmt.Fprintf(stdout, "iamd %s listening on %s\n", version, srv.Endpoint())
+	fmt.Fprintf(stdout, "account: %s    data: %s\n", b.Account.ID, c.dataDir)
+	if b.RootSecret != "" {
+		fmt.Fprintf(stdout, "root access key id:     %s\n", b.RootAccessKeyID)
+		fmt.Fprintf(stdout, "root secret access key: %s\n", b.RootSecret)
+		fmt.Fprintf(stdout, "(also written to %s, mode 0600; this is the only time the secret is printed)\n", srv.CredentialsPath)
+	} else {
+		fmt.Fprintf(stdout, "root credentials: see %s (written on first start)\n", filepath.Join(c.dataDir, server.RootCredentialsFile))
+	}
+	fmt.Fprintf(stdout, "try: aws --endpoint-url %s --region us-east-1 iam get-user\n", srv.Endpoint())
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,269 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/awsmodel"
+	"github.com/iamd/iamd/awsquery"
+	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/sigv4"
+)
+
+// DefaultMaxBodyBytes caps a request body. IAM's largest input, a policy
+// document of up to 131,072 characters, percent-encodes to at most three
+// times that; anything larger is refused before it is read.
+const DefaultMaxBodyBytes = 512 << 10
+
+// Config holds the handler's dependencies.
+type Config struct {
+	Service      *iam.Service
+	Logger       *slog.Logger
+	Clock        func() time.Time // nil: time.Now
+	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes
+}
+
+// Handler is the AWS API handler. It is safe for concurrent use.
+type Handler struct {
+	svc      *iam.Service
+	log      *slog.Logger
+	now      func() time.Time
+	maxBody  int64
+	verifier *sigv4.Verifier
+	routes   map[*awsmodel.Operation]operation
+	iam, sts *awsmodel.Service
+}
+
+// NewHandler returns the API handler.
+func NewHandler(cfg Config) *Handler {
+	h := &Handler{
+		svc:      cfg.Service,
+		log:      cfg.Logger,
+		now:      cfg.Clock,
+		maxBody:  cfg.MaxBodyBytes,
+		verifier: sigv4.NewVerifier(),
+		iam:      awsmodel.IAM(),
+		sts:      awsmodel.STS(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	h.routes = h.buildRoutes()
+	return h
+}
+
+// call is one API request in flight.
+type call struct {
+	ctx       context.Context
+	principal *iam.Principal
+	in        awsquery.Struct
+	requestID string
+	region    string
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	svc, op, result, err := h.serve(r, requestID)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	status := http.StatusOK
+	if err == nil {
+		if err = awsquery.WriteResponse(buf, svc, op, result, requestID); err != nil {
+			buf.Reset()
+			err = &iam.Error{Code: iam.CodeServiceFailure, Message: "An internal error occurred.", Err: err}
+		}
+	}
+	if err != nil {
+		qe := h.toQueryError(svc, err, requestID, op)
+		status = qe.Status
+		buf.Reset()
+		awsquery.WriteError(buf, svc, qe, requestID)
+	}
+	hdr := w.Header()
+	hdr["X-Amzn-Requestid"] = []string{requestID}
+	hdr["Content-Type"] = []string{"text/xml"}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// toQueryError maps any error to the wire error. Unknown errors are server
+// faults: logged here, once, and reported without detail.
+func (h *Handler) toQueryError(svc *awsmodel.Service, err error, requestID string, op *awsmodel.Operation) *awsquery.Error {
+	var qe *awsquery.Error
+	if errors.As(err, &qe) {
+		return qe
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &awsquery.Error{Code: se.Code, Message: se.Message, Status: se.Status, Sender: true}
+	}
+	var ie *iam.Error
+	if errors.As(err, &ie) {
+		if ie.Code == iam.CodeServiceFailure {
+			h.logFault(err, requestID, op)
+		}
+		return awsquery.ErrorFor(svc, string(ie.Code), ie.Message)
+	}
+	h.logFault(err, requestID, op)
+	return awsquery.ErrorFor(svc, string(iam.CodeServiceFailure), "An internal error occurred.")
+}
+
+func (h *Handler) logFault(err error, requestID string, op *awsmodel.Operation) {
+	action := ""
+	if op != nil {
+		action = op.Name
+	}
+	h.log.Error("request failed", "request_id", requestID, "action", action, "err", err)
+}
+
+// serve runs a request up to its result; the caller encodes it.
+func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+	svc := h.iam
+	body, err := h.readBody(r)
+	if err != nil {
+		return svc, nil, nil, err
+	}
+	form, err := parseForm(r, body)
+	if err != nil {
+		return svc, nil, nil, err
+	}
+	action, version := awsquery.ParseCommon(form)
+	// Until the signature names the service, errors are reported in the
+	// namespace of the service whose model has the action.
+	if _, ok := h.iam.Operations[action]; !ok {
+		if _, ok := h.sts.Operations[action]; ok {
+			svc = h.sts
+		}
+	}
+
+	sig, err := sigv4.Parse(r)
+	if err != nil {
+		return svc, nil, nil, err
+	}
+	switch sig.Service {
+	case "iam":
+		svc = h.iam
+	case "sts":
+		svc = h.sts
+	default:
+		return svc, nil, nil, &awsquery.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
+			Message: "Credential should be scoped to correct service: '" + svc.EndpointPrefix + "'. "}
+	}
+	cred := h.svc.Authenticate(sig.AccessKeyID)
+	if cred == nil || sig.SecurityToken != "" {
+		// Session tokens are not issued yet, so a token can only be
+		// invalid; a long-term key presented with one is refused too.
+		return svc, nil, nil, &awsquery.Error{Code: "InvalidClientTokenId", Status: http.StatusForbidden, Sender: true,
+			Message: "The security token included in the request is invalid."}
+	}
+	if err := h.verifier.Verify(sig, r, body, cred.Secret, h.now()); err != nil {
+		return svc, nil, nil, err
+	}
+	h.svc.RecordKeyUse(sig.AccessKeyID, svc.EndpointPrefix, sig.Region)
+
+	if action == "" {
+		return svc, nil, nil, &awsquery.Error{Code: "MissingAction", Status: http.StatusBadRequest, Sender: true,
+			Message: "Missing Action"}
+	}
+	op := svc.Operations[action]
+	if op == nil || version != svc.APIVersion {
+		return svc, nil, nil, &awsquery.Error{Code: "InvalidAction", Status: http.StatusBadRequest, Sender: true,
+			Message: "Could not find operation " + action + " for version " + version}
+	}
+	in, err := awsquery.Decode(op, form)
+	if err != nil {
+		return svc, op, nil, err
+	}
+	route, ok := h.routes[op]
+	if !ok {
+		return svc, op, nil, &awsquery.Error{Code: "NotImplemented", Status: http.StatusNotImplemented, Sender: false,
+			Message: "iamd does not implement " + action + " yet"}
+	}
+	c := &call{ctx: r.Context(), principal: cred.Principal, in: in, requestID: requestID, region: sig.Region}
+	out, err := route(c)
+	return svc, op, out, err
+}
+
+var errTooLarge = &awsquery.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge, Sender: true,
+	Message: "Request body is too large."}
+
+func (h *Handler) readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.maxBody {
+		return nil, errTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	if err != nil {
+		return nil, &awsquery.Error{Code: "MalformedQueryString", Status: http.StatusBadRequest, Sender: true,
+			Message: "The request body could not be read."}
+	}
+	if int64(len(body)) > h.maxBody {
+		return nil, errTooLarge
+	}
+	return body, nil
+}
+
+// parseForm merges the query string and, for form POSTs, the body. SigV4's
+// presigning parameters stay in the form; Decode ignores parameters that are
+// not members of the operation's input.
+func parseForm(r *http.Request, body []byte) (url.Values, error) {
+	form, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, malformedQuery
+	}
+	if r.Method == http.MethodPost && len(body) > 0 {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" || strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+			bodyForm, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, malformedQuery
+			}
+			if len(form) == 0 {
+				return bodyForm, nil
+			}
+			for k, v := range bodyForm {
+				form[k] = append(form[k], v...)
+			}
+		}
+	}
+	return form, nil
+}
+
+var malformedQuery = &awsquery.Error{Code: "MalformedQueryString", Status: http.StatusBadRequest, Sender: true,
+	Message: "The query string is malformed."}

@@ -1,0 +1,316 @@
+package iam
+
+import (
+	"context"
+	"time"
+)
+
+// NewAccessKey is a freshly created key with its secret, which is shown
+// exactly once.
+type NewAccessKey struct {
+	Key      *AccessKey
+	UserName string // empty for root keys
+	Secret   string
+}
+
+// keyOwner resolves the user named by an access-key operation: the caller
+// when name is empty (root: the root user, returned as nil).
+func (s *Service) keyOwner(tx Tx, p *Principal, action, name string) (*User, string, error) {
+	if name == "" {
+		switch p.Type {
+		case PrincipalRoot:
+			return nil, p.ARN, s.authorize(p, action, p.ARN)
+		case PrincipalUser:
+			name = p.UserName
+		default:
+			return nil, "", Errorf(CodeValidationError, "Must specify userName when calling with non-User credentials")
+		}
+	}
+	u, err := s.userForAction(tx, p, action, name)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, u.ARN(), nil
+}
+
+func ownerID(u *User) string {
+	if u == nil {
+		return ""
+	}
+	return u.ID
+}
+
+func ownerName(u *User) string {
+	if u == nil {
+		return ""
+	}
+	return u.Name
+}
+
+// CreateAccessKey creates an access key for the named user (the caller when
+// empty). A user, and the root user, may have at most two keys.
+func (s *Service) CreateAccessKey(ctx context.Context, p *Principal, userName string) (*NewAccessKey, error) {
+	var out *NewAccessKey
+	err := s.store.Update(ctx, func(tx Tx) error {
+		u, _, err := s.keyOwner(tx, p, "iam:CreateAccessKey", userName)
+		if err != nil {
+			return err
+		}
+		keys, err := tx.AccessKeys(p.AccountID, ownerID(u))
+		if err != nil {
+			return err
+		}
+		if len(keys) >= s.quotas.AccessKeysPerUser {
+			return Errorf(CodeLimitExceeded, "Cannot exceed quota for AccessKeysPerUser: %d", s.quotas.AccessKeysPerUser)
+		}
+		id, secret := NewAccessKeyID(), NewSecretAccessKey()
+		k := &AccessKey{
+			ID: id, AccountID: p.AccountID, UserID: ownerID(u), Status: StatusActive,
+			CreateDate: s.clock(), SealedSecret: s.keyring.Seal([]byte(secret), []byte(id)),
+		}
+		if err := tx.CreateAccessKey(k); err != nil {
+			return err
+		}
+		out = &NewAccessKey{Key: k, UserName: ownerName(u), Secret: secret}
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	if err := s.refreshCredentials(ctx, p.AccountID, out.Key.UserID); err != nil {
+		return nil, internal(err)
+	}
+	return out, nil
+}
+
+// AccessKeyList is ListAccessKeys' result.
+type AccessKeyList struct {
+	UserName string // empty for root keys
+	Page     Page[*AccessKey]
+}
+
+// ListAccessKeys lists the keys of the named user (the caller when empty).
+func (s *Service) ListAccessKeys(ctx context.Context, p *Principal, userName string, in ListInput) (*AccessKeyList, error) {
+	var out AccessKeyList
+	err := s.store.View(ctx, func(tx Tx) error {
+		u, _, err := s.keyOwner(tx, p, "iam:ListAccessKeys", userName)
+		if err != nil {
+			return err
+		}
+		keys, err := tx.AccessKeys(p.AccountID, ownerID(u))
+		if err != nil {
+			return err
+		}
+		start := 0
+		if in.Marker != "" {
+			after, err := decodeMarker(in.Marker)
+			if err != nil {
+				return err
+			}
+			start = len(keys)
+			for i, k := range keys {
+				if k.ID == after {
+					start = i + 1
+				}
+			}
+		}
+		out.UserName = ownerName(u)
+		out.Page = page(keys[start:], in.limit(), func(k *AccessKey) string { return k.ID })
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &out, nil
+}
+
+func noSuchKey(id string) error {
+	return Errorf(CodeNoSuchEntity, "The Access Key with id %s cannot be found.", id)
+}
+
+// UpdateAccessKey activates or deactivates a key of the named user (the
+// caller when empty). An inactive key stops authenticating as soon as the
+// change is acknowledged.
+func (s *Service) UpdateAccessKey(ctx context.Context, p *Principal, userName, keyID, status string) error {
+	if status != StatusActive && status != StatusInactive {
+		return Errorf(CodeValidationError, "1 validation error detected: Value '%s' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]", status)
+	}
+	if status == StatusInactive {
+		s.creds.revoke(keyID)
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		u, _, err := s.keyOwner(tx, p, "iam:UpdateAccessKey", userName)
+		if err != nil {
+			return err
+		}
+		owner := ownerID(u)
+		k, err := tx.AccessKey(keyID)
+		if err != nil || k.AccountID != p.AccountID || k.UserID != owner {
+			if err == nil || isNotFound(err) {
+				return noSuchKey(keyID)
+			}
+			return err
+		}
+		if k.Status == status {
+			return nil
+		}
+		k.Status = status
+		return tx.UpdateAccessKey(k)
+	})
+	if rerr := s.refreshKey(ctx, keyID); err == nil {
+		err = rerr
+	}
+	return internal(err)
+}
+
+// DeleteAccessKey deletes a key of the named user (the caller when empty).
+func (s *Service) DeleteAccessKey(ctx context.Context, p *Principal, userName, keyID string) error {
+	s.creds.revoke(keyID)
+	err := s.store.Update(ctx, func(tx Tx) error {
+		u, _, err := s.keyOwner(tx, p, "iam:DeleteAccessKey", userName)
+		if err != nil {
+			return err
+		}
+		owner := ownerID(u)
+		k, err := tx.AccessKey(keyID)
+		if err != nil || k.AccountID != p.AccountID || k.UserID != owner {
+			if err == nil || isNotFound(err) {
+				return noSuchKey(keyID)
+			}
+			return err
+		}
+		return tx.DeleteAccessKey(k.ID)
+	})
+	if rerr := s.refreshKey(ctx, keyID); err == nil {
+		err = rerr
+	}
+	return internal(err)
+}
+
+// KeyLastUsed is GetAccessKeyLastUsed's result.
+type KeyLastUsed struct {
+	UserName string
+	Date     time.Time // zero: never used
+	Service  string    // "N/A" when never used, as AWS reports it
+	Region   string
+}
+
+// GetAccessKeyLastUsed reports when and where a key was last used.
+func (s *Service) GetAccessKeyLastUsed(ctx context.Context, p *Principal, keyID string) (*KeyLastUsed, error) {
+	var out *KeyLastUsed
+	err := s.store.View(ctx, func(tx Tx) error {
+		k, err := tx.AccessKey(keyID)
+		if err != nil || k.AccountID != p.AccountID {
+			if err == nil || isNotFound(err) {
+				// AWS answers a key it cannot attribute to the caller's
+				// account with AccessDenied, never revealing whether it
+				// exists elsewhere.
+				return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", p.ARN, keyID)
+			}
+			return err
+		}
+		resource := "arn:" + Partition + ":iam::" + p.AccountID + ":root"
+		name := "root"
+		if k.UserID != "" {
+			u, err := tx.UserByID(k.UserID)
+			if err != nil {
+				return err
+			}
+			resource, name = u.ARN(), u.Name
+		}
+		if err := s.authorize(p, "iam:GetAccessKeyLastUsed", resource); err != nil {
+			return err
+		}
+		out = &KeyLastUsed{UserName: name, Date: k.LastUsedDate, Service: k.LastUsedService, Region: k.LastUsedRegion}
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	s.lastUsedMu.Lock()
+	if use, ok := s.lastUsed[keyID]; ok && use.at.After(out.Date) {
+		out.Date, out.Service, out.Region = use.at, use.service, use.region
+	}
+	s.lastUsedMu.Unlock()
+	if out.Date.IsZero() {
+		out.Service, out.Region = "N/A", "N/A"
+	}
+	return out, nil
+}
+
+// RecordKeyUse notes that a key authenticated a request. Uses are kept in
+// memory and written in batches by FlushKeyUse, so that the request path
+// does not write to the database; AWS too reports last use only
+// approximately.
+func (s *Service) RecordKeyUse(keyID, service, region string) {
+	now := s.now().UTC().Truncate(time.Second)
+	s.lastUsedMu.Lock()
+	if use, ok := s.lastUsed[keyID]; !ok || !use.at.Equal(now) || use.service != service || use.region != region {
+		s.lastUsed[keyID] = keyUse{at: now, service: service, region: region}
+	}
+	s.lastUsedMu.Unlock()
+}
+
+// FlushKeyUse writes recorded key uses to the store.
+func (s *Service) FlushKeyUse(ctx context.Context) error {
+	s.lastUsedMu.Lock()
+	pending := s.lastUsed
+	s.lastUsed = map[string]keyUse{}
+	s.lastUsedMu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		for id, use := range pending {
+			k, err := tx.AccessKey(id)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !use.at.After(k.LastUsedDate) {
+				continue
+			}
+			k.LastUsedDate, k.LastUsedService, k.LastUsedRegion = use.at, use.service, use.region
+			if err := tx.UpdateAccessKey(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Keep the uses for the next flush rather than lose them; a newer
+		// use recorded meanwhile wins.
+		s.lastUsedMu.Lock()
+		for id, use := range pending {
+			if cur, ok := s.lastUsed[id]; !ok || use.at.After(cur.at) {
+				s.lastUsed[id] = use
+			}
+		}
+		s.lastUsedMu.Unlock()
+	}
+	return err
+}
+
+// Run performs the Service's background work (flushing key use) until ctx
+// is done, then flushes once more.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := s.FlushKeyUse(fctx); err != nil {
+				s.log.Error("flush access key use", "err", err)
+			}
+			cancel()
+			return
+		case <-t.C:
+			if err := s.FlushKeyUse(ctx); err != nil {
+				s.log.Error("flush access key use", "err", err)
+			}
+		}
+	}
+}

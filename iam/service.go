@@ -1,0 +1,333 @@
+package iam
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/keyring"
+)
+
+// Quotas are the per-account and per-entity limits the Service enforces.
+// The defaults are AWS's; a deployment may change them.
+type Quotas struct {
+	UsersPerAccount   int
+	GroupsPerAccount  int
+	GroupsPerUser     int
+	AccessKeysPerUser int
+	TagsPerEntity     int
+}
+
+// DefaultQuotas returns AWS's default quotas.
+func DefaultQuotas() Quotas {
+	return Quotas{
+		UsersPerAccount:   5000,
+		GroupsPerAccount:  300,
+		GroupsPerUser:     10,
+		AccessKeysPerUser: 2,
+		TagsPerEntity:     50,
+	}
+}
+
+// Config holds a Service's dependencies.
+type Config struct {
+	Store   Store
+	Keyring *keyring.Keyring
+	Logger  *slog.Logger
+	Clock   Clock  // nil: time.Now
+	Quotas  Quotas // zero: DefaultQuotas
+}
+
+// Service implements IAM's operations and rules over a Store. It is safe for
+// concurrent use.
+type Service struct {
+	store   Store
+	keyring *keyring.Keyring
+	log     *slog.Logger
+	now     Clock
+	quotas  Quotas
+	creds   *credentialIndex
+
+	lastUsedMu sync.Mutex
+	lastUsed   map[string]keyUse // access key ID -> latest use not yet stored
+}
+
+type keyUse struct {
+	at              time.Time
+	service, region string
+}
+
+// NewService builds a Service and loads the in-memory credential index.
+func NewService(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Keyring == nil {
+		return nil, errors.New("iam: Store and Keyring are required")
+	}
+	s := &Service{
+		store:    cfg.Store,
+		keyring:  cfg.Keyring,
+		log:      cfg.Logger,
+		now:      cfg.Clock,
+		quotas:   cfg.Quotas,
+		creds:    newCredentialIndex(),
+		lastUsed: map[string]keyUse{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.quotas == (Quotas{}) {
+		s.quotas = DefaultQuotas()
+	}
+	if err := s.loadCredentials(ctx); err != nil {
+		return nil, fmt.Errorf("load credentials: %w", err)
+	}
+	return s, nil
+}
+
+// Now returns the service clock's current time, truncated to what the store
+// keeps (milliseconds would lose nothing AWS shows; seconds is what IAM
+// returns on the wire).
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// BootstrapConfig says how to create the first account.
+type BootstrapConfig struct {
+	AccountID       string // empty: random
+	RootAccessKeyID string // with RootSecret: preset root key pair
+	RootSecret      string
+}
+
+// BootstrapResult describes the default account after Bootstrap.
+type BootstrapResult struct {
+	Account *Account
+	Created bool // the account was created by this call
+	// RootAccessKeyID and RootSecret are set when a root key was created
+	// or preset by this call: the only time the secret is available.
+	RootAccessKeyID string
+	RootSecret      string
+}
+
+const metaDefaultAccount = "default_account"
+
+// Bootstrap makes sure the deployment has its default account with a root
+// user and a root access key. On first start it creates them; later it
+// returns the existing account and, when a root key pair is preset, makes
+// sure that key exists with that secret.
+func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*BootstrapResult, error) {
+	if (cfg.RootAccessKeyID == "") != (cfg.RootSecret == "") {
+		return nil, errors.New("root access key ID and secret must be preset together")
+	}
+	if cfg.RootAccessKeyID != "" {
+		if err := checkPresetKey(cfg.RootAccessKeyID, cfg.RootSecret); err != nil {
+			return nil, err
+		}
+	}
+	res := &BootstrapResult{}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		id, err := tx.Meta(metaDefaultAccount)
+		switch {
+		case err == nil:
+			if cfg.AccountID != "" && cfg.AccountID != id {
+				return fmt.Errorf("data directory holds account %s, but account %s was requested", id, cfg.AccountID)
+			}
+			if res.Account, err = tx.Account(id); err != nil {
+				return err
+			}
+		case isNotFound(err):
+			id = cfg.AccountID
+			if id == "" {
+				id = NewAccountID()
+			} else if !isAccountID(id) {
+				return fmt.Errorf("account ID %q is not 12 digits", id)
+			}
+			res.Account = &Account{ID: id, CreateDate: s.clock()}
+			if err := tx.CreateAccount(res.Account); err != nil {
+				return err
+			}
+			if err := tx.SetMeta(metaDefaultAccount, id); err != nil {
+				return err
+			}
+			res.Created = true
+		default:
+			return err
+		}
+
+		keyID, secret := cfg.RootAccessKeyID, cfg.RootSecret
+		if keyID == "" {
+			if !res.Created {
+				return nil
+			}
+			keyID, secret = NewAccessKeyID(), NewSecretAccessKey()
+		}
+		existing, err := tx.AccessKey(keyID)
+		switch {
+		case err == nil:
+			if existing.AccountID != id || existing.UserID != "" {
+				return fmt.Errorf("preset root access key %s belongs to another identity", keyID)
+			}
+			old, err := s.keyring.Open(existing.SealedSecret, []byte(keyID))
+			if err == nil && string(old) == secret && existing.Status == StatusActive {
+				return nil
+			}
+			// The store keeps a key's secret immutable, so a changed
+			// preset secret replaces the key row.
+			if err := tx.DeleteAccessKey(keyID); err != nil {
+				return err
+			}
+			existing.SealedSecret = s.keyring.Seal([]byte(secret), []byte(keyID))
+			existing.Status = StatusActive
+			if err := tx.CreateAccessKey(existing); err != nil {
+				return err
+			}
+		case isNotFound(err):
+			keys, err := tx.AccessKeys(id, "")
+			if err != nil {
+				return err
+			}
+			if len(keys) >= s.quotas.AccessKeysPerUser {
+				return fmt.Errorf("cannot preset root access key %s: the root user already has %d keys", keyID, len(keys))
+			}
+			if err := tx.CreateAccessKey(&AccessKey{
+				ID: keyID, AccountID: id, Status: StatusActive, CreateDate: s.clock(),
+				SealedSecret: s.keyring.Seal([]byte(secret), []byte(keyID)),
+			}); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		res.RootAccessKeyID, res.RootSecret = keyID, secret
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refreshCredentials(ctx, res.Account.ID, ""); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Account returns an account by ID.
+func (s *Service) Account(ctx context.Context, id string) (*Account, error) {
+	var a *Account
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		a, err = tx.Account(id)
+		return err
+	})
+	return a, err
+}
+
+func checkPresetKey(id, secret string) error {
+	if len(id) < 16 || len(id) > 128 || !isWordString(id) {
+		return fmt.Errorf("preset root access key ID must be 16-128 letters, digits or underscores")
+	}
+	if len(secret) < 16 {
+		return fmt.Errorf("preset root secret access key must be at least 16 characters")
+	}
+	return nil
+}
+
+func isWordString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+func isExists(err error) bool   { return errors.Is(err, ErrExists) }
+
+// authorize decides whether p may perform action on resource. Until the
+// policy engine is wired in, IAM is secure by default: only an account's
+// root user may call it, and only on its own account.
+func (s *Service) authorize(p *Principal, action, resource string) error {
+	if p.IsRoot() && strings.Contains(resource, ":"+p.AccountID+":") {
+		return nil
+	}
+	return Errorf(CodeAccessDenied,
+		"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
+		p.ARN, action, resource, action)
+}
+
+// ListInput is the common pagination input of List operations.
+type ListInput struct {
+	PathPrefix string
+	Marker     string
+	MaxItems   int // 0: 100, AWS's default
+}
+
+// Page is a page of a listing: Marker is set when IsTruncated.
+type Page[T any] struct {
+	Items       []T
+	IsTruncated bool
+	Marker      string
+}
+
+func (in ListInput) limit() int {
+	if in.MaxItems <= 0 {
+		return 100
+	}
+	return in.MaxItems
+}
+
+// decodeMarker turns a client's opaque marker back into a store position.
+func decodeMarker(m string) (string, error) {
+	if m == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(m)
+	if err != nil || len(b) == 0 {
+		return "", Errorf(CodeValidationError, "Invalid Marker.")
+	}
+	return string(b), nil
+}
+
+func encodeMarker(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// page fetches limit+1 items to learn whether more follow.
+func page[T any](items []T, limit int, key func(T) string) Page[T] {
+	if len(items) <= limit {
+		return Page[T]{Items: items}
+	}
+	items = items[:limit]
+	return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(key(items[limit-1]))}
+}
+
+// internal wraps an unexpected error as a ServiceFailure, keeping the cause
+// for logs but never showing it to the client.
+func internal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Code: CodeServiceFailure, Message: "An internal error occurred.", Err: err}
+}
+
+func userARN(account, path, name string) string  { return entityARN(account, "user", path, name) }
+func groupARN(account, path, name string) string { return entityARN(account, "group", path, name) }

@@ -1,0 +1,370 @@
+package policy
+
+// Gate names the policy type that decided a request.
+type Gate uint8
+
+const (
+	GateNone Gate = iota
+	GateIdentity
+	GateResource
+	GateBoundary
+	GateSession
+	GateSCP
+)
+
+var gateNames = [...]string{"", "identity", "resource", "boundary", "session", "scp"}
+
+func (g Gate) String() string {
+	if int(g) < len(gateNames) {
+		return gateNames[g]
+	}
+	return "Gate(" + itoa(int(g)) + ")"
+}
+
+// StatementRef identifies a statement that matched a request.
+type StatementRef struct {
+	Gate    Gate
+	Policy  string // Compiled.ID
+	Version string // Compiled.VersionID
+	Index   int    // position in the Statement array
+	Sid     string
+	Effect  Effect // Allow or ExplicitDeny
+}
+
+// Decision is the outcome of [Evaluate].
+type Decision struct {
+	Effect Effect
+	// Gate is the policy type that decided a deny: for ExplicitDeny the
+	// gate of the first matching Deny statement, for ImplicitDeny the gate
+	// that failed to allow. GateNone for Allow.
+	Gate Gate
+	// Matched lists every statement that fully matched the request and
+	// whose effect is the decision's (Deny statements for ExplicitDeny,
+	// Allow statements for Allow, none for ImplicitDeny), ordered by gate
+	// (identity, resource, boundary, session, scp), policy order and
+	// statement index. Evaluate reuses its backing array.
+	Matched []StatementRef
+}
+
+// Set is everything that applies to one request besides the request
+// itself: the caller's policies and the resource's.
+type Set struct {
+	// Identity holds the caller's identity-based policies (its own, its
+	// groups', managed and inline).
+	Identity []*Compiled
+	// Resource is the resource-based policy, or the role's trust policy
+	// when the request is an AssumeRole*; nil if none.
+	Resource *Compiled
+	// ResourceAccount owns the resource; empty means the caller's account.
+	ResourceAccount string
+	// ResourceRequired says the resource policy must allow even within
+	// the account, as for role trust policies and KMS key policies: an
+	// identity-based policy alone is never enough.
+	ResourceRequired bool
+	// Boundary is the caller's permissions boundary, nil if none.
+	Boundary *Compiled
+	// Session holds the session policies (inline and managed ARNs passed
+	// to AssumeRole* or GetFederationToken), which together form one
+	// session policy; empty if none were passed.
+	Session []*Compiled
+	// SCP holds the service control policies that apply to the caller's
+	// account, one slice per level of the organization (root, each OU,
+	// the account). Each level must allow; empty when the account is not
+	// governed by SCPs (no organization, the management account, or a
+	// service-linked role).
+	SCP [][]*Compiled
+}
+
+// Evaluate decides req against set with AWS's evaluation logic and writes
+// the result to d:
+//
+//  1. An explicit Deny in any applicable policy wins.
+//  2. With SCPs, every level must allow.
+//  3. Within the resource's account, an allow in the identity-based
+//     policies or in the resource policy is enough (their union). A
+//     resource policy naming the caller itself (user, session, federated
+//     user, "*") allows on its own; one naming the caller's role still
+//     needs the boundary and session gates; one naming the account
+//     delegates to the identity-based policies.
+//  4. Across accounts, the identity side and the resource policy must both
+//     allow.
+//  5. A permissions boundary and session policies, if present, must also
+//     allow what the identity side grants.
+//  6. The root user of the resource's account is not restricted by
+//     identity-based policies (it has none); Deny statements in the
+//     resource policy and SCPs still apply to it.
+//
+// Service and anonymous principals are authorized by the resource policy
+// alone. Evaluate does not allocate when d.Matched has enough capacity
+// for the matching statements; it is safe for concurrent use with
+// distinct Decisions.
+func Evaluate(set *Set, req *Request, d *Decision) {
+	e := evaluator{req: req, d: d}
+	e.res = splitARN(req.Resource)
+	e.prepareAction()
+	d.Effect, d.Gate, d.Matched = ImplicitDeny, GateNone, d.Matched[:0]
+
+	p := &req.Principal
+	resAcct := set.ResourceAccount
+	if resAcct == "" {
+		resAcct = p.Account
+	}
+	sameAcct := p.Account == resAcct
+	human := p.Type == PrincipalUser || p.Type == PrincipalAssumedRole || p.Type == PrincipalFederatedUser
+
+	var deny [GateSCP + 1]bool
+	var idAllow, bAllow, sAllow bool
+	rAllow := matchNone
+	if human {
+		for _, c := range set.Identity {
+			a, dn, _ := e.policy(c, GateIdentity)
+			idAllow, deny[GateIdentity] = idAllow || a, deny[GateIdentity] || dn
+		}
+	}
+	if set.Resource != nil {
+		a, dn, k := e.policy(set.Resource, GateResource)
+		if a {
+			rAllow = k
+		}
+		deny[GateResource] = dn
+	}
+	if human && set.Boundary != nil {
+		bAllow, deny[GateBoundary], _ = e.policy(set.Boundary, GateBoundary)
+	}
+	if human {
+		for _, c := range set.Session {
+			a, dn, _ := e.policy(c, GateSession)
+			sAllow, deny[GateSession] = sAllow || a, deny[GateSession] || dn
+		}
+	}
+	scpAllow := true
+	if p.Type != PrincipalService && p.Type != PrincipalAnonymous {
+		for _, level := range set.SCP {
+			levelAllow := false
+			for _, c := range level {
+				a, dn, _ := e.policy(c, GateSCP)
+				levelAllow, deny[GateSCP] = levelAllow || a, deny[GateSCP] || dn
+			}
+			scpAllow = scpAllow && levelAllow
+		}
+	}
+
+	for g := GateIdentity; g <= GateSCP; g++ {
+		if deny[g] {
+			d.finish(ExplicitDeny, g)
+			return
+		}
+	}
+	switch {
+	case !scpAllow:
+		d.finish(ImplicitDeny, GateSCP)
+	case !human:
+		// Root of another account: its identity side allows everything,
+		// so only the resource policy decides, as for services and
+		// anonymous callers.
+		if p.Type == PrincipalRoot && sameAcct && !set.ResourceRequired || rAllow != matchNone {
+			d.finish(Allow, GateNone)
+		} else {
+			d.finish(ImplicitDeny, GateResource)
+		}
+	case sameAcct:
+		switch {
+		case set.ResourceRequired && rAllow == matchNone:
+			d.finish(ImplicitDeny, GateResource)
+		case rAllow == matchDirect:
+			d.finish(Allow, GateNone)
+		case !idAllow && rAllow != matchRole:
+			d.finish(ImplicitDeny, GateIdentity)
+		default:
+			d.finishGates(set, bAllow, sAllow, true)
+		}
+	default:
+		switch {
+		case !idAllow:
+			d.finish(ImplicitDeny, GateIdentity)
+		case rAllow == matchNone:
+			// Checked after the identity side so a caller lacking its
+			// own permission is told so first, as AWS's messages do.
+			if d.finishGates(set, bAllow, sAllow, false) {
+				d.finish(ImplicitDeny, GateResource)
+			}
+		default:
+			d.finishGates(set, bAllow, sAllow, true)
+		}
+	}
+}
+
+// finishGates applies the boundary and session gates. If they pass it
+// allows when allow is set and reports true.
+func (d *Decision) finishGates(set *Set, bAllow, sAllow, allow bool) bool {
+	switch {
+	case set.Boundary != nil && !bAllow:
+		d.finish(ImplicitDeny, GateBoundary)
+	case len(set.Session) > 0 && !sAllow:
+		d.finish(ImplicitDeny, GateSession)
+	default:
+		if allow {
+			d.finish(Allow, GateNone)
+		}
+		return true
+	}
+	return false
+}
+
+// finish records the decision and keeps only the matched statements whose
+// effect is the decision's.
+func (d *Decision) finish(eff Effect, g Gate) {
+	d.Effect, d.Gate = eff, g
+	n := 0
+	for _, m := range d.Matched {
+		if m.Effect == eff {
+			d.Matched[n] = m
+			n++
+		}
+	}
+	d.Matched = d.Matched[:n]
+}
+
+// evaluator is the per-request state. It lives on Evaluate's stack: every
+// method takes it by pointer and nothing retains it.
+type evaluator struct {
+	req *Request
+	d   *Decision
+	res arnParts
+	// act is the lower-cased action, used only as a map key (indexing a
+	// map with string(bytes) does not allocate).
+	act    [128]byte
+	actLen int
+	svcLen int
+	actOK  bool
+}
+
+func (e *evaluator) prepareAction() {
+	a := e.req.Action
+	if len(a) > len(e.act) {
+		return
+	}
+	e.svcLen = -1
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c == ':' && e.svcLen < 0 {
+			e.svcLen = i
+		}
+		e.act[i] = c
+	}
+	e.actLen, e.actOK = len(a), true
+}
+
+// candidates returns the index entries of c's statements that can apply
+// to the request's action.
+func (e *evaluator) candidates(c *Compiled) []uint32 {
+	if !e.actOK {
+		return c.all
+	}
+	if l, ok := c.exact[string(e.act[:e.actLen])]; ok {
+		return l
+	}
+	if e.svcLen >= 0 {
+		if l, ok := c.bySvc[string(e.act[:e.svcLen])]; ok {
+			return l
+		}
+	}
+	return c.global
+}
+
+// policy evaluates every candidate statement of c, records the matching
+// ones in the Decision and reports whether an Allow and a Deny matched,
+// and how the strongest matching Allow named the caller.
+func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principalMatch) {
+	for _, ent := range e.candidates(c) {
+		i := int(ent >> 1)
+		s := &c.stmts[i]
+		if ent&1 == 0 && !s.matchAction(e.req.Action) {
+			continue
+		}
+		if !s.matchResource(e) {
+			continue
+		}
+		m := matchDirect
+		if s.principal != nil {
+			p := &e.req.Principal
+			if s.notPrinc {
+				if s.principal.excludes(p) {
+					continue
+				}
+			} else if m = s.principal.match(p); m == matchNone {
+				continue
+			}
+		}
+		if !s.matchConds(e) {
+			continue
+		}
+		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
+		if s.effect == Allow {
+			allow = true
+			how = max(how, m)
+		} else {
+			deny = true
+		}
+	}
+	return allow, deny, how
+}
+
+func (s *cstmt) matchAction(a string) bool {
+	hit := false
+	for i := range s.actions {
+		if s.actions[i].match(a, nil) {
+			hit = true
+			break
+		}
+	}
+	return hit != s.notAction
+}
+
+func (s *cstmt) matchResource(e *evaluator) bool {
+	if !s.hasResource {
+		return true
+	}
+	hit := false
+	for i := range s.resources {
+		if s.resources[i].match(e.req.Resource, &e.res, e) {
+			hit = true
+			break
+		}
+	}
+	return hit != s.notResource
+}
+
+func (s *cstmt) matchConds(e *evaluator) bool {
+	for i := range s.conds {
+		if !s.conds[i].eval(e) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns a condition key's values: from the request context, or
+// derived from the principal for the principal keys the context omits.
+func (e *evaluator) lookup(lower string) values {
+	if v, ok := e.req.Context.get(lower); ok {
+		return values{many: v}
+	}
+	if v, ok := e.req.Principal.principalKey(lower); ok {
+		return values{one: v, single: true}
+	}
+	return values{}
+}
+
+// variable resolves a policy variable: only a key with exactly one value
+// substitutes; a missing or multivalued key has no value.
+func (e *evaluator) variable(lower string) (string, bool) {
+	v := e.lookup(lower)
+	if v.len() != 1 {
+		return "", false
+	}
+	return v.at(0), true
+}

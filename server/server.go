@@ -1,0 +1,184 @@
+// Package server assembles a running iamd: storage, keyring, the IAM
+// service and the HTTP listener. cmd/iamd turns flags and environment into a
+// Config and calls Start; tests start real servers the same way, on ":0"
+// with a temporary data directory.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/httpapi"
+	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/keyring"
+	"github.com/iamd/iamd/sqlite"
+)
+
+// Config configures a server. Zero values take the documented defaults.
+type Config struct {
+	Listen          string // host:port; "" = DefaultListen
+	DataDir         string // required
+	MasterKeyFile   string // "" = DataDir/master.key, created when missing
+	AccountID       string // first start only; "" = random
+	RootAccessKeyID string // preset root key pair (with RootSecret)
+	RootSecret      string
+	Logger          *slog.Logger
+	Clock           func() time.Time
+	Quotas          iam.Quotas
+}
+
+// DefaultListen is where iamd listens unless told otherwise: loopback only,
+// so a fresh install is not reachable from the network.
+const DefaultListen = "127.0.0.1:9393"
+
+// RootCredentialsFile is the name of the file, in the data directory, that
+// receives the root credentials when they are created.
+const RootCredentialsFile = "root-credentials"
+
+// Server is a running iamd.
+type Server struct {
+	Service   *iam.Service
+	Bootstrap *iam.BootstrapResult
+	// CredentialsPath is the 0600 file holding the root credentials, when
+	// Bootstrap created or preset them.
+	CredentialsPath string
+
+	listener net.Listener
+	http     *http.Server
+	store    *sqlite.DB
+	log      *slog.Logger
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start opens the data directory, bootstraps the account on first start and
+// starts serving. Listen errors are reported here, synchronously. On error
+// everything already opened is closed.
+func Start(ctx context.Context, cfg Config) (s *Server, err error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("data directory is required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.MasterKeyFile == "" {
+		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile, true)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		log.Info("generated master key", "path", cfg.MasterKeyFile)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+	svc, err := iam.NewService(ctx, iam.Config{Store: store, Keyring: kr, Logger: log, Clock: cfg.Clock, Quotas: cfg.Quotas})
+	if err != nil {
+		return nil, err
+	}
+	boot, err := svc.Bootstrap(ctx, iam.BootstrapConfig{
+		AccountID: cfg.AccountID, RootAccessKeyID: cfg.RootAccessKeyID, RootSecret: cfg.RootSecret,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s = &Server{Service: svc, Bootstrap: boot, listener: ln, store: store, log: log}
+	if boot.RootSecret != "" {
+		s.CredentialsPath = filepath.Join(cfg.DataDir, RootCredentialsFile)
+		if err := writeCredentials(s.CredentialsPath, boot, s.Endpoint()); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("/", api)
+	s.http = &http.Server{
+		Handler: mux,
+		// Slow clients must not hold connections forever.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		svc.Run(bg, 5*time.Second)
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serve", "err", err)
+		}
+	}()
+	log.Info("iamd listening", "endpoint", s.Endpoint(), "account", boot.Account.ID, "data_dir", cfg.DataDir)
+	return s, nil
+}
+
+// Endpoint is the server's base URL.
+func (s *Server) Endpoint() string { return "http://" + s.listener.Addr().String() }
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Shutdown stops accepting requests, waits for those in flight (up to ctx),
+// flushes background state and closes the database. It is idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		err := s.http.Shutdown(ctx)
+		s.cancel()
+		s.wg.Wait()
+		s.stopErr = errors.Join(err, s.store.Close())
+	})
+	return s.stopErr
+}
+
+func writeCredentials(path string, boot *iam.BootstrapResult, endpoint string) error {
+	content := fmt.Sprintf(`# iamd root user credentials for account %s.
+# Use with: AWS_SHARED_CREDENTIALS_FILE=%s aws --endpoint-url %s iam list-users
+[default]
+aws_access_key_id = %s
+aws_secret_access_key = %s
+`, boot.Account.ID, path, endpoint, boot.RootAccessKeyID, boot.RootSecret)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
