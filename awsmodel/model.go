@@ -288,6 +288,8 @@ func Parse(name string, js []byte) (*Service, error) {
 		}
 		return &Member{Name: mname, Shape: sh, LocationName: r.LocationName, Flattened: r.Flattened, Path: lowerFirst(mname)}, nil
 	}
+	// Many shapes share a pattern; compile each distinct one once.
+	matchers := map[string]func(string) bool{}
 	for n, js := range m.Shapes {
 		sh := svc.Shapes[n]
 		var err error
@@ -309,8 +311,11 @@ func Parse(name string, js []byte) (*Service, error) {
 		}
 		if js.Pattern != nil {
 			sh.Pattern = *js.Pattern
-			if sh.matcher, err = compilePattern(sh.Pattern); err != nil {
-				return nil, fmt.Errorf("shape %s: %w", n, err)
+			if sh.matcher = matchers[sh.Pattern]; sh.matcher == nil {
+				if sh.matcher, err = compilePattern(sh.Pattern); err != nil {
+					return nil, fmt.Errorf("shape %s: %w", n, err)
+				}
+				matchers[sh.Pattern] = sh.matcher
 			}
 		}
 		if len(js.Enum) > 0 {

@@ -81,20 +81,15 @@ func TestAllOperationsRoundTrip(t *testing.T) {
 	}
 }
 
-// decodeNoValidate decodes, accepting only validation errors (sample values
-// need not satisfy patterns) by retrying without them.
+// decodeNoValidate decodes like Decode but ignores constraint violations
+// (sample values do not satisfy patterns); only malformed values fail.
 func decodeNoValidate(op *awsmodel.Operation, f url.Values) (Struct, error) {
-	d := decoder{}
-	out := Struct{}
-	in := op.Input
+	d := &decoder{}
 	sub := make([]kv, 0, len(f))
 	for k, vs := range f {
 		sub = append(sub, kv{k: k, v: vs[0]})
 	}
-	s := d.structure(in, "", sub)
-	for k, v := range s {
-		out[k] = v
-	}
+	out := d.structure(op.Input, sub)
 	if d.bad != nil {
 		return nil, d.bad
 	}
@@ -216,28 +211,27 @@ func encodeForm(f url.Values, prefix string, sh *awsmodel.Shape, v any) {
 
 func FuzzDecode(f *testing.F) {
 	ops := allOps()
-	seeds := []struct {
-		op   uint16
-		body string
-	}{
-		{0, ""},
-		{1, "UserName=bob&Tags.member.1.Key=k&Tags.member.1.Value=v"},
-		{2, "MaxItems=5&Marker=abc&PathPrefix=/"},
-		{3, "Tags.member.2.Key=&Tags.member.1.Value=x&TagKeys="},
-		{4, "PolicyArns.member.1.arn=arn:aws:iam::aws:policy/x&DurationSeconds=900"},
-		{5, "a.b.c=1&.=2&member.1=3"},
+	index := map[string]uint16{}
+	for i, so := range ops {
+		index[so.svc.Name+":"+so.op.Name] = uint16(i)
 	}
-	for i, op := range ops {
-		switch op.op.Name {
-		case "CreateUser", "ListUsers", "UntagUser", "AssumeRole", "UpdateAccessKey":
-			seeds = append(seeds, struct {
-				op   uint16
-				body string
-			}{uint16(i), seeds[1+len(seeds)%5].body})
-		}
+	seeds := []struct{ op, body string }{
+		{"iam:GetUser", ""},
+		{"iam:GetUser", "UserName=bob&UserName=x&Bogus=1"},
+		{"iam:CreateUser", "UserName=bob&Path=%2Fa%2F&Tags.member.1.Key=k&Tags.member.1.Value=v"},
+		{"iam:CreateUser", "Tags.member.2.Key=&Tags.member.1.Value=x&Tags.member.01.Key=y"},
+		{"iam:ListUsers", "MaxItems=5&Marker=abc&PathPrefix=%2F"},
+		{"iam:UntagUser", "UserName=u&TagKeys="},
+		{"iam:UpdateAccessKey", "AccessKeyId=AKIAIOSFODNN7EXAMPLE&Status=Inactive"},
+		{"sts:AssumeRole", "RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=s1&PolicyArns.member.1.arn=arn:aws:iam::aws:policy/x&DurationSeconds=900"},
+		{"sts:GetCallerIdentity", "a.b.c=1&.=2&member.1=3"},
 	}
 	for _, s := range seeds {
-		f.Add(s.op, s.body)
+		i, ok := index[s.op]
+		if !ok {
+			f.Fatalf("no operation %s", s.op)
+		}
+		f.Add(i, s.body)
 	}
 	f.Fuzz(func(t *testing.T, opIdx uint16, body string) {
 		op := ops[int(opIdx)%len(ops)].op

@@ -5,10 +5,12 @@ package awsquery
 
 import (
 	"encoding/base64"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -64,59 +66,57 @@ func first(vs []string) string {
 //     validation, since AWS deserialises before it validates.
 //
 // Constraint violations are reported together as one 400 ValidationError in
-// AWS's Coral wording (see validate.go).
+// AWS's shared-validator wording (see validate.go), except that IAM words
+// pattern failures of user names and paths its own way (see iamquirks.go).
 func Decode(op *awsmodel.Operation, form url.Values) (Struct, error) {
-	out := Struct{}
 	if op == nil || op.Input == nil {
-		return out, nil
+		return Struct{}, nil
 	}
-	d := decoder{}
 	in := op.Input
-	// One pass over the form groups parameters by top-level member, so the
-	// cost is one map lookup per parameter whatever the model size.
-	var groups [][]kv
-	var scalarBuf [16]*string // most inputs have few members: no allocation
-	var scalars []*string
-	if len(in.Members) <= len(scalarBuf) {
-		scalars = scalarBuf[:len(in.Members)]
-	} else {
-		scalars = make([]*string, len(in.Members))
-	}
+	d := decoderPool.Get().(*decoder)
+	defer d.release()
+	// One pass over the form: plain keys are looked up per member later,
+	// dotted keys are grouped by their top-level member, so the cost is one
+	// member lookup per parameter whatever the size of the model.
+	start := len(d.arena)
 	for k, vs := range form {
 		if len(vs) == 0 {
 			continue
 		}
 		name, rest, dotted := strings.Cut(k, ".")
-		m := in.MemberByName(name)
-		if m == nil {
-			continue
-		}
 		if !dotted {
-			scalars[m.Index] = &vs[0]
 			continue
 		}
-		if groups == nil {
-			groups = make([][]kv, len(in.Members))
+		if m := in.MemberByName(name); m != nil {
+			d.arena = append(d.arena, kv{k: rest, v: vs[0], idx: m.Index})
 		}
-		groups[m.Index] = append(groups[m.Index], kv{k: rest, v: vs[0]})
 	}
+	groups := d.sorted(start)
+	out := make(Struct, min(len(form), len(in.Members)))
 	for _, m := range in.Members {
 		var sub []kv
-		if groups != nil {
-			sub = groups[m.Index]
+		sub, groups = nextGroup(groups, m.Index)
+		var scalar *string
+		if vs := form[m.Name]; len(vs) > 0 {
+			scalar = &vs[0]
 		}
-		v, ok := d.value(m, m.Path, scalars[m.Index], sub)
+		d.push(m.Path, 0)
+		v, ok := d.value(m, scalar, sub)
 		if ok {
 			out[m.Name] = v
-		} else if m.Required {
-			d.invalid(m.Path, nullValue, "Member must not be null")
+		} else if m.Required && d.bad == nil {
+			d.invalid(nullValue, "Member must not be null")
 		}
+		d.pop()
 	}
 	if d.bad != nil {
 		return nil, d.bad
 	}
 	if len(d.msgs) > 0 {
 		return nil, d.validationError()
+	}
+	if d.quirk != "" {
+		return nil, &Error{Code: "ValidationError", Message: d.quirk, Status: 400, Sender: true}
 	}
 	return out, nil
 }
@@ -125,57 +125,119 @@ func Decode(op *awsmodel.Operation, form url.Values) (Struct, error) {
 // the member ("member.1.Key"), v its first value.
 type kv struct {
 	k, v string
-	idx  int // list/map index, filled while grouping
+	idx  int // member or element index, filled while grouping
 }
 
+// decoder holds per-request scratch state. It is pooled: the arena and
+// path stack are reused across requests, so a typical Decode allocates only
+// the values it returns.
 type decoder struct {
-	msgs []string
-	bad  *Error
+	msgs  []string
+	bad   *Error
+	quirk string // IAM's own pattern message, see iamquirks.go
+	// arena backs the grouped parameter slices. Sub-slices handed out are
+	// never appended to (three-index slicing), so growing the arena leaves
+	// them intact; nothing returned from Decode points into it.
+	arena []kv
+	// path is the location being decoded ("tags", "1", "key"), rendered
+	// only when an error is reported: most requests are valid and should
+	// not pay for building it.
+	path []seg
+}
+
+type seg struct {
+	name  string // member path segment, or "entry" for a map entry
+	index int    // >0: list element (".N.member") or map entry (".entry.N")
+}
+
+var decoderPool = sync.Pool{New: func() any {
+	return &decoder{arena: make([]kv, 0, 32), path: make([]seg, 0, 8)}
+}}
+
+func (d *decoder) release() {
+	if cap(d.arena) > 4096 { // do not keep one huge request's buffer alive
+		return
+	}
+	clear(d.arena) // drop references to the request's strings
+	d.arena = d.arena[:0]
+	d.path = d.path[:0]
+	d.msgs = nil
+	d.bad = nil
+	d.quirk = ""
+	decoderPool.Put(d)
+}
+
+func (d *decoder) push(name string, index int) { d.path = append(d.path, seg{name, index}) }
+func (d *decoder) pop()                        { d.path = d.path[:len(d.path)-1] }
+
+// appendPath renders the current location in AWS's format.
+func (d *decoder) appendPath(b []byte) []byte {
+	for i, s := range d.path {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		switch {
+		case s.index > 0 && s.name == "entry":
+			b = append(b, "entry."...)
+			b = strconv.AppendInt(b, int64(s.index), 10)
+		case s.index > 0:
+			b = strconv.AppendInt(b, int64(s.index), 10)
+			b = append(b, ".member"...)
+		default:
+			b = append(b, s.name...)
+		}
+	}
+	return b
 }
 
 // value decodes member m from its scalar value (the parameter named exactly
 // like it, or nil) and its sub-parameters, then validates it. ok is false
 // when the member is absent or malformed.
-func (d *decoder) value(m *awsmodel.Member, path string, scalar *string, sub []kv) (any, bool) {
+func (d *decoder) value(m *awsmodel.Member, scalar *string, sub []kv) (any, bool) {
 	sh := m.Shape
 	switch sh.Type {
 	case "structure":
 		if len(sub) == 0 {
 			return nil, false
 		}
-		return d.structure(sh, path, sub), true
+		return d.structure(sh, sub), true
 	case "list":
 		if len(sub) == 0 {
 			// botocore serialises an empty list as "Name=".
 			if scalar != nil && *scalar == "" {
 				l := []any{}
-				d.checkCount(sh, path, l, 0)
+				d.checkCount(sh, l, 0)
 				return l, true
 			}
 			return nil, false
 		}
-		return d.list(sh, path, sub)
+		return d.list(sh, sub)
 	case "map":
 		if len(sub) == 0 {
 			return nil, false
 		}
-		return d.mapValue(sh, path, sub)
+		return d.mapValue(sh, sub)
 	}
 	if scalar == nil {
 		return nil, false
 	}
-	v, ok := d.scalar(m, path, *scalar)
+	v, ok := d.scalar(m, *scalar)
 	if ok {
-		d.checkScalar(sh, path, v)
+		d.checkScalar(sh, v)
 	}
 	return v, ok
 }
 
-func (d *decoder) structure(sh *awsmodel.Shape, path string, sub []kv) Struct {
-	out := Struct{}
-	n := len(sh.Members)
-	scalars := make([]*string, n)
-	var groups [][]kv
+func (d *decoder) structure(sh *awsmodel.Shape, sub []kv) Struct {
+	// Regroup sub by member, as Decode does for the top level.
+	start := len(d.arena)
+	var buf [16]*string
+	var scalars []*string
+	if len(sh.Members) <= len(buf) {
+		scalars = buf[:len(sh.Members)]
+	} else {
+		scalars = make([]*string, len(sh.Members))
+	}
 	for i := range sub {
 		name, rest, dotted := strings.Cut(sub[i].k, ".")
 		m := sh.MemberByName(name)
@@ -188,23 +250,21 @@ func (d *decoder) structure(sh *awsmodel.Shape, path string, sub []kv) Struct {
 			}
 			continue
 		}
-		if groups == nil {
-			groups = make([][]kv, n)
-		}
-		groups[m.Index] = append(groups[m.Index], kv{k: rest, v: sub[i].v})
+		d.arena = append(d.arena, kv{k: rest, v: sub[i].v, idx: m.Index})
 	}
+	groups := d.sorted(start)
+	out := make(Struct, len(sh.Members))
 	for _, m := range sh.Members {
 		var g []kv
-		if groups != nil {
-			g = groups[m.Index]
-		}
-		p := path + "." + m.Path
-		v, ok := d.value(m, p, scalars[m.Index], g)
+		g, groups = nextGroup(groups, m.Index)
+		d.push(m.Path, 0)
+		v, ok := d.value(m, scalars[m.Index], g)
 		if ok {
 			out[m.Name] = v
-		} else if m.Required {
-			d.invalid(p, nullValue, "Member must not be null")
+		} else if m.Required && d.bad == nil {
+			d.invalid(nullValue, "Member must not be null")
 		}
+		d.pop()
 	}
 	return out
 }
@@ -213,8 +273,8 @@ func (d *decoder) structure(sh *awsmodel.Shape, path string, sub []kv) Struct {
 // positive decimal index from each key, keeping the remainder; entries that
 // do not have that form are dropped as unknown parameters. The result is
 // sorted by index, stable so duplicates keep form order.
-func indexed(sub []kv, prefix string) []kv {
-	out := make([]kv, 0, len(sub))
+func (d *decoder) indexed(sub []kv, prefix string) []kv {
+	start := len(d.arena)
 	for _, e := range sub {
 		k, ok := strings.CutPrefix(e.k, prefix)
 		if !ok {
@@ -225,10 +285,34 @@ func indexed(sub []kv, prefix string) []kv {
 		if !ok {
 			continue
 		}
-		out = append(out, kv{k: rest, v: e.v, idx: idx})
+		d.arena = append(d.arena, kv{k: rest, v: e.v, idx: idx})
 	}
-	slices.SortStableFunc(out, func(a, b kv) int { return a.idx - b.idx })
+	return d.sorted(start)
+}
+
+// sorted returns the arena entries appended since start, stably sorted by
+// index. The capacity is clipped so callers cannot append into the arena.
+func (d *decoder) sorted(start int) []kv {
+	out := d.arena[start:len(d.arena):len(d.arena)]
+	if !slices.IsSortedFunc(out, cmpIdx) {
+		slices.SortStableFunc(out, cmpIdx)
+	}
 	return out
+}
+
+func cmpIdx(a, b kv) int { return a.idx - b.idx }
+
+// nextGroup splits off the leading entries of sorted groups whose index is
+// idx, skipping any with a lower index.
+func nextGroup(groups []kv, idx int) (group, rest []kv) {
+	for len(groups) > 0 && groups[0].idx < idx {
+		groups = groups[1:]
+	}
+	n := 0
+	for n < len(groups) && groups[n].idx == idx {
+		n++
+	}
+	return groups[:n], groups[n:]
 }
 
 func parseIndex(s string) (int, bool) {
@@ -246,7 +330,16 @@ func parseIndex(s string) (int, bool) {
 	return n, true
 }
 
-func (d *decoder) list(sh *awsmodel.Shape, path string, sub []kv) (any, bool) {
+// run returns the length of the run of entries sharing items[0]'s index.
+func run(items []kv) int {
+	j := 1
+	for j < len(items) && items[j].idx == items[0].idx {
+		j++
+	}
+	return j
+}
+
+func (d *decoder) list(sh *awsmodel.Shape, sub []kv) (any, bool) {
 	em := sh.Member
 	prefix := ""
 	if !sh.Flattened && !em.Flattened {
@@ -255,47 +348,47 @@ func (d *decoder) list(sh *awsmodel.Shape, path string, sub []kv) (any, bool) {
 			prefix = em.LocationName + "."
 		}
 	}
-	items := indexed(sub, prefix)
+	items := d.indexed(sub, prefix)
 	if len(items) == 0 {
 		return nil, false
 	}
-	out := make([]any, 0, 4)
+	n := 0
+	for i := 0; i < len(items); i += run(items[i:]) {
+		n++
+	}
+	out := make([]any, 0, n)
 	mark := len(d.msgs)
-	for i := 0; i < len(items); {
-		j := i + 1
-		for j < len(items) && items[j].idx == items[i].idx {
-			j++
-		}
-		pos := len(out) + 1
-		p := path + "." + strconv.Itoa(pos) + ".member"
+	for len(items) > 0 {
+		j := run(items)
+		elem := items[:j]
+		items = items[j:]
+		d.push("", len(out)+1)
+		// The element's own parameters are relative to "member.N."; the
+		// one with an empty remainder, if any, is the element's scalar.
 		var scalar *string
-		var rest []kv
-		for k := i; k < j; k++ {
-			if items[k].k == "" {
-				if scalar == nil {
-					scalar = &items[k].v
-				}
-			} else {
-				rest = append(rest, items[k])
+		for k := range elem {
+			if elem[k].k == "" {
+				scalar = &elem[k].v
+				break
 			}
 		}
-		// The element's own sub-keys are relative to "member.N.".
-		v, ok := d.value(em, p, scalar, rest)
-		if ok {
-			out = append(out, v)
-		} else if d.bad == nil {
-			// An element index with nothing decodable ("Tags.member.1.Bogus=x")
+		v, ok := d.value(em, scalar, elem)
+		if !ok {
+			// An index with nothing decodable ("Tags.member.1.Bogus=x")
 			// still occupies a slot, as a null element would in AWS.
-			d.invalid(p, nullValue, "Member must not be null")
-			out = append(out, nil)
+			if d.bad == nil {
+				d.invalid(nullValue, "Member must not be null")
+			}
+			v = nil
 		}
-		i = j
+		d.pop()
+		out = append(out, v)
 	}
-	d.checkCountBefore(mark, sh, path, out, len(out))
+	d.checkCountBefore(mark, sh, out, len(out))
 	return out, true
 }
 
-func (d *decoder) mapValue(sh *awsmodel.Shape, path string, sub []kv) (any, bool) {
+func (d *decoder) mapValue(sh *awsmodel.Shape, sub []kv) (any, bool) {
 	prefix := "entry."
 	if sh.Flattened {
 		prefix = ""
@@ -307,60 +400,75 @@ func (d *decoder) mapValue(sh *awsmodel.Shape, path string, sub []kv) (any, bool
 	if sh.Value.LocationName != "" {
 		valName = sh.Value.LocationName
 	}
-	items := indexed(sub, prefix)
+	items := d.indexed(sub, prefix)
 	if len(items) == 0 {
 		return nil, false
 	}
 	out := make(map[string]any, len(items)/2)
 	mark := len(d.msgs)
 	pos := 0
-	for i := 0; i < len(items); {
-		j := i + 1
-		for j < len(items) && items[j].idx == items[i].idx {
-			j++
-		}
+	for len(items) > 0 {
+		j := run(items)
+		entry := items[:j]
+		items = items[j:]
 		pos++
-		p := path + ".entry." + strconv.Itoa(pos)
 		var key, val *string
-		var vsub []kv
-		for k := i; k < j; k++ {
-			name, rest, dotted := strings.Cut(items[k].k, ".")
+		vstart := len(d.arena)
+		for k := range entry {
+			name, rest, dotted := strings.Cut(entry[k].k, ".")
 			switch {
 			case name == keyName && !dotted:
 				if key == nil {
-					key = &items[k].v
+					key = &entry[k].v
 				}
 			case name == valName && !dotted:
 				if val == nil {
-					val = &items[k].v
+					val = &entry[k].v
 				}
 			case name == valName:
-				vsub = append(vsub, kv{k: rest, v: items[k].v})
+				d.arena = append(d.arena, kv{k: rest, v: entry[k].v})
 			}
 		}
-		i = j
-		if key == nil {
-			d.invalid(p+".key", nullValue, "Member must not be null")
-			continue
-		}
-		kv, ok := d.value(sh.Key, p+".key", key, nil)
+		vsub := d.arena[vstart:len(d.arena):len(d.arena)]
+		d.push("entry", pos)
+		k, v, ok := d.entry(sh, key, val, vsub)
+		d.pop()
 		if !ok {
 			continue
 		}
-		vv, ok := d.value(sh.Value, p+".value", val, vsub)
-		if !ok {
-			d.invalid(p+".value", nullValue, "Member must not be null")
-			continue
-		}
-		ks, _ := kv.(string)
-		out[ks] = vv
+		out[k] = v
 	}
-	d.checkCountBefore(mark, sh, path, out, len(out))
+	d.checkCountBefore(mark, sh, out, len(out))
 	return out, true
 }
 
+func (d *decoder) entry(sh *awsmodel.Shape, key, val *string, vsub []kv) (string, any, bool) {
+	d.push("key", 0)
+	defer d.pop()
+	if key == nil {
+		if d.bad == nil {
+			d.invalid(nullValue, "Member must not be null")
+		}
+		return "", nil, false
+	}
+	k, ok := d.value(sh.Key, key, nil)
+	if !ok {
+		return "", nil, false
+	}
+	d.path[len(d.path)-1].name = "value"
+	v, ok := d.value(sh.Value, val, vsub)
+	if !ok {
+		if d.bad == nil {
+			d.invalid(nullValue, "Member must not be null")
+		}
+		return "", nil, false
+	}
+	ks, _ := k.(string)
+	return ks, v, true
+}
+
 // scalar parses a wire string into the Go type for m's shape.
-func (d *decoder) scalar(m *awsmodel.Member, path, s string) (any, bool) {
+func (d *decoder) scalar(m *awsmodel.Member, s string) (any, bool) {
 	sh := m.Shape
 	switch sh.Type {
 	case "string":
@@ -372,7 +480,7 @@ func (d *decoder) scalar(m *awsmodel.Member, path, s string) (any, bool) {
 		}
 		n, err := strconv.ParseInt(s, 10, bits)
 		if err != nil {
-			d.malformed(m, path, s, "an integer")
+			d.malformed(m, s, "an integer")
 			return nil, false
 		}
 		return n, true
@@ -383,35 +491,54 @@ func (d *decoder) scalar(m *awsmodel.Member, path, s string) (any, bool) {
 		case strings.EqualFold(s, "false"):
 			return false, true
 		}
-		d.malformed(m, path, s, "a boolean (true or false)")
+		d.malformed(m, s, "a boolean (true or false)")
 		return nil, false
 	case "double", "float":
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			d.malformed(m, path, s, "a number")
+			d.malformed(m, s, "a number")
 			return nil, false
 		}
 		return f, true
 	case "timestamp":
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			d.malformed(m, path, s, "an ISO 8601 timestamp")
+		t, ok := parseTimestamp(sh.TimestampFormat, s)
+		if !ok {
+			d.malformed(m, s, "a timestamp")
 			return nil, false
 		}
-		return t.UTC(), true
+		return t, true
 	case "blob":
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			d.malformed(m, path, s, "base64-encoded binary data")
+			d.malformed(m, s, "base64-encoded binary data")
 			return nil, false
 		}
 		return b, true
 	}
-	d.malformed(m, path, s, "a supported type")
+	d.malformed(m, s, "a supported type")
 	return nil, false
 }
 
-func (d *decoder) malformed(m *awsmodel.Member, path, s, want string) {
+// parseTimestamp accepts the shape's timestampFormat, defaulting to ISO 8601
+// (RFC 3339, fractional seconds optional, any zone), and returns UTC.
+func parseTimestamp(format, s string) (time.Time, bool) {
+	switch format {
+	case "unixTimestamp":
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e12 {
+			return time.Time{}, false
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(math.Round(frac*1e3))*1e6).UTC(), true
+	case "rfc822":
+		t, err := time.Parse(time.RFC1123, s)
+		return t.UTC(), err == nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err == nil
+}
+
+func (d *decoder) malformed(m *awsmodel.Member, s, want string) {
 	if d.bad != nil {
 		return
 	}
@@ -424,7 +551,7 @@ func (d *decoder) malformed(m *awsmodel.Member, path, s, want string) {
 	}
 	d.bad = &Error{
 		Code:    "InvalidParameterValue",
-		Message: "Value " + shown + "at '" + path + "' is not valid: expected " + want,
+		Message: "Value " + shown + "at '" + string(d.appendPath(nil)) + "' is not valid: expected " + want,
 		Status:  400,
 		Sender:  true,
 	}

@@ -103,21 +103,31 @@ func TestDecodeSyntheticTypes(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	long := strings.Repeat("a", 65)
 	cases := []struct {
-		name       string
-		op         *awsmodel.Operation
-		in         string
-		code, msg  string
+		name      string
+		op        *awsmodel.Operation
+		in        string
+		code, msg string
 	}{
 		{"required missing", iamOp("CreateUser"), "",
 			"ValidationError", "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null"},
 		{"pattern ok", iamOp("CreateUser"), "UserName=a%2Bb%3Dc",
 			"", ""},
-		{"pattern failure", iamOp("CreateUser"), "UserName=a%20b",
-			"ValidationError", `1 validation error detected: Value 'a b' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`},
+		{"pattern failure", iamOp("CreateRole"), "RoleName=a%20b&AssumeRolePolicyDocument=%7B%7D",
+			"ValidationError", `1 validation error detected: Value 'a b' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`},
 		{"max length", iamOp("CreateUser"), "UserName=" + long,
 			"ValidationError", "1 validation error detected: Value '" + long + "' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64"},
-		{"empty string: pattern then length", iamOp("CreateUser"), "UserName=",
-			"ValidationError", `2 validation errors detected: Value '' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+; Value '' at 'userName' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"empty string: pattern then length", iamOp("CreateUser"), "UserName=bob&Tags.member.1.Key=&Tags.member.1.Value=v",
+			"ValidationError", `2 validation errors detected: Value '' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+; Value '' at 'tags.1.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1`},
+		{"iam userName quirk", iamOp("CreateUser"), "UserName=a%20b",
+			"ValidationError", "The specified value for userName is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"},
+		{"iam userName quirk (existing user)", iamOp("GetUser"), "UserName=analysts%2Fsome.one%40example.com",
+			"ValidationError", "The specified value for userName is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"},
+		{"iam path quirk, first member wins", iamOp("CreateUser"), "UserName=a%20b&Path=test%2F",
+			"ValidationError", "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters."},
+		{"iam quirk yields to shared validator", iamOp("CreateUser"), "UserName=a%20b&Tags.member.1.Key=k",
+			"ValidationError", "1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null"},
+		{"empty user name is a length error only", iamOp("CreateUser"), "UserName=",
+			"ValidationError", "1 validation error detected: Value '' at 'userName' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"range low", iamOp("ListUsers"), "MaxItems=0",
 			"ValidationError", "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{"range high", iamOp("ListUsers"), "MaxItems=1001",
@@ -126,8 +136,8 @@ func TestDecodeErrors(t *testing.T) {
 			"ValidationError", "1 validation error detected: Value 'active' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]"},
 		{"nested path and null", iamOp("CreateUser"), "UserName=bob&Tags.member.1.Key=k&Tags.member.2.Key=k2&Tags.member.2.Value=a%2Ab",
 			"ValidationError", `2 validation errors detected: Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null; Value 'a*b' at 'tags.2.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`},
-		{"member order", iamOp("CreateUser"), "UserName=a%20b&Path=x",
-			"ValidationError", `2 validation errors detected: Value 'x' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F); Value 'a b' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`},
+		{"member order", iamOp("CreateRole"), "MaxSessionDuration=60&RoleName=a%20b&Path=%2Fok%2F",
+			"ValidationError", `3 validation errors detected: Value 'a b' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+; Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null; Value '60' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600`},
 		{"list count before elements", iamOp("UntagUser"), "UserName=bob" + tagKeys(51, "a%2A"),
 			"ValidationError", ""},
 		{"sensitive redacted", iamOp("CreateLoginProfile"), "UserName=bob&Password=",

@@ -12,34 +12,42 @@ import (
 	"github.com/iamd/iamd/awsmodel"
 )
 
-// Response layout follows IAM's and STS's own output, which is indented by two
-// spaces per level with one element per line and a final newline, e.g. (IAM
-// API Reference, GetUser "Sample Response"):
+// Response layout follows what IAM and STS put on the wire: no XML
+// declaration, two spaces of indentation per level, one element per line,
+// a final newline. Evidence: a real IAM AccessDenied captured by aws-sdk-go's
+// debug log had Content-Length 368, exactly what this layout gives for its
+// text (github.com/10gen/dsi docs; TestWriteErrorMatchesCapturedLength), and
+// a real STS GetCallerIdentity printed verbatim shows the same indentation
+// (github.com/salrashid123, TPM/Vault signer example):
 //
-//	<GetUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
-//	  <GetUserResult>
-//	    <User>
-//	      <UserId>AIDACKCEVSQ6C2EXAMPLE</UserId>
-//	      ...
-//	    </User>
-//	  </GetUserResult>
+//	<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+//	  <GetCallerIdentityResult>
+//	    <Arn>arn:aws:iam::...:user/svcacct1</Arn>
+//	    <UserId>AIDA...</UserId>
+//	    <Account>...</Account>
+//	  </GetCallerIdentityResult>
 //	  <ResponseMetadata>
-//	    <RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId>
+//	    <RequestId>757527fb-...</RequestId>
 //	  </ResponseMetadata>
-//	</GetUserResponse>
+//	</GetCallerIdentityResponse>
 //
-// There is no XML declaration. Empty lists, structures and strings are
-// written as self-closing elements (<Users/>), as IAM does for empty lists.
+// (The API Reference's hand-written samples use three spaces; they are not
+// captures.) Members are written in botocore model order, which is not always
+// AWS's: the capture above has Arn first, the model has it last. XML clients
+// do not depend on element order.
+//
+// Empty lists, structures and strings are written as self-closing elements
+// (<Users/>); SDK parsers treat that and <Users></Users> alike.
 
 const indent = "                                                                " // 64 spaces
 
-func writeIndent(buf *bytes.Buffer, depth int) {
+func appendIndent(b []byte, depth int) []byte {
 	n := depth * 2
 	for n > len(indent) {
-		buf.WriteString(indent)
+		b = append(b, indent...)
 		n -= len(indent)
 	}
-	buf.WriteString(indent[:n])
+	return append(b, indent[:n]...)
 }
 
 // WriteResponse appends the XML response for op with the given result to
@@ -52,52 +60,66 @@ func writeIndent(buf *bytes.Buffer, depth int) {
 // map[string]int (map); map[string]any (structure).
 //
 // A result key that is not a member of the output shape, or a value of the
-// wrong type, is a programming error and returns an error; buf may then
-// hold a partial response and should be reset by the caller.
+// wrong type, is a programming error: WriteResponse then returns an error
+// and leaves buf unchanged.
 func WriteResponse(buf *bytes.Buffer, svc *awsmodel.Service, op *awsmodel.Operation, result Struct, requestID string) error {
+	// Appending to the buffer's spare capacity avoids the per-call overhead
+	// of bytes.Buffer's Write methods, which dominated the encoder's profile.
+	b, err := AppendResponse(buf.AvailableBuffer(), svc, op, result, requestID)
+	if err != nil {
+		return err
+	}
+	buf.Write(b)
+	return nil
+}
+
+// AppendResponse is WriteResponse for a byte slice: it appends the response
+// to b and returns the extended slice.
+func AppendResponse(b []byte, svc *awsmodel.Service, op *awsmodel.Operation, result Struct, requestID string) ([]byte, error) {
 	name := op.Name
-	buf.WriteByte('<')
-	buf.WriteString(name)
-	buf.WriteString(`Response xmlns="`)
-	buf.WriteString(svc.XMLNamespace)
-	buf.WriteString("\">\n")
+	b = append(b, '<')
+	b = append(b, name...)
+	b = append(b, `Response xmlns="`...)
+	b = append(b, svc.XMLNamespace...)
+	b = append(b, "\">\n"...)
 	if op.Output != nil {
 		wrapper := op.ResultWrapper
 		if wrapper == "" {
 			wrapper = name + "Result"
 		}
-		if err := writeStructure(buf, op.Output, wrapper, result, 1); err != nil {
-			return err
+		var err error
+		if b, err = appendStructure(b, op.Output, wrapper, result, 1); err != nil {
+			return b, err
 		}
 	} else if len(result) > 0 {
-		return errors.New("awsquery: " + name + " has no output shape but the result has members")
+		return b, errors.New("awsquery: " + name + " has no output shape but the result has members")
 	}
-	buf.WriteString("  <ResponseMetadata>\n    <RequestId>")
-	escapeText(buf, requestID)
-	buf.WriteString("</RequestId>\n  </ResponseMetadata>\n</")
-	buf.WriteString(name)
-	buf.WriteString("Response>\n")
-	return nil
+	b = append(b, "  <ResponseMetadata>\n    <RequestId>"...)
+	b = appendEscaped(b, requestID)
+	b = append(b, "</RequestId>\n  </ResponseMetadata>\n</"...)
+	b = append(b, name...)
+	b = append(b, "Response>\n"...)
+	return b, nil
 }
 
-func openTag(buf *bytes.Buffer, name string, depth int) {
-	writeIndent(buf, depth)
-	buf.WriteByte('<')
-	buf.WriteString(name)
-	buf.WriteByte('>')
+func appendOpen(b []byte, name string, depth int) []byte {
+	b = appendIndent(b, depth)
+	b = append(b, '<')
+	b = append(b, name...)
+	return append(b, '>')
 }
 
-func closeTag(buf *bytes.Buffer, name string) {
-	buf.WriteString("</")
-	buf.WriteString(name)
-	buf.WriteString(">\n")
+func appendClose(b []byte, name string) []byte {
+	b = append(b, "</"...)
+	b = append(b, name...)
+	return append(b, ">\n"...)
 }
 
-func emptyTag(buf *bytes.Buffer, name string, depth int) {
-	writeIndent(buf, depth)
-	buf.WriteByte('<')
-	buf.WriteString(name)
-	buf.WriteString("/>\n")
+func appendEmpty(b []byte, name string, depth int) []byte {
+	b = appendIndent(b, depth)
+	b = append(b, '<')
+	b = append(b, name...)
+	return append(b, "/>\n"...)
 }
 
 func xmlName(m *awsmodel.Member) string {
@@ -107,16 +129,16 @@ func xmlName(m *awsmodel.Member) string {
 	return m.Name
 }
 
-func writeStructure(buf *bytes.Buffer, sh *awsmodel.Shape, tag string, v map[string]any, depth int) error {
+func appendStructure(b []byte, sh *awsmodel.Shape, tag string, v map[string]any, depth int) ([]byte, error) {
 	if len(v) == 0 {
-		emptyTag(buf, tag, depth)
-		return nil
+		return appendEmpty(b, tag, depth), nil
 	}
-	openTag(buf, tag, depth)
-	buf.WriteByte('\n')
+	b = appendOpen(b, tag, depth)
+	b = append(b, '\n')
 	// Counting the members found, instead of checking each key first, keeps
 	// the common (correct) case to one map lookup per member.
 	found := 0
+	var err error
 	for _, m := range sh.Members {
 		mv, ok := v[m.Name]
 		if !ok {
@@ -126,16 +148,15 @@ func writeStructure(buf *bytes.Buffer, sh *awsmodel.Shape, tag string, v map[str
 		if mv == nil {
 			continue
 		}
-		if err := writeValue(buf, m, xmlName(m), mv, depth+1); err != nil {
-			return err
+		if b, err = appendValue(b, m, xmlName(m), mv, depth+1); err != nil {
+			return b, err
 		}
 	}
 	if found != len(v) {
-		return unknownMembers(sh, v)
+		return b, unknownMembers(sh, v)
 	}
-	writeIndent(buf, depth)
-	closeTag(buf, tag)
-	return nil
+	b = appendIndent(b, depth)
+	return appendClose(b, tag), nil
 }
 
 func unknownMembers(sh *awsmodel.Shape, v map[string]any) error {
@@ -184,34 +205,48 @@ func typeName(v any) string {
 	return "an unsupported type"
 }
 
-func writeValue(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth int) error {
+func appendValue(b []byte, m *awsmodel.Member, tag string, v any, depth int) ([]byte, error) {
 	sh := m.Shape
 	switch sh.Type {
 	case "structure":
 		switch x := v.(type) {
 		case Struct:
-			return writeStructure(buf, sh, tag, x, depth)
+			return appendStructure(b, sh, tag, x, depth)
 		case map[string]any:
-			return writeStructure(buf, sh, tag, x, depth)
+			return appendStructure(b, sh, tag, x, depth)
 		}
-		return typeError(m, v)
+		return b, typeError(m, v)
 	case "list":
-		return writeList(buf, m, tag, v, depth)
+		return appendList(b, m, tag, v, depth)
 	case "map":
-		return writeMap(buf, m, tag, v, depth)
-	}
-	// Scalars: <Tag>text</Tag> on one line.
-	var scratch [64]byte
-	b := scratch[:0]
-	var text string
-	isText := false
-	switch sh.Type {
+		return appendMap(b, m, tag, v, depth)
 	case "string":
 		s, ok := v.(string)
 		if !ok {
-			return typeError(m, v)
+			return b, typeError(m, v)
 		}
-		text, isText = s, true
+		if s == "" {
+			return appendEmpty(b, tag, depth), nil
+		}
+		b = appendOpen(b, tag, depth)
+		b = appendEscaped(b, s)
+		return appendClose(b, tag), nil
+	case "blob":
+		x, ok := v.([]byte)
+		if !ok {
+			return b, typeError(m, v)
+		}
+		if len(x) == 0 {
+			return appendEmpty(b, tag, depth), nil
+		}
+		b = appendOpen(b, tag, depth)
+		b = base64.StdEncoding.AppendEncode(b, x)
+		return appendClose(b, tag), nil
+	}
+	// Other scalars: <Tag>text</Tag> on one line; the text needs no escaping.
+	start := len(b)
+	b = appendOpen(b, tag, depth)
+	switch sh.Type {
 	case "integer", "long":
 		switch x := v.(type) {
 		case int64:
@@ -221,7 +256,7 @@ func writeValue(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth 
 		case int32:
 			b = strconv.AppendInt(b, int64(x), 10)
 		default:
-			return typeError(m, v)
+			return b[:start], typeError(m, v)
 		}
 	case "double", "float":
 		switch x := v.(type) {
@@ -230,53 +265,36 @@ func writeValue(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth 
 		case float32:
 			b = strconv.AppendFloat(b, float64(x), 'g', -1, 32)
 		default:
-			return typeError(m, v)
+			return b[:start], typeError(m, v)
 		}
 	case "boolean":
 		x, ok := v.(bool)
 		if !ok {
-			return typeError(m, v)
+			return b[:start], typeError(m, v)
 		}
 		b = strconv.AppendBool(b, x)
 	case "timestamp":
 		switch x := v.(type) {
 		case time.Time:
-			b = appendTimestamp(b, x)
+			b = appendTimestampFormat(b, sh.TimestampFormat, x)
 		case *time.Time:
 			if x == nil {
-				return nil
+				return b[:start], nil
 			}
-			b = appendTimestamp(b, *x)
+			b = appendTimestampFormat(b, sh.TimestampFormat, *x)
 		default:
-			return typeError(m, v)
+			return b[:start], typeError(m, v)
 		}
-	case "blob":
-		x, ok := v.([]byte)
-		if !ok {
-			return typeError(m, v)
-		}
-		text, isText = base64.StdEncoding.EncodeToString(x), true
 	default:
-		return typeError(m, v)
+		return b[:start], typeError(m, v)
 	}
-	if isText && text == "" {
-		emptyTag(buf, tag, depth)
-		return nil
-	}
-	openTag(buf, tag, depth)
-	if isText {
-		escapeText(buf, text)
-	} else {
-		buf.Write(b)
-	}
-	closeTag(buf, tag)
-	return nil
+	return appendClose(b, tag), nil
 }
 
-func writeList(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth int) error {
+func appendList(b []byte, m *awsmodel.Member, tag string, v any, depth int) ([]byte, error) {
 	n := listLen(v)
 	if n < 0 {
-		return typeError(m, v)
+		return b, typeError(m, v)
 	}
 	em := m.Shape.Member
 	etag := "member"
@@ -291,14 +309,14 @@ func writeList(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth i
 	}
 	if n == 0 {
 		if !flat {
-			emptyTag(buf, tag, depth)
+			b = appendEmpty(b, tag, depth)
 		}
-		return nil
+		return b, nil
 	}
 	d := depth
 	if !flat {
-		openTag(buf, tag, depth)
-		buf.WriteByte('\n')
+		b = appendOpen(b, tag, depth)
+		b = append(b, '\n')
 		d++
 	}
 	var err error
@@ -306,39 +324,39 @@ func writeList(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth i
 	case []any:
 		for _, e := range x {
 			if e == nil {
-				return errors.New("awsquery: nil element in list " + m.Name)
+				return b, errors.New("awsquery: nil element in list " + m.Name)
 			}
-			if err = writeValue(buf, em, etag, e, d); err != nil {
-				return err
+			if b, err = appendValue(b, em, etag, e, d); err != nil {
+				return b, err
 			}
 		}
 	case []string:
 		for _, e := range x {
-			if err = writeValue(buf, em, etag, e, d); err != nil {
-				return err
+			if b, err = appendValue(b, em, etag, e, d); err != nil {
+				return b, err
 			}
 		}
 	case []Struct:
 		for _, e := range x {
-			if err = writeValue(buf, em, etag, e, d); err != nil {
-				return err
+			if b, err = appendValue(b, em, etag, e, d); err != nil {
+				return b, err
 			}
 		}
 	case []map[string]any:
 		for _, e := range x {
-			if err = writeValue(buf, em, etag, e, d); err != nil {
-				return err
+			if b, err = appendValue(b, em, etag, e, d); err != nil {
+				return b, err
 			}
 		}
 	}
 	if !flat {
-		writeIndent(buf, depth)
-		closeTag(buf, tag)
+		b = appendIndent(b, depth)
+		b = appendClose(b, tag)
 	}
-	return nil
+	return b, nil
 }
 
-func writeMap(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth int) error {
+func appendMap(b []byte, m *awsmodel.Member, tag string, v any, depth int) ([]byte, error) {
 	sh := m.Shape
 	ktag, vtag := "key", "value"
 	if sh.Key.LocationName != "" {
@@ -359,40 +377,38 @@ func writeMap(buf *bytes.Buffer, m *awsmodel.Member, tag string, v any, depth in
 	case map[string]int:
 		keys, get = sortedKeys(x), func(k string) any { return x[k] }
 	default:
-		return typeError(m, v)
+		return b, typeError(m, v)
 	}
 	if len(keys) == 0 {
-		emptyTag(buf, tag, depth)
-		return nil
+		return appendEmpty(b, tag, depth), nil
 	}
 	// Keys are sorted so output is deterministic (Go map order is random;
 	// AWS's order is its own hash order, which clients do not rely on).
-	openTag(buf, tag, depth)
-	buf.WriteByte('\n')
+	b = appendOpen(b, tag, depth)
+	b = append(b, '\n')
+	var err error
 	for _, k := range keys {
-		entry := "entry"
 		d := depth + 1
 		if !sh.Flattened {
-			openTag(buf, entry, d)
-			buf.WriteByte('\n')
+			b = appendOpen(b, "entry", d)
+			b = append(b, '\n')
 			d++
 		}
-		if err := writeValue(buf, sh.Key, ktag, k, d); err != nil {
-			return err
+		if b, err = appendValue(b, sh.Key, ktag, k, d); err != nil {
+			return b, err
 		}
 		if ev := get(k); ev != nil {
-			if err := writeValue(buf, sh.Value, vtag, ev, d); err != nil {
-				return err
+			if b, err = appendValue(b, sh.Value, vtag, ev, d); err != nil {
+				return b, err
 			}
 		}
 		if !sh.Flattened {
-			writeIndent(buf, depth+1)
-			closeTag(buf, entry)
+			b = appendIndent(b, depth+1)
+			b = appendClose(b, "entry")
 		}
 	}
-	writeIndent(buf, depth)
-	closeTag(buf, tag)
-	return nil
+	b = appendIndent(b, depth)
+	return appendClose(b, tag), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -402,6 +418,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// appendTimestampFormat honours a shape's timestampFormat. IAM and STS set
+// none, so the query protocol's default, ISO 8601, is what they use.
+func appendTimestampFormat(b []byte, format string, t time.Time) []byte {
+	switch format {
+	case "unixTimestamp":
+		t = t.UTC()
+		if ms := t.Nanosecond() / 1e6; ms != 0 {
+			return strconv.AppendFloat(b, float64(t.Unix())+float64(ms)/1000, 'f', -1, 64)
+		}
+		return strconv.AppendInt(b, t.Unix(), 10)
+	case "rfc822":
+		return t.UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+	}
+	return appendTimestamp(b, t)
 }
 
 // appendTimestamp writes ISO 8601 in UTC: whole seconds as IAM shows them
@@ -430,16 +462,16 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// escapeText writes s as XML character data. Besides &, < and >, it writes
-// \r as a character reference (a literal one would be normalised away by
-// the client's parser) and replaces what XML 1.0 cannot carry (invalid
-// UTF-8, control characters other than tab/newline, U+FFFE/U+FFFF) with
+// appendEscaped appends s as XML character data. Besides &, < and >, it
+// writes \r as a character reference (a literal one would be normalised away
+// by the client's parser) and replaces what XML 1.0 cannot carry (invalid
+// UTF-8, control characters other than tab and newline, U+FFFE, U+FFFF) with
 // U+FFFD.
-func escapeText(buf *bytes.Buffer, s string) {
+func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' {
+		if !xmlSpecial[c] {
 			i++
 			continue
 		}
@@ -454,28 +486,38 @@ func escapeText(buf *bytes.Buffer, s string) {
 			repl = "&gt;"
 		case c == '\r':
 			repl = "&#xD;"
-		case c == '\t' || c == '\n':
-			i++
-			continue
 		case c < 0x20:
 			repl = "\uFFFD"
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			width = n
-			if (r == utf8.RuneError && n == 1) || r == 0xFFFE || r == 0xFFFF {
-				repl = "\uFFFD"
-			} else {
+			if (r != utf8.RuneError || n > 1) && r != 0xFFFE && r != 0xFFFF {
 				i += n
 				continue
 			}
+			width = n
+			repl = "\uFFFD"
 		}
-		buf.WriteString(s[last:i])
-		buf.WriteString(repl)
+		b = append(b, s[last:i]...)
+		b = append(b, repl...)
 		i += width
 		last = i
 	}
-	buf.WriteString(s[last:])
+	return append(b, s[last:]...)
 }
+
+// xmlSpecial marks the bytes appendEscaped must look at: markup characters,
+// control characters other than tab and newline, and every non-ASCII byte
+// (for UTF-8 validation).
+var xmlSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t' && c != '\n'
+	}
+	t['&'], t['<'], t['>'] = true, true, true
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 func listLen(v any) int {
 	switch x := v.(type) {

@@ -138,7 +138,7 @@ func TestWriteResponseGolden(t *testing.T) {
 
 func TestWriteErrorGolden(t *testing.T) {
 	iam, sts := awsmodel.IAM(), awsmodel.STS()
-	_, verr := Decode(iam.Operations["CreateUser"], form(t, "UserName=a%20b&Tags.member.1.Key=k"))
+	_, verr := Decode(iam.Operations["CreateRole"], form(t, "RoleName=a%20b&AssumeRolePolicyDocument=%7B%7D&Tags.member.1.Key=k"))
 	cases := []struct {
 		name string
 		svc  *awsmodel.Service
@@ -241,6 +241,9 @@ func TestWriteResponseErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want containing %q", err, c.want)
 			}
+			if buf.Len() != 0 {
+				t.Errorf("buffer written on error: %q", buf.String())
+			}
 		})
 	}
 	// nil values are omitted, not errors.
@@ -253,21 +256,19 @@ func TestWriteResponseErrors(t *testing.T) {
 	}
 }
 
-func TestEscapeText(t *testing.T) {
+func TestAppendEscaped(t *testing.T) {
 	cases := map[string]string{
-		"plain":             "plain",
-		"a&b<c>d\"e'f":      "a&amp;b&lt;c&gt;d\"e'f",
-		"tab\tnl\ncr\r":     "tab\tnl\ncr&#xD;",
-		"nul\x00bell\x07":   "nul\uFFFDbell\uFFFD",
-		"bad\xffutf8":       "bad\uFFFDutf8",
+		"plain":              "plain",
+		"a&b<c>d\"e'f":       "a&amp;b&lt;c&gt;d\"e'f",
+		"tab\tnl\ncr\r":      "tab\tnl\ncr&#xD;",
+		"nul\x00bell\x07":    "nul\uFFFDbell\uFFFD",
+		"bad\xffutf8":        "bad\uFFFDutf8",
 		"ok é 日本 \U0001F600": "ok é 日本 \U0001F600",
-		"\uFFFE\uFFFF":      "\uFFFD\uFFFD",
+		"\uFFFE\uFFFF":       "\uFFFD\uFFFD",
 	}
 	for in, want := range cases {
-		var buf bytes.Buffer
-		escapeText(&buf, in)
-		if buf.String() != want {
-			t.Errorf("escapeText(%q) = %q, want %q", in, buf.String(), want)
+		if got := string(appendEscaped(nil, in)); got != want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

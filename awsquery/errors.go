@@ -17,21 +17,24 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // commonErrors are the codes IAM and STS return that their models do not
-// declare: the protocol-level and authentication errors.
+// declare: protocol-level and authentication errors.
 //
 // Statuses come from the IAM API Reference "Common Error Types" page
-// (docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html: 403 for
-// AccessDenied and ExpiredToken, 400 for IncompleteSignature,
-// InvalidParameterCombination, InvalidParameterValue, MissingAction,
-// MissingParameter, RequestExpired, Throttling, ValidationError, 403 for
-// InvalidClientTokenId, MissingAuthenticationToken, NotAuthorized is 400,
-// OptInRequired 403, 500 InternalFailure, 503 ServiceUnavailable) and the
-// older shared "Common Errors" page (InvalidAction 400,
-// InvalidQueryParameter 400, MalformedQueryString 404). The wire codes are
-// the ones the services actually send: "AccessDenied" (not
-// AccessDeniedException), "Throttling", "ExpiredToken".
-// SignatureDoesNotMatch is 403, as returned with every SigV4 mismatch.
-// NotImplemented is iamd's own (501, Receiver: the server lacks the feature).
+// (docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html):
+// AccessDenied(Exception) 403, ExpiredToken(Exception) 403,
+// IncompleteSignature 400, InternalFailure 500, InvalidParameterCombination
+// 400, InvalidParameterValue 400, InvalidQueryParameter 400, MissingAction 400,
+// MissingParameter 400, NotAuthorized 400, OptInRequired 403, RequestExpired
+// 400, ServiceUnavailable 503, Throttling(Exception) 400, ValidationError 400;
+// and from the older shared "Common Errors" page found in many AWS API
+// references: InvalidAction 400, InvalidClientTokenId 403,
+// MalformedQueryString 404, MissingAuthenticationToken 403.
+// SignatureDoesNotMatch is 403 as every SigV4 service returns it (not on
+// those pages). The wire codes are those IAM and STS actually send:
+// "AccessDenied", "Throttling", "ExpiredToken" (the *Exception spellings are
+// accepted too). ServiceFailure is IAM's modelled 500 and is listed for STS.
+// NotImplemented is iamd's own: 501, Receiver, since the server lacks the
+// feature.
 var commonErrors = map[string]int{
 	"AccessDenied":                403,
 	"AccessDeniedException":       403,
@@ -103,23 +106,28 @@ func NotImplemented(action string) *Error {
 // svc may be nil (errors raised before the service is known), in which case
 // the xmlns attribute is left out.
 func WriteError(buf *bytes.Buffer, svc *awsmodel.Service, e *Error, requestID string) {
-	buf.WriteString("<ErrorResponse")
+	buf.Write(AppendError(buf.AvailableBuffer(), svc, e, requestID))
+}
+
+// AppendError is WriteError for a byte slice.
+func AppendError(b []byte, svc *awsmodel.Service, e *Error, requestID string) []byte {
+	b = append(b, "<ErrorResponse"...)
 	if svc != nil {
-		buf.WriteString(` xmlns="`)
-		buf.WriteString(svc.XMLNamespace)
-		buf.WriteByte('"')
+		b = append(b, ` xmlns="`...)
+		b = append(b, svc.XMLNamespace...)
+		b = append(b, '"')
 	}
-	buf.WriteString(">\n  <Error>\n    <Type>")
+	b = append(b, ">\n  <Error>\n    <Type>"...)
 	if e.Sender {
-		buf.WriteString("Sender")
+		b = append(b, "Sender"...)
 	} else {
-		buf.WriteString("Receiver")
+		b = append(b, "Receiver"...)
 	}
-	buf.WriteString("</Type>\n    <Code>")
-	escapeText(buf, e.Code)
-	buf.WriteString("</Code>\n    <Message>")
-	escapeText(buf, e.Message)
-	buf.WriteString("</Message>\n  </Error>\n  <RequestId>")
-	escapeText(buf, requestID)
-	buf.WriteString("</RequestId>\n</ErrorResponse>\n")
+	b = append(b, "</Type>\n    <Code>"...)
+	b = appendEscaped(b, e.Code)
+	b = append(b, "</Code>\n    <Message>"...)
+	b = appendEscaped(b, e.Message)
+	b = append(b, "</Message>\n  </Error>\n  <RequestId>"...)
+	b = appendEscaped(b, requestID)
+	return append(b, "</RequestId>\n</ErrorResponse>\n"...)
 }

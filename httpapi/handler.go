@@ -35,25 +35,29 @@ type Config struct {
 
 // Handler is the AWS API handler. It is safe for concurrent use.
 type Handler struct {
-	svc      *iam.Service
-	log      *slog.Logger
-	now      func() time.Time
-	maxBody  int64
-	verifier *sigv4.Verifier
-	routes   map[*awsmodel.Operation]operation
-	iam, sts *awsmodel.Service
+	svc     *iam.Service
+	log     *slog.Logger
+	now     func() time.Time
+	maxBody int64
+	// STS follows AWS in honouring presigned GetCallerIdentity URLs for the
+	// whole skew window whatever their X-Amz-Expires (see
+	// sigv4.Verifier.IgnoreExpires); IAM keeps the strict rule.
+	iamVerifier, stsVerifier *sigv4.Verifier
+	routes                   map[*awsmodel.Operation]operation
+	iam, sts                 *awsmodel.Service
 }
 
 // NewHandler returns the API handler.
 func NewHandler(cfg Config) *Handler {
 	h := &Handler{
-		svc:      cfg.Service,
-		log:      cfg.Logger,
-		now:      cfg.Clock,
-		maxBody:  cfg.MaxBodyBytes,
-		verifier: sigv4.NewVerifier(),
-		iam:      awsmodel.IAM(),
-		sts:      awsmodel.STS(),
+		svc:         cfg.Service,
+		log:         cfg.Logger,
+		now:         cfg.Clock,
+		maxBody:     cfg.MaxBodyBytes,
+		iamVerifier: &sigv4.Verifier{},
+		stsVerifier: &sigv4.Verifier{IgnoreExpires: true},
+		iam:         awsmodel.IAM(),
+		sts:         awsmodel.STS(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -183,29 +187,29 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	case "sts":
 		svc = h.sts
 	default:
-		return svc, nil, nil, &awsquery.Error{Code: "SignatureDoesNotMatch", Status: http.StatusForbidden, Sender: true,
-			Message: "Credential should be scoped to correct service: '" + svc.EndpointPrefix + "'. "}
+		return svc, nil, nil, awsquery.ErrorFor(nil, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+svc.EndpointPrefix+"'. ")
 	}
 	cred := h.svc.Authenticate(sig.AccessKeyID)
 	if cred == nil || sig.SecurityToken != "" {
 		// Session tokens are not issued yet, so a token can only be
 		// invalid; a long-term key presented with one is refused too.
-		return svc, nil, nil, &awsquery.Error{Code: "InvalidClientTokenId", Status: http.StatusForbidden, Sender: true,
-			Message: "The security token included in the request is invalid."}
+		return svc, nil, nil, awsquery.ErrorFor(nil, "InvalidClientTokenId", "The security token included in the request is invalid.")
 	}
-	if err := h.verifier.Verify(sig, r, body, cred.Secret, h.now()); err != nil {
+	verifier := h.iamVerifier
+	if svc == h.sts {
+		verifier = h.stsVerifier
+	}
+	if err := verifier.Verify(sig, r, body, cred.Secret, h.now()); err != nil {
 		return svc, nil, nil, err
 	}
 	h.svc.RecordKeyUse(sig.AccessKeyID, svc.EndpointPrefix, sig.Region)
 
 	if action == "" {
-		return svc, nil, nil, &awsquery.Error{Code: "MissingAction", Status: http.StatusBadRequest, Sender: true,
-			Message: "Missing Action"}
+		return svc, nil, nil, awsquery.ErrorFor(nil, "MissingAction", "Missing Action")
 	}
 	op := svc.Operations[action]
 	if op == nil || version != svc.APIVersion {
-		return svc, nil, nil, &awsquery.Error{Code: "InvalidAction", Status: http.StatusBadRequest, Sender: true,
-			Message: "Could not find operation " + action + " for version " + version}
+		return svc, nil, nil, awsquery.ErrorFor(nil, "InvalidAction", "Could not find operation "+action+" for version "+version)
 	}
 	in, err := awsquery.Decode(op, form)
 	if err != nil {
@@ -213,14 +217,15 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	}
 	route, ok := h.routes[op]
 	if !ok {
-		return svc, op, nil, &awsquery.Error{Code: "NotImplemented", Status: http.StatusNotImplemented, Sender: false,
-			Message: "iamd does not implement " + action + " yet"}
+		return svc, op, nil, awsquery.ErrorFor(nil, "NotImplemented", "iamd does not implement "+action+" yet")
 	}
 	c := &call{ctx: r.Context(), principal: cred.Principal, in: in, requestID: requestID, region: sig.Region}
 	out, err := route(c)
 	return svc, op, out, err
 }
 
+// errTooLarge is HTTP 413, the status HTTP has for it; AWS documents no
+// Query-protocol code for an oversized body.
 var errTooLarge = &awsquery.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge, Sender: true,
 	Message: "Request body is too large."}
 
@@ -230,8 +235,7 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
 	if err != nil {
-		return nil, &awsquery.Error{Code: "MalformedQueryString", Status: http.StatusBadRequest, Sender: true,
-			Message: "The request body could not be read."}
+		return nil, awsquery.ErrorFor(nil, "MalformedQueryString", "The request body could not be read.")
 	}
 	if int64(len(body)) > h.maxBody {
 		return nil, errTooLarge
@@ -265,5 +269,4 @@ func parseForm(r *http.Request, body []byte) (url.Values, error) {
 	return form, nil
 }
 
-var malformedQuery = &awsquery.Error{Code: "MalformedQueryString", Status: http.StatusBadRequest, Sender: true,
-	Message: "The query string is malformed."}
+var malformedQuery = awsquery.ErrorFor(nil, "MalformedQueryString", "The query string is malformed.")

@@ -18,13 +18,23 @@ type Compiled struct {
 	Policy    *Policy
 
 	stmts []cstmt
-	// Index entries are statement<<1 | 1 when the action is already known
-	// to match (an exact action), so the statement's action list need not
-	// be scanned again.
-	exact  map[string][]uint32 // lower-case action without wildcards
-	bySvc  map[string][]uint32 // service prefix: its wildcard patterns + global
-	global []uint32            // NotAction and service-wildcard statements
-	all    []uint32            // every statement, actions unchecked
+	// The action index. A request's lower-cased action is looked up in
+	// exact (actions named without wildcards); failing that its service
+	// prefix in bySvc; failing that global holds what can match any
+	// action. Each list is complete for its key and in statement order.
+	exact  actTable
+	bySvc  actTable
+	global []entry
+}
+
+// entry is one statement in an index list, with only the action patterns
+// that can match actions of the list's key: a statement listing 75
+// services' actions is checked against its few patterns for the request's
+// service, not against all 75.
+type entry struct {
+	stmt  int32
+	known bool      // the action is known to match (Action only)
+	pats  []pattern // Action: any match matches; NotAction: any match excludes
 }
 
 type cstmt struct {
@@ -81,80 +91,146 @@ func supportsVars(op string) bool {
 }
 
 func (c *Compiled) buildIndex() {
-	exact := map[string][]uint32{}
-	svc := map[string][]uint32{}
+	exact := map[string][]entry{}
+	svc := map[string][]entry{}
 	for i := range c.stmts {
-		s := &c.stmts[i]
-		e := uint32(i) << 1
-		c.all = append(c.all, e)
-		if s.notAction {
-			c.global = append(c.global, e)
-			continue
+		st := &c.stmts[i]
+		groups := map[string][]pattern{}
+		var wild []pattern
+		star := false
+		for _, p := range st.actions {
+			prefix, _, found := strings.Cut(p.text, ":")
+			switch {
+			case p.kind == patAny:
+				star = true
+				wild = append(wild, p)
+			case !st.notAction && p.kind == patExact:
+				exact[p.text] = addEntry(exact[p.text], entry{stmt: int32(i), known: true})
+			case !found || strings.ContainsAny(prefix, "*?"):
+				wild = append(wild, p)
+			default:
+				groups[prefix] = append(groups[prefix], p)
+			}
 		}
-		for j := range s.actions {
-			p := &s.actions[j]
-			if p.kind == patExact {
-				exact[p.text] = addEntry(exact[p.text], e|1)
-				continue
+		for prefix, ps := range groups {
+			if st.notAction {
+				ps = append(ps[:len(ps):len(ps)], wild...)
 			}
-			text := p.text
-			if p.kind == patAny {
-				c.global = addEntry(c.global, e|1)
-				continue
-			}
-			prefix, _, found := strings.Cut(text, ":")
-			if !found || strings.ContainsAny(prefix, "*?") {
-				c.global = addEntry(c.global, e)
-				continue
-			}
-			svc[prefix] = addEntry(svc[prefix], e)
+			svc[prefix] = addEntry(svc[prefix], entry{stmt: int32(i), pats: ps})
+		}
+		if st.notAction || len(wild) > 0 {
+			c.global = append(c.global, entry{stmt: int32(i), known: star && !st.notAction, pats: wild})
 		}
 	}
-	c.bySvc = make(map[string][]uint32, len(svc))
+	bySvc := make(map[string][]entry, len(svc))
 	for k, v := range svc {
-		c.bySvc[k] = merge(v, c.global)
+		bySvc[k] = merge(v, c.global)
 	}
-	c.exact = make(map[string][]uint32, len(exact))
+	c.bySvc = newActTable(bySvc)
+	full := make(map[string][]entry, len(exact))
 	for k, v := range exact {
 		prefix, _, _ := strings.Cut(k, ":")
-		if sv, ok := c.bySvc[prefix]; ok {
-			c.exact[k] = merge(v, sv)
+		if sv, ok := bySvc[prefix]; ok {
+			full[k] = merge(v, sv)
 		} else {
-			c.exact[k] = merge(v, c.global)
+			full[k] = merge(v, c.global)
 		}
 	}
+	c.exact = newActTable(full)
 }
 
 // addEntry appends e unless its statement is already last in list (a
-// statement listing several patterns of one bucket), keeping the
-// known-match bit if either has it.
-func addEntry(list []uint32, e uint32) []uint32 {
-	if n := len(list); n > 0 && list[n-1]>>1 == e>>1 {
-		list[n-1] |= e & 1
+// statement naming several exact actions equal after lower-casing).
+func addEntry(list []entry, e entry) []entry {
+	if n := len(list); n > 0 && list[n-1].stmt == e.stmt {
 		return list
 	}
 	return append(list, e)
 }
 
-// merge unions two statement-ordered entry lists.
-func merge(a, b []uint32) []uint32 {
-	out := make([]uint32, 0, len(a)+len(b))
+// merge unions two statement-ordered lists; a statement in both keeps the
+// patterns of both.
+func merge(a, b []entry) []entry {
+	out := make([]entry, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
-		case j == len(b) || i < len(a) && a[i]>>1 < b[j]>>1:
+		case j == len(b) || i < len(a) && a[i].stmt < b[j].stmt:
 			out = append(out, a[i])
 			i++
-		case i == len(a) || b[j]>>1 < a[i]>>1:
+		case i == len(a) || b[j].stmt < a[i].stmt:
 			out = append(out, b[j])
 			j++
 		default:
-			out = append(out, a[i]|b[j]&1)
+			e := a[i]
+			e.known = e.known || b[j].known
+			e.pats = append(e.pats[:len(e.pats):len(e.pats)], b[j].pats...)
+			out = append(out, e)
 			i++
 			j++
 		}
 	}
 	return out
+}
+
+// actTable is an open-addressing hash table keyed by lower-case action or
+// service prefix. The key's hash (FNV-1a) is computed once per request
+// while the action is lower-cased, then reused for every policy; a Go map
+// would hash the key again for each of the caller's policies.
+type actTable struct {
+	slots []actSlot
+	mask  uint64
+}
+
+type actSlot struct {
+	hash uint64
+	key  string
+	list []entry
+}
+
+func newActTable(m map[string][]entry) actTable {
+	n := 1
+	for n < 2*len(m) {
+		n <<= 1
+	}
+	t := actTable{slots: make([]actSlot, n), mask: uint64(n - 1)}
+	for k, v := range m {
+		h := fnv(k)
+		for i := h & t.mask; ; i = (i + 1) & t.mask {
+			if t.slots[i].list == nil {
+				t.slots[i] = actSlot{h, k, v}
+				break
+			}
+		}
+	}
+	return t
+}
+
+// get looks up key, which may be in any case; h is the hash of its lower
+// case form. The table has at least one empty slot, so probing ends.
+func (t *actTable) get(h uint64, key string) ([]entry, bool) {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.list == nil {
+			return nil, false
+		}
+		if s.hash == h && len(s.key) == len(key) && hasPrefixFold(key, s.key) {
+			return s.list, true
+		}
+	}
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnv(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
 }
 
 // principalMatch ranks how a resource-policy statement names the caller:

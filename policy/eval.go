@@ -44,6 +44,8 @@ type Decision struct {
 	// (identity, resource, boundary, session, scp), policy order and
 	// statement index. Evaluate reuses its backing array.
 	Matched []StatementRef
+
+	federated bool // the caller is a GetFederationToken session
 }
 
 // Set is everything that applies to one request besides the request
@@ -100,11 +102,14 @@ type Set struct {
 // distinct Decisions.
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
-	e.res = splitARN(req.Resource)
 	e.prepareAction()
 	d.Effect, d.Gate, d.Matched = ImplicitDeny, GateNone, d.Matched[:0]
 
 	p := &req.Principal
+	d.federated = p.Type == PrincipalFederatedUser
+	// AWS: a Deny with NotPrincipal always denies a principal that has a
+	// permissions boundary, whatever NotPrincipal lists.
+	e.bounded = set.Boundary != nil
 	resAcct := set.ResourceAccount
 	if resAcct == "" {
 		resAcct = p.Account
@@ -171,8 +176,15 @@ func Evaluate(set *Set, req *Request, d *Decision) {
 		switch {
 		case set.ResourceRequired && rAllow == matchNone:
 			d.finish(ImplicitDeny, GateResource)
-		case rAllow == matchDirect:
+		case rAllow == matchDirect && !set.ResourceRequired:
 			d.finish(Allow, GateNone)
+		case rAllow == matchDirect:
+			// A trust (or key) policy naming the caller stands in for
+			// the identity-based policy, but the boundary and session
+			// policies still apply: AWS documents that a user named in
+			// a role's trust policy also needs its permissions
+			// boundary to allow sts:AssumeRole.
+			d.finishGates(set, bAllow, sAllow, true)
 		case !idAllow && rAllow != matchRole:
 			d.finish(ImplicitDeny, GateIdentity)
 		default:
@@ -195,12 +207,14 @@ func Evaluate(set *Set, req *Request, d *Decision) {
 }
 
 // finishGates applies the boundary and session gates. If they pass it
-// allows when allow is set and reports true.
+// allows when allow is set and reports true. A federated user
+// (GetFederationToken) without session policies has no permissions from
+// identity-based policies at all.
 func (d *Decision) finishGates(set *Set, bAllow, sAllow, allow bool) bool {
 	switch {
 	case set.Boundary != nil && !bAllow:
 		d.finish(ImplicitDeny, GateBoundary)
-	case len(set.Session) > 0 && !sAllow:
+	case (len(set.Session) > 0 || d.federated) && !sAllow:
 		d.finish(ImplicitDeny, GateSession)
 	default:
 		if allow {
@@ -230,45 +244,53 @@ func (d *Decision) finish(eff Effect, g Gate) {
 type evaluator struct {
 	req *Request
 	d   *Decision
-	res arnParts
-	// act is the lower-cased action, used only as a map key (indexing a
-	// map with string(bytes) does not allocate).
-	act    [128]byte
-	actLen int
-	svcLen int
-	actOK  bool
+	// res holds the request resource's ARN components, split on first
+	// use: many requests are decided without an ARN pattern.
+	res     arnParts
+	resDone bool
+	// actHash and svcHash are FNV-1a hashes of the lower-cased action and
+	// of its service prefix (svcLen bytes), computed in one pass.
+	actHash uint64
+	svcHash uint64
+	svcLen  int
+	// bounded: the caller has a permissions boundary.
+	bounded bool
 }
 
 func (e *evaluator) prepareAction() {
 	a := e.req.Action
-	if len(a) > len(e.act) {
-		return
-	}
 	e.svcLen = -1
+	h := uint64(fnvOffset)
 	for i := 0; i < len(a); i++ {
 		c := a[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		if c == ':' && e.svcLen < 0 {
-			e.svcLen = i
+			e.svcLen, e.svcHash = i, h
 		}
-		e.act[i] = c
+		h = (h ^ uint64(c)) * fnvPrime
 	}
-	e.actLen, e.actOK = len(a), true
+	e.actHash = h
+}
+
+// resource returns the request resource's ARN components.
+func (e *evaluator) resource() *arnParts {
+	if !e.resDone {
+		e.res, e.resDone = splitARN(e.req.Resource), true
+	}
+	return &e.res
 }
 
 // candidates returns the index entries of c's statements that can apply
 // to the request's action.
-func (e *evaluator) candidates(c *Compiled) []uint32 {
-	if !e.actOK {
-		return c.all
-	}
-	if l, ok := c.exact[string(e.act[:e.actLen])]; ok {
+func (e *evaluator) candidates(c *Compiled) []entry {
+	a := e.req.Action
+	if l, ok := c.exact.get(e.actHash, a); ok {
 		return l
 	}
 	if e.svcLen >= 0 {
-		if l, ok := c.bySvc[string(e.act[:e.svcLen])]; ok {
+		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen]); ok {
 			return l
 		}
 	}
@@ -279,10 +301,12 @@ func (e *evaluator) candidates(c *Compiled) []uint32 {
 // ones in the Decision and reports whether an Allow and a Deny matched,
 // and how the strongest matching Allow named the caller.
 func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principalMatch) {
-	for _, ent := range e.candidates(c) {
-		i := int(ent >> 1)
+	list := e.candidates(c)
+	for k := range list {
+		ent := &list[k]
+		i := int(ent.stmt)
 		s := &c.stmts[i]
-		if ent&1 == 0 && !s.matchAction(e.req.Action) {
+		if !ent.known && !s.matchAction(ent.pats, e.req.Action) {
 			continue
 		}
 		if !s.matchResource(e) {
@@ -292,7 +316,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 		if s.principal != nil {
 			p := &e.req.Principal
 			if s.notPrinc {
-				if s.principal.excludes(p) {
+				if !e.bounded && s.principal.excludes(p) {
 					continue
 				}
 			} else if m = s.principal.match(p); m == matchNone {
@@ -313,10 +337,10 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 	return allow, deny, how
 }
 
-func (s *cstmt) matchAction(a string) bool {
+func (s *cstmt) matchAction(pats []pattern, a string) bool {
 	hit := false
-	for i := range s.actions {
-		if s.actions[i].match(a, nil) {
+	for i := range pats {
+		if pats[i].match(a, nil) {
 			hit = true
 			break
 		}
@@ -330,7 +354,7 @@ func (s *cstmt) matchResource(e *evaluator) bool {
 	}
 	hit := false
 	for i := range s.resources {
-		if s.resources[i].match(e.req.Resource, &e.res, e) {
+		if p := &s.resources[i]; p.any || p.match(e.req.Resource, e.resource(), e) {
 			hit = true
 			break
 		}

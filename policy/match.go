@@ -368,9 +368,13 @@ func (a *arnParts) component(s string, i int) string {
 // wildcard in one component never spans into another (except the resource
 // component, which runs to the end and may itself contain ':' and '/').
 type arnPattern struct {
-	any   bool       // "*"
-	whole *pattern   // not an ARN: matched as one string
-	comp  [6]pattern // arn, partition, service, region, account, resource
+	any   bool     // "*"
+	whole *pattern // not an ARN: matched as one string
+	// head is "arn:partition:service:region:account:" when those five
+	// components are wildcard-free, the common case: one comparison
+	// replaces five.
+	head string
+	comp [6]pattern // arn, partition, service, region, account, resource
 }
 
 // compileARN compiles an ARN pattern. Policy variables are substituted
@@ -380,14 +384,24 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 	if s == "*" {
 		return arnPattern{any: true}
 	}
-	a := splitARN(s)
-	if !a.ok {
+	if !strings.HasPrefix(s, "arn:") {
 		p := compilePattern(s, true, vars && varsAll, false)
 		return arnPattern{whole: &p}
 	}
+	// AWS reads an ARN pattern with missing trailing components as if
+	// they were "*" (its error messages print them so).
+	comps := strings.SplitN(s, ":", 6)
+	for len(comps) < 6 {
+		comps = append(comps, "*")
+	}
 	var ap arnPattern
-	for i := 0; i < 6; i++ {
-		ap.comp[i] = compilePattern(a.component(s, i), true, vars && (varsAll || i == 5), false)
+	simple := true
+	for i, c := range comps {
+		ap.comp[i] = compilePattern(c, true, vars && (varsAll || i == 5), false)
+		simple = simple && (i == 5 || ap.comp[i].kind == patExact)
+	}
+	if simple {
+		ap.head = strings.Join(comps[:5], ":") + ":"
 	}
 	return ap
 }
@@ -401,6 +415,9 @@ func (ap *arnPattern) match(s string, sa *arnParts, r *evaluator) bool {
 	}
 	if !sa.ok {
 		return false
+	}
+	if ap.head != "" {
+		return len(ap.head) == sa.ends[4]+1 && s[:len(ap.head)] == ap.head && ap.comp[5].match(s[len(ap.head):], r)
 	}
 	// Resource first: it is the most selective component.
 	if !ap.comp[5].match(sa.component(s, 5), r) {

@@ -203,7 +203,10 @@ func refARNMatch(pat, s string, req *Request, vars, varsAll bool) bool {
 		return true
 	}
 	pp := strings.SplitN(pat, ":", 6)
-	if len(pp) != 6 || pp[0] != "arn" {
+	for len(pp) < 6 && pp[0] == "arn" {
+		pp = append(pp, "*")
+	}
+	if pp[0] != "arn" {
 		segs, ok := refSubst(pat, req, vars && varsAll, true)
 		return ok && refSegMatch(segs, s, false)
 	}
@@ -378,6 +381,11 @@ func refNotPrincipalExcludes(pr *Principals, p *Principal) bool {
 	if pr.Star {
 		return true
 	}
+	for _, a := range pr.AWS {
+		if a == "*" {
+			return true
+		}
+	}
 	has := func(x string) bool {
 		for _, a := range pr.AWS {
 			if a == "*" {
@@ -424,7 +432,7 @@ type refHit struct {
 	refs        []StatementRef
 }
 
-func refPolicyEval(rp *refPolicy, req *Request, g Gate) refHit {
+func refPolicyEval(rp *refPolicy, req *Request, g Gate, bounded bool) refHit {
 	var h refHit
 	vars := rp.p.Version == Version2012
 	for i, s := range rp.p.Statements {
@@ -451,7 +459,7 @@ func refPolicyEval(rp *refPolicy, req *Request, g Gate) refHit {
 		how := 3
 		if s.Principal != nil {
 			if s.NotPrincipal {
-				if refNotPrincipalExcludes(s.Principal, &req.Principal) {
+				if !bounded && refNotPrincipalExcludes(s.Principal, &req.Principal) {
 					continue
 				}
 			} else if how = refPrincipal(s.Principal, &req.Principal); how == 0 {
@@ -485,7 +493,7 @@ func refEvaluate(set *refSet, req *Request) Decision {
 	p := req.Principal
 	var refs []StatementRef
 	run := func(rp *refPolicy, g Gate) refHit {
-		h := refPolicyEval(rp, req, g)
+		h := refPolicyEval(rp, req, g, set.boundary != nil)
 		refs = append(refs, h.refs...)
 		return h
 	}
@@ -519,6 +527,9 @@ func refEvaluate(set *refSet, req *Request) Decision {
 		noteDeny(h, GateBoundary)
 	}
 	sAllow := true
+	if p.Type == PrincipalFederatedUser {
+		sAllow = false // GetFederationToken without session policies has no permissions
+	}
 	if human && len(set.session) > 0 {
 		sAllow = false
 		for _, rp := range set.session {
@@ -572,10 +583,10 @@ func refEvaluate(set *refSet, req *Request) Decision {
 		if set.resourceRequired && rHow == 0 {
 			return out(ImplicitDeny, GateResource)
 		}
-		if rHow == 3 {
+		if rHow == 3 && !set.resourceRequired {
 			return out(Allow, GateNone)
 		}
-		if !idAllow && rHow != 2 {
+		if !idAllow && rHow < 2 {
 			return out(ImplicitDeny, GateIdentity)
 		}
 	} else if !idAllow {

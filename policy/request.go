@@ -68,51 +68,98 @@ type Request struct {
 	Context   *Context
 }
 
-// Context holds the request's condition keys and their values. It is a
-// small slice rather than a map: requests carry a dozen keys or so, a
-// linear scan over them is faster than hashing, building it allocates
-// only the slice, and looking a key up allocates nothing. Key names are
-// matched ASCII-case-insensitively, as AWS does; values are kept as given.
+// Context holds the request's condition keys and their values. It is
+// built for one request and read by many policies, so it is laid out for
+// reading: keys are stored lower-cased in one byte arena and values in one
+// string slice, which keeps a request's keys together in memory, and a
+// lookup is a short linear scan comparing lengths first (requests carry a
+// dozen keys or so; scanning them beats hashing). Looking a key up
+// allocates nothing; building a Context allocates only when its arenas
+// grow, so a reused Context (Reset) stops allocating.
 //
-// A Context must not be modified while an evaluation reads it; it may be
-// read by concurrent evaluations.
+// Key names are matched ASCII-case-insensitively, as AWS does; values are
+// kept as given. A Context must not be modified while an evaluation reads
+// it; concurrent evaluations may share it.
 type Context struct {
+	keys    []byte
 	entries []ctxEntry
+	vals    []string
+	// Inline storage used by NewContext, so that a typical request's
+	// context is one allocation and one contiguous block of memory. A
+	// Context therefore must not be copied after its first Set.
+	inlKeys    [256]byte
+	inlEntries [16]ctxEntry
+	inlVals    [20]string
 }
 
 type ctxEntry struct {
-	key    string
-	values []string
+	koff, klen int32 // key in keys
+	voff, vlen int32 // values in vals
 }
 
-// NewContext returns an empty Context with room for n keys.
-func NewContext(n int) *Context { return &Context{entries: make([]ctxEntry, 0, n)} }
+// NewContext returns an empty Context with room for n keys; up to 16
+// keys (with 20 values and 256 bytes of key names) fit without further
+// allocation.
+func NewContext(n int) *Context {
+	c := &Context{}
+	c.keys, c.entries, c.vals = c.inlKeys[:0], c.inlEntries[:0], c.inlVals[:0]
+	if n > len(c.inlEntries) {
+		c.keys, c.entries, c.vals = make([]byte, 0, 24*n), make([]ctxEntry, 0, n), make([]string, 0, n+4)
+	}
+	return c
+}
 
-// Set sets key to values, replacing any previous values of the key.
-// Single-valued keys have one value; multivalued keys (aws:TagKeys, ...)
-// any number. An empty value list is an empty multivalued key, which
+// Reset empties c for reuse, keeping its storage.
+func (c *Context) Reset() {
+	c.keys, c.entries, c.vals = c.keys[:0], c.entries[:0], c.vals[:0]
+}
+
+// Set sets key to values (copied), replacing any previous values of the
+// key. Single-valued keys have one value; multivalued keys (aws:TagKeys,
+// ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
-	for i := range c.entries {
-		if strings.EqualFold(c.entries[i].key, key) {
-			c.entries[i].values = values
-			return
+	i := c.index(key)
+	if i < 0 {
+		off := len(c.keys)
+		for j := 0; j < len(key); j++ {
+			b := key[j]
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			c.keys = append(c.keys, b)
 		}
+		c.entries = append(c.entries, ctxEntry{koff: int32(off), klen: int32(len(key))})
+		i = len(c.entries) - 1
 	}
-	c.entries = append(c.entries, ctxEntry{key, values})
+	// Replaced values stay in the arena as garbage until Reset; keys are
+	// rarely set twice.
+	c.entries[i].voff, c.entries[i].vlen = int32(len(c.vals)), int32(len(values))
+	c.vals = append(c.vals, values...)
 }
 
-// Lookup returns the values of key, ignoring ASCII case in the key.
-func (c *Context) Lookup(key string) ([]string, bool) {
+func (c *Context) index(key string) int {
 	if c == nil {
-		return nil, false
+		return -1
 	}
 	for i := range c.entries {
-		if strings.EqualFold(c.entries[i].key, key) {
-			return c.entries[i].values, true
+		e := &c.entries[i]
+		if int(e.klen) == len(key) && equalFoldASCII(key, string(c.keys[e.koff:e.koff+e.klen])) {
+			return i
 		}
 	}
-	return nil, false
+	return -1
+}
+
+// Lookup returns the values of key, ignoring ASCII case in the key. The
+// returned slice aliases c and must not be modified.
+func (c *Context) Lookup(key string) ([]string, bool) {
+	i := c.index(key)
+	if i < 0 {
+		return nil, false
+	}
+	e := &c.entries[i]
+	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen], true
 }
 
 // get is Lookup for a lower-case key, the form compiled policies hold.
@@ -121,14 +168,15 @@ func (c *Context) get(lower string) ([]string, bool) {
 		return nil, false
 	}
 	for i := range c.entries {
-		if e := &c.entries[i]; len(e.key) == len(lower) && equalFoldASCII(e.key, lower) {
-			return e.values, true
+		e := &c.entries[i]
+		if int(e.klen) == len(lower) && string(c.keys[e.koff:e.koff+e.klen]) == lower {
+			return c.vals[e.voff : e.voff+e.vlen], true
 		}
 	}
 	return nil, false
 }
 
-// Keys returns the number of keys set.
+// Len returns the number of keys set.
 func (c *Context) Len() int {
 	if c == nil {
 		return 0

@@ -261,81 +261,81 @@ func appendCanonicalQuery(dst []byte, raw string, skipSignature bool, sc *scratc
 	return dst
 }
 
-// headerValues finds the values of the lowercase header name. Go stores
-// headers under their canonical MIME key, so the key is rebuilt in a small
-// buffer and looked up directly; the map is scanned only for keys that were
-// set without canonicalization.
-func headerValues(h http.Header, name string, kb *[64]byte) []string {
-	if len(name) <= len(kb) {
-		upper := true
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if upper && c >= 'a' && c <= 'z' {
-				c -= 'a' - 'A'
-			} else if !upper && c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			kb[i] = c
-			upper = c == '-'
-		}
-		if v, ok := h[string(kb[:len(name)])]; ok {
-			return v
-		}
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
-}
-
 // appendHeaderValue trims the value and collapses runs of spaces, as the
-// canonical header rules require.
+// canonical header rules require. Spaces are found with IndexByte, as most
+// values have few or none.
 func appendHeaderValue(dst []byte, v string) []byte {
-	v = strings.Trim(v, " \t")
-	space := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
-		}
-		dst = append(dst, c)
+	i, j := 0, len(v)
+	for i < j && (v[i] == ' ' || v[i] == '\t') {
+		i++
 	}
-	return dst
+	for j > i && (v[j-1] == ' ' || v[j-1] == '\t') {
+		j--
+	}
+	v = v[i:j]
+	for {
+		k := strings.IndexByte(v, ' ')
+		if k < 0 {
+			return append(dst, v...)
+		}
+		dst = append(dst, v[:k+1]...)
+		v = v[k+1:]
+		for len(v) > 0 && v[0] == ' ' {
+			v = v[1:]
+		}
+	}
 }
 
-func appendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
+// appendCanonicalHeaders writes "name:value\n" for each signed header.
+// Go stores header fields under their canonical MIME key (net/http's
+// server and http.Header's methods canonicalize every token name, and
+// Parse accepts only token names), so one pass over each name writes its
+// lowercase form to dst and its canonical key to sc.key, and the values
+// are found by a direct map lookup that does not allocate.
 func appendCanonicalHeaders(dst []byte, q *Request, r *http.Request, sc *scratch) []byte {
-	for rest := q.SignedHeaders; ; {
-		name, more, found := strings.Cut(rest, ";")
-		dst = appendLower(dst, name)
+	names := q.SignedHeaders
+	for {
+		name := names
+		if i := strings.IndexByte(names, ';'); i >= 0 {
+			name, names = names[:i], names[i+1:]
+		} else {
+			names = ""
+		}
+		n := len(dst)
+		dst = append(dst, name...)
+		fits := len(name) <= len(sc.key)
+		upper := true
+		for i := n; i < len(dst); i++ {
+			c := dst[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+				dst[i] = c
+			}
+			if fits {
+				if upper && c >= 'a' && c <= 'z' {
+					sc.key[i-n] = c - ('a' - 'A')
+				} else {
+					sc.key[i-n] = c
+				}
+				upper = c == '-'
+			}
+		}
+		lower := dst[n:]
 		dst = append(dst, ':')
-		switch {
-		case len(name) == 4 && strings.EqualFold(name, "host"):
+		if string(lower) == "host" {
 			host := r.Host
 			if host == "" && r.URL != nil {
 				host = r.URL.Host
 			}
 			dst = appendHeaderValue(dst, host)
-		default:
-			vals := headerValues(r.Header, strings.ToLower(name), &sc.key)
-			if vals == nil && strings.EqualFold(name, "content-length") && r.ContentLength > 0 {
+		} else {
+			var vals []string
+			if fits {
+				vals = r.Header[string(sc.key[:len(name)])]
+			} else {
+				vals = r.Header[http.CanonicalHeaderKey(name)]
+			}
+			if vals == nil && string(lower) == "content-length" && r.ContentLength > 0 {
 				// Go moves Content-Length out of Header for outgoing
 				// requests; the SDK signs the field's value.
 				dst = appendInt(dst, r.ContentLength)
@@ -348,12 +348,10 @@ func appendCanonicalHeaders(dst []byte, q *Request, r *http.Request, sc *scratch
 			}
 		}
 		dst = append(dst, '\n')
-		if !found {
-			break
+		if names == "" {
+			return dst
 		}
-		rest = more
 	}
-	return dst
 }
 
 func appendCanonicalRequest(dst []byte, q *Request, r *http.Request, payloadHash []byte, sc *scratch) []byte {

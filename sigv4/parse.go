@@ -70,7 +70,7 @@ func (q *Request) SignedHeaderNames() []string { return strings.Split(q.SignedHe
 func (q *Request) CheckScope(region, service string) error {
 	var msg string
 	if region != "" && q.Region != region {
-		msg = "Credential should be scoped to a valid region. "
+		msg = "Credential should be scoped to a valid region, not '" + q.Region + "'. "
 	}
 	if q.Service != service {
 		msg += "Credential should be scoped to correct service: '" + service + "'. "
@@ -105,7 +105,11 @@ func firstHeader(h http.Header, key string) (string, bool) {
 func (q *Request) parse(r *http.Request) *Error {
 	auth, hasAuth := firstHeader(r.Header, "Authorization")
 	hasAuth = hasAuth && strings.TrimSpace(auth) != ""
-	pq, presigned, perr := scanPresigned(r.URL.RawQuery)
+	raw := ""
+	if r.URL != nil {
+		raw = r.URL.RawQuery
+	}
+	pq, presigned, perr := scanPresigned(raw)
 	switch {
 	case hasAuth && presigned:
 		return newErr(CodeSignatureDoesNotMatch,
@@ -132,13 +136,20 @@ func (p *authParams) String() string {
 
 // parseAuthorization parses an "AWS4-HMAC-SHA256 Credential=..., ..."
 // header. It reports missing parameters (not an error on its own, because
-// AWS lists them together with a missing date) through the returned flags.
+// AWS lists them together with a missing date) as a comma-separated list.
 func parseAuthorization(h string) (p authParams, missing string, err *Error) {
-	rest := strings.TrimLeft(h, " \t")
-	alg := rest
-	if i := strings.IndexAny(rest, " \t"); i >= 0 {
-		alg, rest = rest[:i], rest[i+1:]
-	} else {
+	i := 0
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
+		i++
+	}
+	rest := h[i:]
+	alg, found := rest, false
+	for i = 0; i < len(rest) && !found; i++ {
+		if rest[i] == ' ' || rest[i] == '\t' {
+			alg, rest, found = rest[:i], rest[i+1:], true
+		}
+	}
+	if !found {
 		rest = ""
 	}
 	if alg != Algorithm {
@@ -151,13 +162,33 @@ func parseAuthorization(h string) (p authParams, missing string, err *Error) {
 		return p, "Credential,Signature,SignedHeaders", nil
 	}
 	var seen [3]bool
-	for rest != "" {
-		var tok string
-		i := strings.IndexAny(rest, ", \t")
-		if i < 0 {
-			tok, rest = rest, ""
+	// Parameters are separated by commas, blanks or both. Commas are found
+	// with IndexByte (vectorized); a part holding blanks inside is split
+	// further, which only hand-written headers need.
+	var tok, part string
+	for rest != "" || part != "" {
+		if part == "" {
+			i := strings.IndexByte(rest, ',')
+			if i < 0 {
+				part, rest = rest, ""
+			} else {
+				part, rest = rest[:i], rest[i+1:]
+			}
+		}
+		i, j := 0, len(part)
+		for i < j && (part[i] == ' ' || part[i] == '\t') {
+			i++
+		}
+		for j > i && (part[j-1] == ' ' || part[j-1] == '\t') {
+			j--
+		}
+		part = part[i:j]
+		if k := strings.IndexByte(part, ' '); k >= 0 {
+			tok, part = part[:k], part[k+1:]
+		} else if k := strings.IndexByte(part, '\t'); k >= 0 {
+			tok, part = part[:k], part[k+1:]
 		} else {
-			tok, rest = rest[:i], rest[i+1:]
+			tok, part = part, ""
 		}
 		if tok == "" {
 			continue
@@ -351,41 +382,60 @@ func (q *Request) setSignedHeaders(s string) *Error {
 // validHeaderName reports whether s is an RFC 9110 token.
 func validHeaderName(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+		if !tokenChar[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
-func (q *Request) setSignature(s string) {
-	if len(s) != 64 {
-		return
+var tokenChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
 	}
-	for i := 0; i < 32; i++ {
-		hi, ok1 := unhex(s[2*i])
-		lo, ok2 := unhex(s[2*i+1])
-		if !ok1 || !ok2 {
-			return
-		}
-		q.sig[i] = hi<<4 | lo
+	return t
+}()
+
+func (q *Request) setSignature(s string) {
+	if len(s) != 64 || !decodeHex(q.sig[:], s) {
+		return
 	}
 	q.Signature = q.sig[:]
 }
 
 func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	v := hexValue[c]
+	return v, v != 0xff
 }
+
+// decodeHex decodes len(dst) bytes from s, which is twice as long.
+func decodeHex(dst []byte, s string) bool {
+	s = s[:2*len(dst)]
+	bad := byte(0)
+	for i := range dst {
+		hi, lo := hexValue[s[2*i]], hexValue[s[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&0xf
+	}
+	return bad&0xf0 == 0
+}
+
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			t[c] = byte(c - '0')
+		case c >= 'a' && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			t[c] = byte(c - 'A' + 10)
+		default:
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 // presignedParams are the X-Amz-* authentication parameters of a query,
 // percent-decoded.

@@ -97,6 +97,12 @@ func TestAWSSigV4TestSuite(t *testing.T) {
 			if q.AccessKeyID != "AKIDEXAMPLE" || q.Region != "us-east-1" || q.Service != "service" || !q.Time.Equal(suiteTime) {
 				t.Fatalf("parsed %+v", q)
 			}
+			if strings.Contains(string(sreq), "X-Amz-Security-Token") != (q.SecurityToken != "") {
+				t.Fatalf("security token %q", q.SecurityToken)
+			}
+			if strings.Contains(string(sreq), "X-Amz-Signature=") != q.Presigned {
+				t.Fatalf("presigned %v", q.Presigned)
+			}
 			ph, perr := payloadHash(q, body, &scratch{})
 			if perr != nil {
 				t.Fatal(perr)

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"hash"
 	"hash/maphash"
@@ -44,26 +45,27 @@ type Verifier struct {
 	once  sync.Once
 	seed  maphash.Seed
 	mu    sync.RWMutex
-	cache map[cacheKey]*signingKey
+	cache map[uint64]*signingKey
 }
 
-// cacheKey identifies a derived key. The secret enters only as a keyed
-// 64-bit hash: it tells a rotated secret from the old one without keeping
-// the secret, and with a per-Verifier random seed it cannot be matched
-// against guesses offline. The derived key it guards is itself no more
-// than a day's, one region's and one service's credential.
-type cacheKey struct {
-	accessKeyID string
-	scope       string // date/region/service/aws4_request
-	secret      uint64
-}
-
+// The cache maps a keyed 64-bit hash of (access key ID, credential scope,
+// secret) to the derived key. The secret enters only through that hash: a
+// rotated secret hashes elsewhere and never meets the old key, the secret
+// itself is not kept, and with a per-Verifier random seed the hash cannot
+// be matched against guesses offline. An entry repeats the key ID and scope
+// and is used only if they match, so a hash collision between two live
+// keys costs a derivation, never a wrong key; a collision between an old
+// and a new secret of the same key ID and day has probability 2^-64 and no
+// one can steer it, since the seed is secret and the server picks secrets.
+// The derived key is itself no more than one day's, one region's and one
+// service's credential.
 // signingKey holds the SHA-256 states after absorbing the HMAC inner and
 // outer key blocks of a derived signing key: the final HMAC then starts
 // from them instead of hashing the two 64-byte pads per request.
 type signingKey struct {
-	inner, outer [128]byte
-	nIn, nOut    int
+	accessKeyID, scope string
+	inner, outer       [128]byte
+	nIn, nOut          int
 }
 
 // scratch is the per-call working memory, pooled so that a verification
@@ -76,7 +78,8 @@ type scratch struct {
 	qbuf  []byte
 	tmp   []byte
 	pairs []queryPair
-	key   [64]byte
+	key   [64]byte // canonical header key being looked up
+	block [64]byte // HMAC key block
 	pad   [64]byte
 	sum   [32]byte
 	mac   [32]byte
@@ -210,18 +213,6 @@ func payloadHash(q *Request, body []byte, sc *scratch) ([]byte, *Error) {
 	return sc.phex[:copy(sc.phex[:], cs)], nil
 }
 
-func decodeHex(dst []byte, s string) bool {
-	for i := range dst {
-		hi, ok1 := unhex(s[2*i])
-		lo, ok2 := unhex(s[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		dst[i] = hi<<4 | lo
-	}
-	return true
-}
-
 // sign leaves HMAC(signing key, sc.buf) in sc.mac.
 func (v *Verifier) sign(q *Request, secret []byte, sc *scratch) {
 	if v.CacheSize < 0 {
@@ -240,30 +231,35 @@ func (v *Verifier) sign(q *Request, secret []byte, sc *scratch) {
 
 func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKey {
 	v.once.Do(func() { v.seed = maphash.MakeSeed() })
-	k := cacheKey{q.AccessKeyID, q.scope, maphash.Bytes(v.seed, secret)}
+	var h maphash.Hash
+	h.SetSeed(v.seed)
+	h.WriteString(q.AccessKeyID)
+	h.WriteByte(0)
+	h.WriteString(q.scope)
+	h.WriteByte(0)
+	h.Write(secret)
+	k := h.Sum64()
 	v.mu.RLock()
 	e := v.cache[k]
 	v.mu.RUnlock()
-	if e != nil {
+	if e != nil && e.accessKeyID == q.AccessKeyID && e.scope == q.scope {
 		return e
 	}
 	deriveKey(q, secret, sc)
-	e = new(signingKey)
-	e.nIn = sc.keyedState(sc.k[:], 0x36, e.inner[:0])
-	e.nOut = sc.keyedState(sc.k[:], 0x5c, e.outer[:0])
+	// The strings are views into the request; clone them so the cache
+	// does not pin request headers.
+	e = &signingKey{accessKeyID: strings.Clone(q.AccessKeyID), scope: strings.Clone(q.scope)}
+	e.nIn = sc.keyedState(sc.k[:], &ipad, e.inner[:0])
+	e.nOut = sc.keyedState(sc.k[:], &opad, e.outer[:0])
 	size := v.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
 	}
-	// The strings are views into the request; clone them so the cache
-	// does not pin request headers.
-	k.accessKeyID = strings.Clone(k.accessKeyID)
-	k.scope = strings.Clone(k.scope)
 	v.mu.Lock()
 	if v.cache == nil {
-		v.cache = make(map[cacheKey]*signingKey)
+		v.cache = make(map[uint64]*signingKey)
 	}
-	if len(v.cache) >= size {
+	if _, ok := v.cache[k]; !ok && len(v.cache) >= size {
 		// Drop an eighth, in map order (pseudo-random): keys are per day,
 		// so anything dropped is soon dead or cheap to derive again.
 		n := size/8 + 1
@@ -292,7 +288,9 @@ func deriveKey(q *Request, secret []byte, sc *scratch) {
 	sc.hmacString(sc.k[:], q.Region, &sc.k)
 	sc.hmacString(sc.k[:], q.Service, &sc.k)
 	sc.hmacString(sc.k[:], scopeTerminator, &sc.k)
+	// Pooled memory should not keep the secret.
 	clear(sc.tmp)
+	clear(sc.block[:])
 }
 
 func (sc *scratch) hmacString(key []byte, msg string, out *[32]byte) {
@@ -303,29 +301,34 @@ func (sc *scratch) hmacString(key []byte, msg string, out *[32]byte) {
 // hmac computes HMAC-SHA256 with a key of at most one block. out may
 // alias key.
 func (sc *scratch) hmac(key, msg []byte, out *[32]byte) {
-	sc.setPad(key, 0x36)
+	sc.setPad(key, &ipad)
 	sc.d.Reset()
 	sc.d.Write(sc.pad[:])
 	sc.d.Write(msg)
 	sc.d.Sum(sc.sum[:0])
-	sc.setPad(key, 0x5c)
+	sc.setPad(key, &opad)
 	sc.d.Reset()
 	sc.d.Write(sc.pad[:])
 	sc.d.Write(sc.sum[:])
 	sc.d.Sum(out[:0])
 }
 
-func (sc *scratch) setPad(key []byte, b byte) {
-	for i := range sc.pad {
-		sc.pad[i] = b
-	}
-	for i, c := range key {
-		sc.pad[i] ^= c
-	}
+// setPad leaves the key block XORed with ipad or opad in sc.pad.
+func (sc *scratch) setPad(key []byte, pad *[sha256.BlockSize]byte) {
+	clear(sc.block[len(key):])
+	copy(sc.block[:], key)
+	subtle.XORBytes(sc.pad[:], sc.block[:], pad[:])
 }
 
+var ipad, opad = func() (i, o [sha256.BlockSize]byte) {
+	for n := range i {
+		i[n], o[n] = 0x36, 0x5c
+	}
+	return
+}()
+
 // keyedState appends the hash state after absorbing key^pad.
-func (sc *scratch) keyedState(key []byte, pad byte, dst []byte) int {
+func (sc *scratch) keyedState(key []byte, pad *[sha256.BlockSize]byte, dst []byte) int {
 	sc.setPad(key, pad)
 	sc.d.Reset()
 	sc.d.Write(sc.pad[:])

@@ -69,7 +69,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range ms {
+	// The common case, an up-to-date file, needs no write transaction.
+	var cur int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+		return err
+	}
+	if cur > len(ms) {
+		return newerSchema(cur, len(ms))
+	}
+	for _, m := range ms[cur:] {
 		if err := applyMigration(ctx, db, m, len(ms)); err != nil {
 			return err
 		}
@@ -89,9 +97,7 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, latest int) er
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	if cur > latest {
-		// Running an old binary on a newer file could write rows that
-		// break the newer schema's assumptions; refuse instead.
-		return fmt.Errorf("database schema version %d is newer than this build's %d", cur, latest)
+		return newerSchema(cur, latest)
 	}
 	if cur >= m.version {
 		return nil
@@ -107,4 +113,10 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration, latest int) er
 		return fmt.Errorf("migration %s: commit: %w", m.name, err)
 	}
 	return nil
+}
+
+// newerSchema refuses a file migrated by a newer build: an old binary could
+// write rows that break the newer schema's assumptions.
+func newerSchema(cur, latest int) error {
+	return fmt.Errorf("database schema version %d is newer than this build's %d; upgrade iamd", cur, latest)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/iamd/iamd/iam"
@@ -15,9 +16,10 @@ import (
 )
 
 // readConns is the size of the read-only pool. WAL readers never block each
-// other or the writer, so a few connections let concurrent View calls (the
-// request hot path) proceed in parallel without holding many page caches.
-const readConns = 4
+// other or the writer, and a lookup is CPU-bound, so one connection per CPU
+// (at least 4, for readers waiting on I/O) lets View calls run in parallel;
+// more would only hold more page caches.
+func readConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // ErrClosed is returned by Update and View after Close.
 var ErrClosed = errors.New("sqlite: store is closed")
@@ -71,8 +73,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(readConns)
-	r.SetMaxIdleConns(readConns)
+	r.SetMaxOpenConns(readConns())
+	r.SetMaxIdleConns(readConns())
 
 	db := &DB{w: w, r: r}
 	if err := db.wStmts.prepare(ctx, w); err != nil {
@@ -214,9 +216,10 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// close closes the statements but keeps the map, which an Update racing
+// with Close may still be reading; a closed statement just fails.
 func (c *stmtCache) close() {
 	for _, s := range c.m {
 		s.Close()
 	}
-	c.m = nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -190,6 +191,39 @@ func TestCloseIdempotent(t *testing.T) {
 	}
 }
 
+func TestCloseDuringUse(t *testing.T) {
+	// Close racing with running transactions must neither panic nor race
+	// (run with -race); the transactions just fail.
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := 0; ; j++ {
+				err := db.Update(t.Context(), func(tx iam.Tx) error {
+					return tx.SetMeta(fmt.Sprint(i), fmt.Sprint(j))
+				})
+				if err == nil {
+					err = db.View(t.Context(), func(tx iam.Tx) error {
+						_, err := tx.Meta(fmt.Sprint(i))
+						return err
+					})
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := db.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	wg.Wait()
+}
+
 func TestCanceledContext(t *testing.T) {
 	db := openTemp(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -323,6 +357,25 @@ func BenchmarkUserParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkListUsers reads one 100-user page, as ListUsers does.
+func BenchmarkListUsers(b *testing.B) {
+	db := benchDB(b)
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		err := db.View(ctx, func(tx iam.Tx) error {
+			us, err := tx.Users("000000000001", iam.ListQuery{After: "user0500", Limit: 100})
+			if err == nil && len(us) != 100 {
+				err = fmt.Errorf("Users = %d users, want 100", len(us))
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkCreateUser is one committed (fsynced) Update creating a user.

@@ -128,10 +128,10 @@ var memberTests = []test{
 		devs, ops := newGroup(1, 1, "devs"), newGroup(1, 2, "ops")
 		create(t, s, newAccount(1), alice, bob, devs, ops,
 			membership{devs.ID, alice.ID}, membership{ops.ID, bob.ID}, newKey(1, 1, bob.ID))
-		if err := s.Update(t.Context(), func(tx iam.Tx) error { return tx.DeleteGroup(devs.ID) }); err == nil {
+		if err := s.Update(ctx(t), func(tx iam.Tx) error { return tx.DeleteGroup(devs.ID) }); err == nil {
 			t.Logf("DeleteGroup with a member succeeded: the store cascades")
 		}
-		if err := s.Update(t.Context(), func(tx iam.Tx) error { return tx.DeleteUser(bob.ID) }); err == nil {
+		if err := s.Update(ctx(t), func(tx iam.Tx) error { return tx.DeleteUser(bob.ID) }); err == nil {
 			t.Logf("DeleteUser with a membership and a key succeeded: the store cascades")
 		}
 		view(t, s, func(tx iam.Tx) error {

@@ -4,7 +4,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) iam.Store {
-//			s, err := mybackend.Open(t.Context(), t.TempDir())
+//			s, err := mybackend.Open(ctx(t), t.TempDir())
 //			if err != nil {
 //				t.Fatal(err)
 //			}
@@ -32,6 +32,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -126,10 +127,22 @@ func newKey(acct, n int, userID string) *iam.AccessKey {
 
 // --- running transactions
 
+// timeout bounds each transaction of the suite, so that a store that
+// deadlocks (say, one that keeps its write lock after a panic) fails the
+// test instead of hanging it.
+const timeout = 10 * time.Second
+
+// ctx returns t.Context() with the suite's timeout.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return c
+}
+
 // update runs fn in s.Update and fails the test if it returns an error.
 func update(t *testing.T, s iam.Store, fn func(tx iam.Tx) error) {
 	t.Helper()
-	if err := s.Update(t.Context(), fn); err != nil {
+	if err := s.Update(ctx(t), fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
@@ -137,7 +150,7 @@ func update(t *testing.T, s iam.Store, fn func(tx iam.Tx) error) {
 // view runs fn in s.View and fails the test if it returns an error.
 func view(t *testing.T, s iam.Store, fn func(tx iam.Tx) error) {
 	t.Helper()
-	if err := s.View(t.Context(), fn); err != nil {
+	if err := s.View(ctx(t), fn); err != nil {
 		t.Fatalf("View: %v", err)
 	}
 }

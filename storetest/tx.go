@@ -60,15 +60,15 @@ func wantNothing(t *testing.T, s iam.Store) {
 
 var txTests = []test{
 	{"ErrorReturnedUnchanged", func(t *testing.T, s iam.Store) {
-		if err := s.Update(t.Context(), func(iam.Tx) error { return errBoom }); err != errBoom {
+		if err := s.Update(ctx(t), func(iam.Tx) error { return errBoom }); err != errBoom {
 			t.Errorf("Update(fn returning errBoom) = %v, want errBoom itself", err)
 		}
-		if err := s.View(t.Context(), func(iam.Tx) error { return errBoom }); err != errBoom {
+		if err := s.View(ctx(t), func(iam.Tx) error { return errBoom }); err != errBoom {
 			t.Errorf("View(fn returning errBoom) = %v, want errBoom itself", err)
 		}
 	}},
 	{"RollbackOnError", func(t *testing.T, s iam.Store) {
-		err := s.Update(t.Context(), func(tx iam.Tx) error {
+		err := s.Update(ctx(t), func(tx iam.Tx) error {
 			if err := writeAll(tx); err != nil {
 				t.Errorf("writeAll = %v", err)
 			}
@@ -80,7 +80,7 @@ var txTests = []test{
 		wantNothing(t, s)
 	}},
 	{"RollbackAfterFailedCall", func(t *testing.T, s iam.Store) {
-		err := s.Update(t.Context(), func(tx iam.Tx) error {
+		err := s.Update(ctx(t), func(tx iam.Tx) error {
 			if err := writeAll(tx); err != nil {
 				t.Errorf("writeAll = %v", err)
 			}
@@ -96,7 +96,7 @@ var txTests = []test{
 		g := newGroup(1, 1, "devs")
 		k := newKey(1, 1, u.ID)
 		create(t, s, newAccount(1), u, g, k, membership{g.ID, u.ID})
-		err := s.Update(t.Context(), func(tx iam.Tx) error {
+		err := s.Update(ctx(t), func(tx iam.Tx) error {
 			v := *u
 			v.Name = "renamed"
 			w := *k
@@ -171,7 +171,7 @@ var txTests = []test{
 		var recovered any
 		func() {
 			defer func() { recovered = recover() }()
-			s.Update(t.Context(), func(tx iam.Tx) error {
+			s.Update(ctx(t), func(tx iam.Tx) error {
 				if err := writeAll(tx); err != nil {
 					t.Errorf("writeAll = %v", err)
 				}
@@ -220,7 +220,7 @@ var txTests = []test{
 			// Each write in its own View, in case a failed write ends the
 			// transaction; View may also return the error itself.
 			var inner error
-			outer := s.View(t.Context(), func(tx iam.Tx) error {
+			outer := s.View(ctx(t), func(tx iam.Tx) error {
 				inner = c.f(tx)
 				return nil
 			})
@@ -256,7 +256,7 @@ var txTests = []test{
 		written, release := make(chan struct{}), make(chan struct{})
 		updated := make(chan error, 1)
 		go func() {
-			updated <- s.Update(t.Context(), func(tx iam.Tx) error {
+			updated <- s.Update(ctx(t), func(tx iam.Tx) error {
 				err := tx.CreateUser(newUser(1, 1, "alice"))
 				close(written)
 				<-release
@@ -267,7 +267,7 @@ var txTests = []test{
 		var sawUncommitted atomic.Bool
 		viewed := make(chan error, 1)
 		go func() {
-			viewed <- s.View(t.Context(), func(tx iam.Tx) error {
+			viewed <- s.View(ctx(t), func(tx iam.Tx) error {
 				_, err := tx.User(accountID(1), "alice")
 				if err == nil {
 					select {
@@ -306,7 +306,7 @@ var concurrencyTests = []test{
 		var wg sync.WaitGroup
 		for range n {
 			wg.Go(func() {
-				err := s.Update(t.Context(), func(tx iam.Tx) error {
+				err := s.Update(ctx(t), func(tx iam.Tx) error {
 					ks, err := tx.AccessKeys(u.AccountID, u.ID)
 					if err != nil {
 						return err
@@ -345,7 +345,7 @@ var concurrencyTests = []test{
 				if i%2 == 1 {
 					name = "Alice"
 				}
-				err := s.Update(t.Context(), func(tx iam.Tx) error {
+				err := s.Update(ctx(t), func(tx iam.Tx) error {
 					return tx.CreateUser(newUser(1, i+1, name))
 				})
 				switch {
@@ -385,12 +385,12 @@ var concurrencyTests = []test{
 		for i, u := range users {
 			wg.Go(func() {
 				// Fails once the group is gone; either outcome is fine.
-				s.Update(t.Context(), func(tx iam.Tx) error { return tx.AddGroupMember(g.ID, u) })
+				s.Update(ctx(t), func(tx iam.Tx) error { return tx.AddGroupMember(g.ID, u) })
 			})
 			if i == n/2 {
 				wg.Go(func() {
 					// How the domain layer deletes a group.
-					err := s.Update(t.Context(), func(tx iam.Tx) error {
+					err := s.Update(ctx(t), func(tx iam.Tx) error {
 						members, err := tx.GroupMembers(g.ID, iam.ListQuery{})
 						if err != nil {
 							return err
@@ -435,12 +435,12 @@ var concurrencyTests = []test{
 		var wg sync.WaitGroup
 		for i, u := range users {
 			wg.Go(func() {
-				s.Update(t.Context(), func(tx iam.Tx) error { return tx.AddGroupMember(g.ID, u) })
+				s.Update(ctx(t), func(tx iam.Tx) error { return tx.AddGroupMember(g.ID, u) })
 			})
 			if i%2 == 0 {
 				wg.Go(func() {
 					// How the domain layer deletes a user.
-					err := s.Update(t.Context(), func(tx iam.Tx) error {
+					err := s.Update(ctx(t), func(tx iam.Tx) error {
 						gs, err := tx.GroupsForUser(u, iam.ListQuery{})
 						if err != nil {
 							return err

@@ -1,0 +1,197 @@
+package policy
+
+import (
+	"encoding/json"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The shared workload (see /work/shared/perf/README.md): 1,000 IAM users
+// with 1-10 attached identity policies each and 100,000 requests with their
+// expected decisions. $WORKLOAD names the file; generate it with
+//
+//	cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json
+//
+// Everything is parsed, compiled and converted before timing; only
+// Evaluate is timed, one decision per op.
+
+type workloadFile struct {
+	Format   string `json:"format"`
+	Account  string `json:"account"`
+	Policies []struct {
+		Name     string          `json:"name"`
+		ARN      string          `json:"arn"`
+		Document json.RawMessage `json:"document"`
+	} `json:"policies"`
+	Principals []struct {
+		Name     string `json:"name"`
+		ARN      string `json:"arn"`
+		Policies []int  `json:"policies"`
+	} `json:"principals"`
+	Requests []struct {
+		Principal int                 `json:"principal"`
+		Action    string              `json:"action"`
+		Resource  string              `json:"resource"`
+		Context   map[string][]string `json:"context"`
+		Expected  string              `json:"expected"`
+	} `json:"requests"`
+}
+
+type workloadCase struct {
+	set      *Set
+	req      Request
+	expected string
+}
+
+var (
+	wlOnce  sync.Once
+	wlAll   []workloadCase
+	wlS3    []workloadCase
+	wlError error
+)
+
+func loadWorkload(tb testing.TB) {
+	tb.Helper()
+	path := os.Getenv("WORKLOAD")
+	if path == "" {
+		tb.Skip("WORKLOAD is not set: generate the shared workload (cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json) and set WORKLOAD=/tmp/workload.json")
+	}
+	wlOnce.Do(func() { wlAll, wlS3, wlError = readWorkload(path) })
+	if wlError != nil {
+		tb.Fatal(wlError)
+	}
+}
+
+func readWorkload(path string) (all, s3 []workloadCase, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var w workloadFile
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, nil, err
+	}
+	if w.Format != "iam-authz-workload/v1" {
+		return nil, nil, &Error{Message: "unknown workload format " + w.Format}
+	}
+	compiled := make([]*Compiled, len(w.Policies))
+	for i, p := range w.Policies {
+		pol, err := ParseStrict(string(p.Document), Identity)
+		if err != nil {
+			return nil, nil, err
+		}
+		if compiled[i], err = Compile(p.ARN, "v1", pol); err != nil {
+			return nil, nil, err
+		}
+	}
+	sets := make([]*Set, len(w.Principals))
+	principals := make([]Principal, len(w.Principals))
+	for i, p := range w.Principals {
+		s := &Set{}
+		for _, idx := range p.Policies {
+			s.Identity = append(s.Identity, compiled[idx])
+		}
+		sets[i] = s
+		principals[i] = Principal{Type: PrincipalUser, ARN: p.ARN, Account: w.Account}
+	}
+	all = make([]workloadCase, len(w.Requests))
+	for i, r := range w.Requests {
+		// A server parses a request's strings out of one request buffer;
+		// give each request's strings the same locality here instead of
+		// the scattered allocations of the JSON decoder.
+		keys := make([]string, 0, len(r.Context))
+		for k := range r.Context {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var buf strings.Builder
+		buf.WriteString(r.Action)
+		buf.WriteString(r.Resource)
+		for _, k := range keys {
+			for _, v := range r.Context[k] {
+				buf.WriteString(v)
+			}
+		}
+		arena := buf.String()
+		off := 0
+		next := func(n int) string { s := arena[off : off+n]; off += n; return s }
+		action, resource := next(len(r.Action)), next(len(r.Resource))
+		ctx := NewContext(len(r.Context))
+		for _, k := range keys {
+			vals := make([]string, len(r.Context[k]))
+			for j, v := range r.Context[k] {
+				vals[j] = next(len(v))
+			}
+			ctx.Set(k, vals...)
+		}
+		all[i] = workloadCase{set: sets[r.Principal], req: Request{Principal: principals[r.Principal], Action: action, Resource: resource, Context: ctx}, expected: r.Expected}
+		if strings.HasPrefix(r.Action, "s3:") {
+			s3 = append(s3, all[i])
+		}
+	}
+	return all, s3, nil
+}
+
+// TestAgreement counts decisions equal to the workload's expected ones.
+func TestAgreement(t *testing.T) {
+	loadWorkload(t)
+	d := Decision{Matched: make([]StatementRef, 0, 32)}
+	agree, byEffect := 0, map[string]int{}
+	for i := range wlAll {
+		c := &wlAll[i]
+		Evaluate(c.set, &c.req, &d)
+		byEffect[d.Effect.String()]++
+		if d.Effect.String() == c.expected {
+			agree++
+		} else if agree+10 > i {
+			t.Errorf("request %d (%s %s): Evaluate = %v, want %s", i, c.req.Action, c.req.Resource, d.Effect, c.expected)
+		}
+	}
+	t.Logf("agreement: %d / %d = %.2f%% (decisions: %v)", agree, len(wlAll), 100*float64(agree)/float64(len(wlAll)), byEffect)
+	if agree != len(wlAll) {
+		t.Errorf("agreement %d / %d, want all", agree, len(wlAll))
+	}
+}
+
+func benchWorkload(b *testing.B, cases []workloadCase) {
+	d := Decision{Matched: make([]StatementRef, 0, 32)}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c := &cases[i]
+		Evaluate(c.set, &c.req, &d)
+		if i++; i == len(cases) {
+			i = 0
+		}
+	}
+}
+
+func benchWorkloadParallel(b *testing.B, cases []workloadCase) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		d := Decision{Matched: make([]StatementRef, 0, 32)}
+		i := 0
+		for pb.Next() {
+			c := &cases[i]
+			Evaluate(c.set, &c.req, &d)
+			if i++; i == len(cases) {
+				i = 0
+			}
+		}
+	})
+}
+
+func BenchmarkIamd(b *testing.B) {
+	loadWorkload(b)
+	b.Run("all", func(b *testing.B) { benchWorkload(b, wlAll) })
+	b.Run("s3", func(b *testing.B) { benchWorkload(b, wlS3) })
+}
+
+func BenchmarkIamdParallel(b *testing.B) {
+	loadWorkload(b)
+	b.Run("all", func(b *testing.B) { benchWorkloadParallel(b, wlAll) })
+	b.Run("s3", func(b *testing.B) { benchWorkloadParallel(b, wlS3) })
+}
