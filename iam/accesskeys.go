@@ -47,11 +47,26 @@ func ownerName(u *User) string {
 	return u.Name
 }
 
+// readKeyOwner is keyOwner against the in-memory state.
+func (s *Service) readKeyOwner(p *Principal, action, name string) (*User, error) {
+	if name == "" {
+		switch p.Type {
+		case PrincipalRoot:
+			return nil, s.authorize(p, action, p.ARN)
+		case PrincipalUser:
+			name = p.UserName
+		default:
+			return nil, Errorf(CodeValidationError, "Must specify userName when calling with non-User credentials")
+		}
+	}
+	return s.userForRead(p, action, name)
+}
+
 // CreateAccessKey creates an access key for the named user (the caller when
 // empty). A user, and the root user, may have at most two keys.
 func (s *Service) CreateAccessKey(ctx context.Context, p *Principal, userName string) (*NewAccessKey, error) {
 	var out *NewAccessKey
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		u, _, err := s.keyOwner(tx, p, "iam:CreateAccessKey", userName)
 		if err != nil {
 			return err
@@ -75,10 +90,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, p *Principal, userName st
 		return nil
 	})
 	if err != nil {
-		return nil, internal(err)
-	}
-	if err := s.refreshCredentials(ctx, p.AccountID, out.Key.UserID); err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -91,37 +103,25 @@ type AccessKeyList struct {
 
 // ListAccessKeys lists the keys of the named user (the caller when empty).
 func (s *Service) ListAccessKeys(ctx context.Context, p *Principal, userName string, in ListInput) (*AccessKeyList, error) {
-	var out AccessKeyList
-	err := s.store.View(ctx, func(tx Tx) error {
-		u, _, err := s.keyOwner(tx, p, "iam:ListAccessKeys", userName)
-		if err != nil {
-			return err
-		}
-		keys, err := tx.AccessKeys(p.AccountID, ownerID(u))
-		if err != nil {
-			return err
-		}
-		start := 0
-		if in.Marker != "" {
-			after, err := decodeMarker(in.Marker)
-			if err != nil {
-				return err
-			}
-			start = len(keys)
-			for i, k := range keys {
-				if k.ID == after {
-					start = i + 1
-				}
-			}
-		}
-		out.UserName = ownerName(u)
-		out.Page = page(keys[start:], in.limit(), func(k *AccessKey) string { return k.ID })
-		return nil
-	})
+	u, err := s.readKeyOwner(p, "iam:ListAccessKeys", userName)
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
-	return &out, nil
+	keys := s.state.keysOf(p.AccountID, ownerID(u))
+	start := 0
+	if in.Marker != "" {
+		after, err := decodeMarker(in.Marker)
+		if err != nil {
+			return nil, err
+		}
+		start = len(keys)
+		for i, k := range keys {
+			if k.ID == after {
+				start = i + 1
+			}
+		}
+	}
+	return &AccessKeyList{UserName: ownerName(u), Page: page(keys[start:], in.limit(), func(k *AccessKey) string { return k.ID })}, nil
 }
 
 func noSuchKey(id string) error {
@@ -129,23 +129,22 @@ func noSuchKey(id string) error {
 }
 
 // UpdateAccessKey activates or deactivates a key of the named user (the
-// caller when empty). An inactive key stops authenticating as soon as the
+// caller when empty). An inactive key stops authenticating before the
 // change is acknowledged.
 func (s *Service) UpdateAccessKey(ctx context.Context, p *Principal, userName, keyID, status string) error {
 	if status != StatusActive && status != StatusInactive {
 		return Errorf(CodeValidationError, "1 validation error detected: Value '%s' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]", status)
 	}
 	if status == StatusInactive {
-		s.creds.revoke(keyID)
+		s.revoke(keyID)
 	}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		u, _, err := s.keyOwner(tx, p, "iam:UpdateAccessKey", userName)
 		if err != nil {
 			return err
 		}
-		owner := ownerID(u)
 		k, err := tx.AccessKey(keyID)
-		if err != nil || k.AccountID != p.AccountID || k.UserID != owner {
+		if err != nil || k.AccountID != p.AccountID || k.UserID != ownerID(u) {
 			if err == nil || isNotFound(err) {
 				return noSuchKey(keyID)
 			}
@@ -157,23 +156,24 @@ func (s *Service) UpdateAccessKey(ctx context.Context, p *Principal, userName, k
 		k.Status = status
 		return tx.UpdateAccessKey(k)
 	})
-	if rerr := s.refreshKey(ctx, keyID); err == nil {
-		err = rerr
+	if err != nil && status == StatusInactive {
+		if rerr := s.restoreCredential(keyID); rerr != nil {
+			s.log.Error("restore credential", "access_key_id", keyID, "err", rerr)
+		}
 	}
-	return internal(err)
+	return err
 }
 
 // DeleteAccessKey deletes a key of the named user (the caller when empty).
 func (s *Service) DeleteAccessKey(ctx context.Context, p *Principal, userName, keyID string) error {
-	s.creds.revoke(keyID)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	s.revoke(keyID)
+	err := s.update(ctx, func(tx Tx) error {
 		u, _, err := s.keyOwner(tx, p, "iam:DeleteAccessKey", userName)
 		if err != nil {
 			return err
 		}
-		owner := ownerID(u)
 		k, err := tx.AccessKey(keyID)
-		if err != nil || k.AccountID != p.AccountID || k.UserID != owner {
+		if err != nil || k.AccountID != p.AccountID || k.UserID != ownerID(u) {
 			if err == nil || isNotFound(err) {
 				return noSuchKey(keyID)
 			}
@@ -181,10 +181,12 @@ func (s *Service) DeleteAccessKey(ctx context.Context, p *Principal, userName, k
 		}
 		return tx.DeleteAccessKey(k.ID)
 	})
-	if rerr := s.refreshKey(ctx, keyID); err == nil {
-		err = rerr
+	if err != nil {
+		if rerr := s.restoreCredential(keyID); rerr != nil {
+			s.log.Error("restore credential", "access_key_id", keyID, "err", rerr)
+		}
 	}
-	return internal(err)
+	return err
 }
 
 // KeyLastUsed is GetAccessKeyLastUsed's result.
@@ -197,36 +199,25 @@ type KeyLastUsed struct {
 
 // GetAccessKeyLastUsed reports when and where a key was last used.
 func (s *Service) GetAccessKeyLastUsed(ctx context.Context, p *Principal, keyID string) (*KeyLastUsed, error) {
-	var out *KeyLastUsed
-	err := s.store.View(ctx, func(tx Tx) error {
-		k, err := tx.AccessKey(keyID)
-		if err != nil || k.AccountID != p.AccountID {
-			if err == nil || isNotFound(err) {
-				// AWS answers a key it cannot attribute to the caller's
-				// account with AccessDenied, never revealing whether it
-				// exists elsewhere.
-				return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", p.ARN, keyID)
-			}
-			return err
-		}
-		resource := "arn:" + Partition + ":iam::" + p.AccountID + ":root"
-		name := "root"
-		if k.UserID != "" {
-			u, err := tx.UserByID(k.UserID)
-			if err != nil {
-				return err
-			}
-			resource, name = u.ARN(), u.Name
-		}
-		if err := s.authorize(p, "iam:GetAccessKeyLastUsed", resource); err != nil {
-			return err
-		}
-		out = &KeyLastUsed{UserName: name, Date: k.LastUsedDate, Service: k.LastUsedService, Region: k.LastUsedRegion}
-		return nil
-	})
-	if err != nil {
-		return nil, internal(err)
+	k := s.state.key(keyID)
+	if k == nil || k.AccountID != p.AccountID {
+		// AWS answers a key it cannot attribute to the caller's account
+		// with AccessDenied, never revealing whether it exists elsewhere.
+		return nil, Errorf(CodeAccessDenied, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", p.ARN, keyID)
 	}
+	resource := "arn:" + Partition + ":iam::" + p.AccountID + ":root"
+	name := "root"
+	if k.UserID != "" {
+		u := s.state.userByID(k.UserID)
+		if u == nil {
+			return nil, Errorf(CodeAccessDenied, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", p.ARN, keyID)
+		}
+		resource, name = u.ARN(), u.Name
+	}
+	if err := s.authorize(p, "iam:GetAccessKeyLastUsed", resource); err != nil {
+		return nil, err
+	}
+	out := &KeyLastUsed{UserName: name, Date: k.LastUsedDate, Service: k.LastUsedService, Region: k.LastUsedRegion}
 	s.lastUsedMu.Lock()
 	if use, ok := s.lastUsed[keyID]; ok && use.at.After(out.Date) {
 		out.Date, out.Service, out.Region = use.at, use.service, use.region
@@ -279,17 +270,18 @@ func (s *Service) FlushKeyUse(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		// Keep the uses for the next flush rather than lose them; a newer
-		// use recorded meanwhile wins.
-		s.lastUsedMu.Lock()
-		for id, use := range pending {
-			if cur, ok := s.lastUsed[id]; !ok || use.at.After(cur.at) {
-				s.lastUsed[id] = use
-			}
-		}
-		s.lastUsedMu.Unlock()
+	if err == nil {
+		return s.sync(ctx)
 	}
+	// Keep the uses for the next flush rather than lose them; a newer use
+	// recorded meanwhile wins.
+	s.lastUsedMu.Lock()
+	for id, use := range pending {
+		if cur, ok := s.lastUsed[id]; !ok || use.at.After(cur.at) {
+			s.lastUsed[id] = use
+		}
+	}
+	s.lastUsedMu.Unlock()
 	return err
 }
 
@@ -310,6 +302,10 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			if err := s.FlushKeyUse(ctx); err != nil {
 				s.log.Error("flush access key use", "err", err)
+			}
+			// Follow writes made by other nodes sharing the store.
+			if err := s.sync(ctx); err != nil {
+				s.log.Error("sync state", "err", err)
 			}
 		}
 	}

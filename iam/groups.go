@@ -14,7 +14,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, path, name stri
 		return nil, err
 	}
 	g := &Group{ID: NewGroupID(), AccountID: p.AccountID, Name: name, Path: path, CreateDate: s.clock()}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.update(ctx, func(tx Tx) error {
 		n, err := tx.CountGroups(p.AccountID)
 		if err != nil {
 			return err
@@ -31,9 +31,13 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, path, name stri
 		return nil
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
 	return g, nil
+}
+
+func noSuchGroup(name string) error {
+	return Errorf(CodeNoSuchEntity, "The group with name %s cannot be found.", name)
 }
 
 func (s *Service) groupForAction(tx Tx, p *Principal, action, name string) (*Group, error) {
@@ -43,7 +47,7 @@ func (s *Service) groupForAction(tx Tx, p *Principal, action, name string) (*Gro
 			if err := s.authorize(p, action, groupARN(p.AccountID, "/", name)); err != nil {
 				return nil, err
 			}
-			return nil, Errorf(CodeNoSuchEntity, "The group with name %s cannot be found.", name)
+			return nil, noSuchGroup(name)
 		}
 		return nil, err
 	}
@@ -53,26 +57,32 @@ func (s *Service) groupForAction(tx Tx, p *Principal, action, name string) (*Gro
 	return g, nil
 }
 
+func (s *Service) groupForRead(p *Principal, action, name string) (*Group, error) {
+	g := s.state.group(p.AccountID, name)
+	if g == nil {
+		if err := s.authorize(p, action, groupARN(p.AccountID, "/", name)); err != nil {
+			return nil, err
+		}
+		return nil, noSuchGroup(name)
+	}
+	if err := s.authorize(p, action, g.ARN()); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // GetGroup returns a group and a page of its users.
 func (s *Service) GetGroup(ctx context.Context, p *Principal, name string, in ListInput) (*Group, Page[*User], error) {
-	after, err := decodeMarker(in.Marker)
+	g, err := s.groupForRead(p, "iam:GetGroup", name)
 	if err != nil {
 		return nil, Page[*User]{}, err
 	}
-	var g *Group
-	var users []*User
-	err = s.store.View(ctx, func(tx Tx) error {
-		var err error
-		if g, err = s.groupForAction(tx, p, "iam:GetGroup", name); err != nil {
-			return err
-		}
-		users, err = tx.GroupMembers(g.ID, ListQuery{After: after, Limit: in.limit() + 1})
-		return err
-	})
+	in.PathPrefix = ""
+	users, err := pageFrom(s.state.membersOfGroup(g.ID), in, userKey, func(u *User) string { return u.Path })
 	if err != nil {
-		return nil, Page[*User]{}, internal(err)
+		return nil, Page[*User]{}, err
 	}
-	return g, page(users, in.limit(), userKey), nil
+	return g, users, nil
 }
 
 // ListGroups lists the account's groups whose path starts with PathPrefix.
@@ -80,27 +90,15 @@ func (s *Service) ListGroups(ctx context.Context, p *Principal, in ListInput) (P
 	if err := s.authorize(p, "iam:ListGroups", groupARN(p.AccountID, "/", "")); err != nil {
 		return Page[*Group]{}, err
 	}
-	after, err := decodeMarker(in.Marker)
-	if err != nil {
-		return Page[*Group]{}, err
-	}
-	var groups []*Group
-	err = s.store.View(ctx, func(tx Tx) error {
-		var err error
-		groups, err = tx.Groups(p.AccountID, ListQuery{PathPrefix: in.PathPrefix, After: after, Limit: in.limit() + 1})
-		return err
-	})
-	if err != nil {
-		return Page[*Group]{}, internal(err)
-	}
-	return page(groups, in.limit(), groupKey), nil
+	return pageFrom(s.state.groupsSorted(p.AccountID), in, groupKey, groupPath)
 }
 
-func groupKey(g *Group) string { return strings.ToLower(g.Name) }
+func groupKey(g *Group) string  { return strings.ToLower(g.Name) }
+func groupPath(g *Group) string { return g.Path }
 
 // UpdateGroup renames a group or changes its path.
 func (s *Service) UpdateGroup(ctx context.Context, p *Principal, name string, newPath, newName *string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		g, err := s.groupForAction(tx, p, "iam:UpdateGroup", name)
 		if err != nil {
 			return err
@@ -126,12 +124,11 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, name string, ne
 		}
 		return nil
 	})
-	return internal(err)
 }
 
 // DeleteGroup deletes a group that has no members any more.
 func (s *Service) DeleteGroup(ctx context.Context, p *Principal, name string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		g, err := s.groupForAction(tx, p, "iam:DeleteGroup", name)
 		if err != nil {
 			return err
@@ -145,12 +142,11 @@ func (s *Service) DeleteGroup(ctx context.Context, p *Principal, name string) er
 		}
 		return tx.DeleteGroup(g.ID)
 	})
-	return internal(err)
 }
 
 // AddUserToGroup adds a user to a group; adding a member again succeeds.
 func (s *Service) AddUserToGroup(ctx context.Context, p *Principal, groupName, userName string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		g, err := s.groupForAction(tx, p, "iam:AddUserToGroup", groupName)
 		if err != nil {
 			return err
@@ -176,12 +172,11 @@ func (s *Service) AddUserToGroup(ctx context.Context, p *Principal, groupName, u
 		}
 		return tx.AddGroupMember(g.ID, u.ID)
 	})
-	return internal(err)
 }
 
 // RemoveUserFromGroup ends a membership.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, p *Principal, groupName, userName string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		g, err := s.groupForAction(tx, p, "iam:RemoveUserFromGroup", groupName)
 		if err != nil {
 			return err
@@ -201,26 +196,14 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, p *Principal, groupNa
 		}
 		return nil
 	})
-	return internal(err)
 }
 
 // ListGroupsForUser lists the groups a user belongs to.
 func (s *Service) ListGroupsForUser(ctx context.Context, p *Principal, userName string, in ListInput) (Page[*Group], error) {
-	after, err := decodeMarker(in.Marker)
+	u, err := s.userForRead(p, "iam:ListGroupsForUser", userName)
 	if err != nil {
 		return Page[*Group]{}, err
 	}
-	var groups []*Group
-	err = s.store.View(ctx, func(tx Tx) error {
-		u, err := s.userForAction(tx, p, "iam:ListGroupsForUser", userName)
-		if err != nil {
-			return err
-		}
-		groups, err = tx.GroupsForUser(u.ID, ListQuery{After: after, Limit: in.limit() + 1})
-		return err
-	})
-	if err != nil {
-		return Page[*Group]{}, internal(err)
-	}
-	return page(groups, in.limit(), groupKey), nil
+	in.PathPrefix = ""
+	return pageFrom(s.state.groupsOfUser(u.ID), in, groupKey, groupPath)
 }

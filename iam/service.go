@@ -51,7 +51,7 @@ type Service struct {
 	log     *slog.Logger
 	now     Clock
 	quotas  Quotas
-	creds   *credentialIndex
+	state   *state
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[string]keyUse // access key ID -> latest use not yet stored
@@ -73,7 +73,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 		now:      cfg.Clock,
 		quotas:   cfg.Quotas,
-		creds:    newCredentialIndex(),
+		state:    newState(),
 		lastUsed: map[string]keyUse{},
 	}
 	if s.log == nil {
@@ -85,8 +85,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	if s.quotas == (Quotas{}) {
 		s.quotas = DefaultQuotas()
 	}
-	if err := s.loadCredentials(ctx); err != nil {
-		return nil, fmt.Errorf("load credentials: %w", err)
+	if err := s.load(ctx); err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
 	}
 	return s, nil
 }
@@ -208,22 +208,32 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 	if err != nil {
 		return nil, err
 	}
-	if err := s.refreshCredentials(ctx, res.Account.ID, ""); err != nil {
+	if err := s.sync(ctx); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// Account returns an account by ID.
-func (s *Service) Account(ctx context.Context, id string) (*Account, error) {
-	var a *Account
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		a, err = tx.Account(id)
-		return err
-	})
-	return a, err
+// Account returns an account by ID, or nil.
+func (s *Service) Account(id string) *Account { return s.state.account(id) }
+
+// update runs fn in a store transaction and then brings the in-memory state
+// up to date, so the caller reads its own write. A failed sync after a
+// committed write is logged, not returned: the write is durable and the
+// periodic sync repairs the state.
+func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
+	if err := s.store.Update(ctx, fn); err != nil {
+		return internal(err)
+	}
+	if err := s.sync(ctx); err != nil {
+		s.log.Error("sync state after write", "err", err)
+	}
+	return nil
 }
+
+// Sync brings the in-memory state up to date with the store's change feed;
+// Run calls it periodically to follow other nodes' writes.
+func (s *Service) Sync(ctx context.Context) error { return s.sync(ctx) }
 
 func checkPresetKey(id, secret string) error {
 	if len(id) < 16 || len(id) > 128 || !isWordString(id) {

@@ -114,6 +114,52 @@ type Tx interface {
 	UpdateAccessKey(k *AccessKey) error
 	// DeleteAccessKey removes the key; ErrNotFound.
 	DeleteAccessKey(id string) error
+
+	// GroupByID returns the group with the unique ID; ErrNotFound.
+	GroupByID(id string) (*Group, error)
+	// AllGroupMembers lists every membership of the deployment, for
+	// building the in-memory state.
+	AllGroupMembers() ([]Membership, error)
+
+	// Revision returns the revision of the newest change (0 when none).
+	Revision() (int64, error)
+	// Changes returns up to limit changes with a revision greater than
+	// after, in revision order.
+	Changes(after int64, limit int) ([]Change, error)
+	// OldestRevision returns the revision of the oldest change still kept
+	// (0 when none); a reader behind it must reload everything.
+	OldestRevision() (int64, error)
+	// PruneChanges removes changes with a revision at or below upTo.
+	PruneChanges(upTo int64) error
+}
+
+// Membership is one user's membership of one group.
+type Membership struct {
+	GroupID string
+	UserID  string
+}
+
+// ChangeKind names what a change feed entry refers to.
+type ChangeKind string
+
+// Change kinds. A membership change carries the user's ID: the user's
+// whole group set is to be reloaded.
+const (
+	ChangeAccount    ChangeKind = "account"
+	ChangeUser       ChangeKind = "user"
+	ChangeGroup      ChangeKind = "group"
+	ChangeMembership ChangeKind = "membership"
+	ChangeAccessKey  ChangeKind = "accesskey"
+)
+
+// Change is one entry of the change feed: every committed write to an
+// entity appends one, in the writing transaction, so that each node can
+// bring its in-memory state up to date by reloading what changed. Stores
+// record changes themselves; callers never write them.
+type Change struct {
+	Revision int64
+	Kind     ChangeKind
+	ID       string
 }
 
 // Clock returns the current time; tests replace it.

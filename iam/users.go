@@ -37,7 +37,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 		CreateDate: s.clock(),
 		Tags:       tags,
 	}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err = s.update(ctx, func(tx Tx) error {
 		n, err := tx.CountUsers(p.AccountID)
 		if err != nil {
 			return err
@@ -54,7 +54,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 		return nil
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
 	return u, nil
 }
@@ -66,9 +66,9 @@ func (s *Service) GetUser(ctx context.Context, p *Principal, name string) (*User
 	if name == "" {
 		switch p.Type {
 		case PrincipalRoot:
-			a, err := s.Account(ctx, p.AccountID)
-			if err != nil {
-				return nil, internal(err)
+			a := s.state.account(p.AccountID)
+			if a == nil {
+				return nil, Errorf(CodeServiceFailure, "An internal error occurred.")
 			}
 			return &User{ID: p.AccountID, AccountID: p.AccountID, CreateDate: a.CreateDate}, nil
 		case PrincipalUser:
@@ -77,22 +77,29 @@ func (s *Service) GetUser(ctx context.Context, p *Principal, name string) (*User
 			return nil, Errorf(CodeValidationError, "Must specify userName when calling with non-User credentials")
 		}
 	}
-	var u *User
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		u, err = s.userForAction(tx, p, "iam:GetUser", name)
-		return err
-	})
-	if err != nil {
-		return nil, internal(err)
+	return s.userForRead(p, "iam:GetUser", name)
+}
+
+// userForRead finds the named user in memory and authorizes action on it.
+// The authorization uses the user's real ARN (with its path) when it
+// exists, and the path-less ARN when it does not, so that a caller who may
+// not act on a user learns nothing about whether it exists.
+func (s *Service) userForRead(p *Principal, action, name string) (*User, error) {
+	u := s.state.user(p.AccountID, name)
+	if u == nil {
+		if err := s.authorize(p, action, userARN(p.AccountID, "/", name)); err != nil {
+			return nil, err
+		}
+		return nil, noSuchUser(name)
+	}
+	if err := s.authorize(p, action, u.ARN()); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-// userForAction loads the named user and authorizes action on it. The
-// authorization uses the user's real ARN (with its path) when it exists, and
-// the path-less ARN when it does not, so that a caller who may not act on a
-// user learns nothing about whether it exists.
+// userForAction is userForRead inside a write transaction, which is the
+// authority for the rules a write checks.
 func (s *Service) userForAction(tx Tx, p *Principal, action, name string) (*User, error) {
 	u, err := tx.User(p.AccountID, name)
 	if err != nil {
@@ -119,20 +126,7 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, in ListInput) (Pa
 	if err := s.authorize(p, "iam:ListUsers", userARN(p.AccountID, "/", "")); err != nil {
 		return Page[*User]{}, err
 	}
-	after, err := decodeMarker(in.Marker)
-	if err != nil {
-		return Page[*User]{}, err
-	}
-	var users []*User
-	err = s.store.View(ctx, func(tx Tx) error {
-		var err error
-		users, err = tx.Users(p.AccountID, ListQuery{PathPrefix: in.PathPrefix, After: after, Limit: in.limit() + 1})
-		return err
-	})
-	if err != nil {
-		return Page[*User]{}, internal(err)
-	}
-	return page(users, in.limit(), userKey), nil
+	return pageFrom(s.state.usersSorted(p.AccountID), in, userKey, func(u *User) string { return u.Path })
 }
 
 func userKey(u *User) string { return strings.ToLower(u.Name) }
@@ -146,13 +140,11 @@ type UpdateUserInput struct {
 
 // UpdateUser renames a user or changes its path.
 func (s *Service) UpdateUser(ctx context.Context, p *Principal, in UpdateUserInput) error {
-	var userID string
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		u, err := s.userForAction(tx, p, "iam:UpdateUser", in.UserName)
 		if err != nil {
 			return err
 		}
-		userID = u.ID
 		next := *u
 		if in.NewPath != nil {
 			next.Path = *in.NewPath
@@ -175,16 +167,11 @@ func (s *Service) UpdateUser(ctx context.Context, p *Principal, in UpdateUserInp
 		}
 		return nil
 	})
-	if err != nil {
-		return internal(err)
-	}
-	// The user's ARN is part of the principal its keys authenticate as.
-	return internal(s.refreshCredentials(ctx, p.AccountID, userID))
 }
 
 // DeleteUser deletes a user that owns nothing any more, as AWS requires.
 func (s *Service) DeleteUser(ctx context.Context, p *Principal, name string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		u, err := s.userForAction(tx, p, "iam:DeleteUser", name)
 		if err != nil {
 			return err
@@ -205,12 +192,11 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, name string) err
 		}
 		return tx.DeleteUser(u.ID)
 	})
-	return internal(err)
 }
 
 // TagUser adds or overwrites tags on a user.
 func (s *Service) TagUser(ctx context.Context, p *Principal, name string, tags []Tag) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		u, err := s.userForAction(tx, p, "iam:TagUser", name)
 		if err != nil {
 			return err
@@ -222,13 +208,12 @@ func (s *Service) TagUser(ctx context.Context, p *Principal, name string, tags [
 		u.Tags = merged
 		return tx.UpdateUser(u)
 	})
-	return internal(err)
 }
 
 // UntagUser removes tags by key (case-insensitively); missing keys are
 // ignored, as in AWS.
 func (s *Service) UntagUser(ctx context.Context, p *Principal, name string, keys []string) error {
-	err := s.store.Update(ctx, func(tx Tx) error {
+	return s.update(ctx, func(tx Tx) error {
 		u, err := s.userForAction(tx, p, "iam:UntagUser", name)
 		if err != nil {
 			return err
@@ -236,19 +221,13 @@ func (s *Service) UntagUser(ctx context.Context, p *Principal, name string, keys
 		u.Tags = removeTags(u.Tags, keys)
 		return tx.UpdateUser(u)
 	})
-	return internal(err)
 }
 
 // ListUserTags lists a user's tags.
 func (s *Service) ListUserTags(ctx context.Context, p *Principal, name string, in ListInput) (Page[Tag], error) {
-	var u *User
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		u, err = s.userForAction(tx, p, "iam:ListUserTags", name)
-		return err
-	})
+	u, err := s.userForRead(p, "iam:ListUserTags", name)
 	if err != nil {
-		return Page[Tag]{}, internal(err)
+		return Page[Tag]{}, err
 	}
 	return pageTags(u.Tags, in)
 }

@@ -326,7 +326,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 		if !s.matchConds(e) {
 			continue
 		}
-		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
+		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: s.policyID, Version: s.versionID, Index: s.index, Sid: s.sid, Effect: s.effect})
 		if s.effect == Allow {
 			allow = true
 			how = max(how, m)

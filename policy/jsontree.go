@@ -71,9 +71,11 @@ func decodeValue(dec *json.Decoder, depth int) (jvalue, bool) {
 		return jvalue{kind: jBool, str: "false"}, true
 	case nil:
 		return jvalue{kind: jNull}, true
-	case json.Delim:
-		switch t {
-		case '[':
+	default:
+		// The only other token is a json.Delim, and in value position
+		// the decoder yields only '[' or '{' (it reports a misplaced
+		// closing delimiter as an error).
+		if t == json.Delim('[') {
 			v := jvalue{kind: jArray, arr: []jvalue{}}
 			for dec.More() {
 				e, ok := decodeValue(dec, depth+1)
@@ -86,32 +88,30 @@ func decodeValue(dec *json.Decoder, depth int) (jvalue, bool) {
 				return jvalue{}, false
 			}
 			return v, true
-		case '{':
-			v := jvalue{kind: jObject, obj: []jmember{}}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return jvalue{}, false
-				}
-				k := kt.(string) // the decoder only yields strings in key position
-				for _, m := range v.obj {
-					if m.key == k {
-						return jvalue{}, false
-					}
-				}
-				e, ok := decodeValue(dec, depth+1)
-				if !ok {
-					return jvalue{}, false
-				}
-				v.obj = append(v.obj, jmember{k, e})
-			}
-			if _, err := dec.Token(); err != nil {
+		}
+		v := jvalue{kind: jObject, obj: []jmember{}}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
 				return jvalue{}, false
 			}
-			return v, true
+			k := kt.(string) // the decoder only yields strings in key position
+			for _, m := range v.obj {
+				if m.key == k {
+					return jvalue{}, false
+				}
+			}
+			e, ok := decodeValue(dec, depth+1)
+			if !ok {
+				return jvalue{}, false
+			}
+			v.obj = append(v.obj, jmember{k, e})
 		}
+		if _, err := dec.Token(); err != nil {
+			return jvalue{}, false
+		}
+		return v, true
 	}
-	return jvalue{}, false
 }
 
 // get returns the member named k of an object.

@@ -397,6 +397,11 @@ func refNotPrincipalExcludes(pr *Principals, p *Principal) bool {
 		}
 		return false
 	}
+	for _, f := range pr.Federated {
+		if p.Federated != "" && f == p.Federated {
+			return true
+		}
+	}
 	switch p.Type {
 	case PrincipalAnonymous:
 		return false
@@ -407,11 +412,6 @@ func refNotPrincipalExcludes(pr *Principals, p *Principal) bool {
 			}
 		}
 		return false
-	}
-	for _, f := range pr.Federated {
-		if p.Federated != "" && f == p.Federated {
-			return true
-		}
 	}
 	acct := has(p.Account) || has("arn:aws:iam::"+p.Account+":root")
 	if !acct {

@@ -162,33 +162,28 @@ func parseAuthorization(h string) (p authParams, missing string, err *Error) {
 		return p, "Credential,Signature,SignedHeaders", nil
 	}
 	var seen [3]bool
-	// Parameters are separated by commas, blanks or both. Commas are found
-	// with IndexByte (vectorized); a part holding blanks inside is split
-	// further, which only hand-written headers need.
+	// Parameters are separated by commas, blanks or both. Commas and
+	// blanks are found with IndexByte (vectorized): in the SDKs' form each
+	// comma-separated part is one parameter after a blank.
 	var tok, part string
 	for rest != "" || part != "" {
 		if part == "" {
-			i := strings.IndexByte(rest, ',')
-			if i < 0 {
-				part, rest = rest, ""
-			} else {
+			if i := strings.IndexByte(rest, ','); i >= 0 {
 				part, rest = rest[:i], rest[i+1:]
+			} else {
+				part, rest = rest, ""
 			}
 		}
-		i, j := 0, len(part)
-		for i < j && (part[i] == ' ' || part[i] == '\t') {
-			i++
+		for part != "" && (part[0] == ' ' || part[0] == '\t') {
+			part = part[1:]
 		}
-		for j > i && (part[j-1] == ' ' || part[j-1] == '\t') {
-			j--
-		}
-		part = part[i:j]
-		if k := strings.IndexByte(part, ' '); k >= 0 {
-			tok, part = part[:k], part[k+1:]
-		} else if k := strings.IndexByte(part, '\t'); k >= 0 {
-			tok, part = part[:k], part[k+1:]
+		if i := strings.IndexByte(part, ' '); i >= 0 {
+			tok, part = part[:i], part[i+1:]
 		} else {
 			tok, part = part, ""
+		}
+		if i := strings.IndexByte(tok, '\t'); i >= 0 {
+			tok, part = tok[:i], tok[i+1:]+" "+part
 		}
 		if tok == "" {
 			continue
@@ -313,14 +308,36 @@ func parseAmzDate(s string) (time.Time, bool) {
 		}
 		f[i] = n
 	}
-	if f[1] < 1 || f[1] > 12 || f[2] < 1 || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+	y, m, d := f[0], f[1], f[2]
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) || f[3] > 23 || f[4] > 59 || f[5] > 59 {
 		return time.Time{}, false
 	}
-	t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC)
-	if t.Day() != f[2] { // 31 April and the like normalize into the next month
-		return time.Time{}, false
+	// Days since 1970-01-01 of a proleptic Gregorian date (the "days from
+	// civil" algorithm), so the time is built with time.Unix, which is much
+	// cheaper than time.Date.
+	if m <= 2 {
+		y--
 	}
-	return t, true
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	return time.Unix(days*86400+int64(f[3]*3600+f[4]*60+f[5]), 0).UTC(), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func (q *Request) setCredential(c string) *Error {
@@ -357,20 +374,26 @@ func (q *Request) setCredential(c string) *Error {
 }
 
 func (q *Request) setSignedHeaders(s string) *Error {
+	// Names are not checked byte by byte: one that is not a header name
+	// matches no header and fails the signature. Only empty names and a
+	// missing host are errors; names are found with IndexByte.
 	host := false
 	for rest := s; ; {
-		name, more, found := strings.Cut(rest, ";")
-		if name == "" || !validHeaderName(name) {
-			return newErr(CodeIncompleteSignature,
-				"Authorization header has an invalid 'SignedHeaders' parameter: '"+s+"'.")
+		i := strings.IndexByte(rest, ';')
+		name := rest
+		if i >= 0 {
+			name = rest[:i]
 		}
-		if len(name) == 4 && strings.EqualFold(name, "host") {
+		if name == "" {
+			return errSignedHeaders(s)
+		}
+		if len(name) == 4 && name[0]|0x20 == 'h' && name[1]|0x20 == 'o' && name[2]|0x20 == 's' && name[3]|0x20 == 't' {
 			host = true
 		}
-		if !found {
+		if i < 0 {
 			break
 		}
-		rest = more
+		rest = rest[i+1:]
 	}
 	if !host {
 		return newErr(CodeSignatureDoesNotMatch, msgHostNotSigned)
@@ -379,23 +402,9 @@ func (q *Request) setSignedHeaders(s string) *Error {
 	return nil
 }
 
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !tokenChar[s[i]] {
-			return false
-		}
-	}
-	return true
+func errSignedHeaders(s string) *Error {
+	return newErr(CodeIncompleteSignature, "Authorization header has an invalid 'SignedHeaders' parameter: '"+s+"'.")
 }
-
-var tokenChar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
-	}
-	return t
-}()
 
 func (q *Request) setSignature(s string) {
 	if len(s) != 64 || !decodeHex(q.sig[:], s) {

@@ -46,6 +46,30 @@ type Verifier struct {
 	seed  maphash.Seed
 	mu    sync.RWMutex
 	cache map[uint64]*signingKey
+	plans map[string]*headerPlan // guarded by mu
+}
+
+// maxPlans bounds the remembered SignedHeaders lists. Well-behaved clients
+// use a handful; past the bound new lists are worked out per request.
+const maxPlans = 256
+
+func (v *Verifier) plan(signed string) *headerPlan {
+	v.mu.RLock()
+	p := v.plans[signed]
+	v.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	p = newHeaderPlan(signed)
+	v.mu.Lock()
+	if v.plans == nil {
+		v.plans = make(map[string]*headerPlan)
+	}
+	if len(v.plans) < maxPlans {
+		v.plans[strings.Clone(signed)] = p
+	}
+	v.mu.Unlock()
+	return p
 }
 
 // The cache maps a keyed 64-bit hash of (access key ID, credential scope,
@@ -165,7 +189,7 @@ func (v *Verifier) verify(q *Request, r *http.Request, body, secret []byte, now 
 	if err != nil {
 		return err
 	}
-	sc.buf = appendCanonicalRequest(sc.buf[:0], q, r, ph, sc)
+	sc.buf = appendCanonicalRequest(sc.buf[:0], q, r, ph, v.plan(q.SignedHeaders), sc)
 	crh := sha256.Sum256(sc.buf)
 	sc.buf = appendStringToSign(sc.buf[:0], q, &crh)
 	v.sign(q, secret, sc)

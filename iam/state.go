@@ -1,0 +1,574 @@
+package iam
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Credential is what the authentication path needs to verify a request
+// signed with an access key. It is held in memory so that authentication
+// never queries the database.
+type Credential struct {
+	Principal *Principal
+	Secret    []byte // the plaintext secret access key; never log it
+}
+
+type nameKey struct{ account, lower string }
+
+type ownerKeyT struct{ account, userID string }
+
+// state is the in-memory image of the store that serves reads and
+// authentication without touching the database. It is loaded whole at
+// start and then kept current from the store's change feed: after every
+// write this node commits (read-your-writes), and periodically, which is how
+// a node learns of other nodes' writes.
+//
+// Entities in the maps are never modified once stored: an update replaces
+// the pointer, so readers may keep and use what they got after unlocking.
+type state struct {
+	mu         sync.RWMutex
+	rev        int64
+	accounts   map[string]*Account
+	users      map[string]*User // by ID
+	userNames  map[nameKey]*User
+	groups     map[string]*Group // by ID
+	groupNames map[nameKey]*Group
+	userGroups map[string]map[string]bool // user ID -> group IDs
+	groupUsers map[string]map[string]bool // group ID -> user IDs
+	keys       map[string]*AccessKey      // by ID
+	ownerKeys  map[ownerKeyT][]*AccessKey // ordered by creation date, ID
+	creds      map[string]*Credential     // active keys only
+
+	// Sorted listings per account, rebuilt on first use after a change.
+	sortedUsers  map[string][]*User
+	sortedGroups map[string][]*Group
+
+	// syncMu serializes syncs: each reads the feed from the last applied
+	// revision, and two interleaved syncs could apply an older snapshot
+	// over a newer one.
+	syncMu sync.Mutex
+}
+
+func newState() *state {
+	return &state{
+		accounts: map[string]*Account{}, users: map[string]*User{}, userNames: map[nameKey]*User{},
+		groups: map[string]*Group{}, groupNames: map[nameKey]*Group{},
+		userGroups: map[string]map[string]bool{}, groupUsers: map[string]map[string]bool{},
+		keys: map[string]*AccessKey{}, ownerKeys: map[ownerKeyT][]*AccessKey{}, creds: map[string]*Credential{},
+		sortedUsers: map[string][]*User{}, sortedGroups: map[string][]*Group{},
+	}
+}
+
+// changeBatch bounds how many feed entries one sync reads at a time.
+const changeBatch = 5000
+
+// load replaces the whole state with the store's current content.
+func (s *Service) load(ctx context.Context) error {
+	s.state.syncMu.Lock()
+	defer s.state.syncMu.Unlock()
+	return s.loadLocked(ctx)
+}
+
+func (s *Service) loadLocked(ctx context.Context) error {
+	next := newState()
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if next.rev, err = tx.Revision(); err != nil {
+			return err
+		}
+		accounts, err := tx.Accounts()
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			next.accounts[a.ID] = a
+			users, err := tx.Users(a.ID, ListQuery{})
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				next.putUser(u)
+			}
+			groups, err := tx.Groups(a.ID, ListQuery{})
+			if err != nil {
+				return err
+			}
+			for _, g := range groups {
+				next.putGroup(g)
+			}
+		}
+		members, err := tx.AllGroupMembers()
+		if err != nil {
+			return err
+		}
+		for _, m := range members {
+			next.addMember(m.GroupID, m.UserID)
+		}
+		keys, err := tx.AllAccessKeys()
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			next.keys[k.ID] = k
+			ok := ownerKeyT{k.AccountID, k.UserID}
+			next.ownerKeys[ok] = append(next.ownerKeys[ok], k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for ok, keys := range next.ownerKeys {
+		sortKeys(keys)
+		next.ownerKeys[ok] = keys
+	}
+	for _, k := range next.keys {
+		if err := s.setCredential(next, k); err != nil {
+			return err
+		}
+	}
+	st := s.state
+	st.mu.Lock()
+	st.rev, st.accounts, st.users, st.userNames = next.rev, next.accounts, next.users, next.userNames
+	st.groups, st.groupNames, st.userGroups, st.groupUsers = next.groups, next.groupNames, next.userGroups, next.groupUsers
+	st.keys, st.ownerKeys, st.creds = next.keys, next.ownerKeys, next.creds
+	st.sortedUsers, st.sortedGroups = next.sortedUsers, next.sortedGroups
+	st.mu.Unlock()
+	return nil
+}
+
+// sync applies the store's changes since the last applied revision. It
+// runs after each write this node commits, so the writer reads its own
+// writes, and periodically to follow other nodes. It completes even if the
+// triggering request's context is cancelled after its commit.
+func (s *Service) sync(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	st := s.state
+	st.syncMu.Lock()
+	defer st.syncMu.Unlock()
+	for {
+		st.mu.RLock()
+		rev := st.rev
+		st.mu.RUnlock()
+		var (
+			changes  []Change
+			reload   bool
+			users    = map[string]*User{}
+			groups   = map[string]*Group{}
+			accounts = map[string]*Account{}
+			keys     = map[string]*AccessKey{}
+			members  = map[string][]string{} // user ID -> group IDs
+		)
+		err := s.store.View(ctx, func(tx Tx) error {
+			var err error
+			if changes, err = tx.Changes(rev, changeBatch); err != nil {
+				return err
+			}
+			if len(changes) == 0 {
+				return nil
+			}
+			oldest, err := tx.OldestRevision()
+			if err != nil {
+				return err
+			}
+			if oldest > rev+1 && changes[0].Revision != rev+1 {
+				// The feed was pruned past what this node applied.
+				reload = true
+				return nil
+			}
+			// Every entity is read once, at this snapshot: its latest state
+			// is all that matters, whatever happened in between.
+			for _, c := range changes {
+				var err error
+				switch c.Kind {
+				case ChangeAccount:
+					if _, seen := accounts[c.ID]; !seen {
+						accounts[c.ID], err = tx.Account(c.ID)
+					}
+				case ChangeUser:
+					if _, seen := users[c.ID]; !seen {
+						users[c.ID], err = tx.UserByID(c.ID)
+					}
+				case ChangeGroup:
+					if _, seen := groups[c.ID]; !seen {
+						groups[c.ID], err = tx.GroupByID(c.ID)
+					}
+				case ChangeMembership:
+					if _, seen := members[c.ID]; !seen {
+						var gs []*Group
+						gs, err = tx.GroupsForUser(c.ID, ListQuery{})
+						ids := make([]string, 0, len(gs))
+						for _, g := range gs {
+							ids = append(ids, g.ID)
+						}
+						members[c.ID] = ids
+					}
+				case ChangeAccessKey:
+					if _, seen := keys[c.ID]; !seen {
+						keys[c.ID], err = tx.AccessKey(c.ID)
+					}
+				}
+				if err != nil && !isNotFound(err) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if reload {
+			return s.loadLocked(ctx)
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		if err := s.apply(changes[len(changes)-1].Revision, accounts, users, groups, members, keys); err != nil {
+			return err
+		}
+		if len(changes) < changeBatch {
+			return nil
+		}
+	}
+}
+
+// apply installs reloaded entities; a nil entity was deleted.
+func (s *Service) apply(rev int64, accounts map[string]*Account, users map[string]*User, groups map[string]*Group,
+	members map[string][]string, keys map[string]*AccessKey) error {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for id, a := range accounts {
+		if a == nil {
+			delete(st.accounts, id)
+		} else {
+			st.accounts[id] = a
+		}
+	}
+	credOwners := map[string]bool{} // users whose keys' principals must be rebuilt
+	for id, u := range users {
+		if old := st.users[id]; old != nil {
+			delete(st.userNames, nameKey{old.AccountID, strings.ToLower(old.Name)})
+			delete(st.sortedUsers, old.AccountID)
+			delete(st.users, id)
+		}
+		if u != nil {
+			st.putUser(u)
+		} else {
+			for gid := range st.userGroups[id] {
+				delete(st.groupUsers[gid], id)
+			}
+			delete(st.userGroups, id)
+		}
+		credOwners[id] = true
+	}
+	for id, g := range groups {
+		if old := st.groups[id]; old != nil {
+			delete(st.groupNames, nameKey{old.AccountID, strings.ToLower(old.Name)})
+			delete(st.sortedGroups, old.AccountID)
+			delete(st.groups, id)
+		}
+		if g != nil {
+			st.putGroup(g)
+		} else {
+			for uid := range st.groupUsers[id] {
+				delete(st.userGroups[uid], id)
+			}
+			delete(st.groupUsers, id)
+		}
+	}
+	for uid, gids := range members {
+		for gid := range st.userGroups[uid] {
+			delete(st.groupUsers[gid], uid)
+		}
+		delete(st.userGroups, uid)
+		for _, gid := range gids {
+			st.addMember(gid, uid)
+		}
+	}
+	touchedOwners := map[ownerKeyT]bool{}
+	for id, k := range keys {
+		if old := st.keys[id]; old != nil {
+			touchedOwners[ownerKeyT{old.AccountID, old.UserID}] = true
+			delete(st.keys, id)
+			delete(st.creds, id)
+		}
+		if k != nil {
+			st.keys[id] = k
+			touchedOwners[ownerKeyT{k.AccountID, k.UserID}] = true
+			if err := s.setCredential(st, k); err != nil {
+				return err
+			}
+		}
+	}
+	for ok := range touchedOwners {
+		var list []*AccessKey
+		for _, k := range st.keys {
+			if k.AccountID == ok.account && k.UserID == ok.userID {
+				list = append(list, k)
+			}
+		}
+		if len(list) == 0 {
+			delete(st.ownerKeys, ok)
+			continue
+		}
+		sortKeys(list)
+		st.ownerKeys[ok] = list
+	}
+	for uid := range credOwners {
+		u := st.users[uid]
+		if u == nil {
+			continue
+		}
+		for _, k := range st.ownerKeys[ownerKeyT{u.AccountID, uid}] {
+			if err := s.setCredential(st, k); err != nil {
+				return err
+			}
+		}
+	}
+	st.rev = rev
+	return nil
+}
+
+func sortKeys(keys []*AccessKey) {
+	slices.SortFunc(keys, func(a, b *AccessKey) int {
+		if c := a.CreateDate.Compare(b.CreateDate); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+func (st *state) putUser(u *User) {
+	st.users[u.ID] = u
+	st.userNames[nameKey{u.AccountID, strings.ToLower(u.Name)}] = u
+	delete(st.sortedUsers, u.AccountID)
+}
+
+func (st *state) putGroup(g *Group) {
+	st.groups[g.ID] = g
+	st.groupNames[nameKey{g.AccountID, strings.ToLower(g.Name)}] = g
+	delete(st.sortedGroups, g.AccountID)
+}
+
+func (st *state) addMember(groupID, userID string) {
+	if st.userGroups[userID] == nil {
+		st.userGroups[userID] = map[string]bool{}
+	}
+	st.userGroups[userID][groupID] = true
+	if st.groupUsers[groupID] == nil {
+		st.groupUsers[groupID] = map[string]bool{}
+	}
+	st.groupUsers[groupID][userID] = true
+}
+
+// setCredential (re)builds the credential of an active key; an inactive
+// key has none. The caller holds st.mu or owns st exclusively.
+func (s *Service) setCredential(st *state, k *AccessKey) error {
+	if k.Status != StatusActive {
+		delete(st.creds, k.ID)
+		return nil
+	}
+	var u *User
+	if k.UserID != "" {
+		if u = st.users[k.UserID]; u == nil {
+			// The owner is gone; the key cannot be valid.
+			delete(st.creds, k.ID)
+			return nil
+		}
+	}
+	secret, err := s.keyring.Open(k.SealedSecret, []byte(k.ID))
+	if err != nil {
+		return fmt.Errorf("open secret of access key %s: %w", k.ID, err)
+	}
+	p := &Principal{AccountID: k.AccountID, AccessKeyID: k.ID}
+	if u == nil {
+		p.Type = PrincipalRoot
+		p.ARN = "arn:" + Partition + ":iam::" + k.AccountID + ":root"
+		p.UserID = k.AccountID
+	} else {
+		p.Type = PrincipalUser
+		p.ARN = u.ARN()
+		p.UserID = u.ID
+		p.UserName = u.Name
+	}
+	st.creds[k.ID] = &Credential{Principal: p, Secret: secret}
+	return nil
+}
+
+// Authenticate returns the credential for an active access key, or nil.
+func (s *Service) Authenticate(accessKeyID string) *Credential {
+	st := s.state
+	st.mu.RLock()
+	c := st.creds[accessKeyID]
+	st.mu.RUnlock()
+	return c
+}
+
+// revoke drops keys' credentials before the transaction that disables them
+// commits, so that no request authenticates with a key once its
+// deactivation is acknowledged. restoreCredential repairs a revocation
+// whose transaction did not commit.
+func (s *Service) revoke(ids ...string) {
+	st := s.state
+	st.mu.Lock()
+	for _, id := range ids {
+		delete(st.creds, id)
+	}
+	st.mu.Unlock()
+}
+
+func (s *Service) restoreCredential(id string) error {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if k := st.keys[id]; k != nil {
+		return s.setCredential(st, k)
+	}
+	return nil
+}
+
+// Read accessors. They return shared, immutable entities.
+
+func (st *state) user(account, name string) *User {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.userNames[nameKey{account, strings.ToLower(name)}]
+}
+
+func (st *state) userByID(id string) *User {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.users[id]
+}
+
+func (st *state) group(account, name string) *Group {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.groupNames[nameKey{account, strings.ToLower(name)}]
+}
+
+func (st *state) account(id string) *Account {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.accounts[id]
+}
+
+// usersSorted returns the account's users ordered by lower-cased name.
+func (st *state) usersSorted(account string) []*User {
+	st.mu.RLock()
+	list, ok := st.sortedUsers[account]
+	st.mu.RUnlock()
+	if ok {
+		return list
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if list, ok := st.sortedUsers[account]; ok {
+		return list
+	}
+	list = []*User{}
+	for _, u := range st.users {
+		if u.AccountID == account {
+			list = append(list, u)
+		}
+	}
+	slices.SortFunc(list, func(a, b *User) int { return cmp.Compare(userKey(a), userKey(b)) })
+	st.sortedUsers[account] = list
+	return list
+}
+
+func (st *state) groupsSorted(account string) []*Group {
+	st.mu.RLock()
+	list, ok := st.sortedGroups[account]
+	st.mu.RUnlock()
+	if ok {
+		return list
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if list, ok := st.sortedGroups[account]; ok {
+		return list
+	}
+	list = []*Group{}
+	for _, g := range st.groups {
+		if g.AccountID == account {
+			list = append(list, g)
+		}
+	}
+	slices.SortFunc(list, func(a, b *Group) int { return cmp.Compare(groupKey(a), groupKey(b)) })
+	st.sortedGroups[account] = list
+	return list
+}
+
+func (st *state) groupsOfUser(userID string) []*Group {
+	st.mu.RLock()
+	out := make([]*Group, 0, len(st.userGroups[userID]))
+	for gid := range st.userGroups[userID] {
+		if g := st.groups[gid]; g != nil {
+			out = append(out, g)
+		}
+	}
+	st.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *Group) int { return cmp.Compare(groupKey(a), groupKey(b)) })
+	return out
+}
+
+func (st *state) membersOfGroup(groupID string) []*User {
+	st.mu.RLock()
+	out := make([]*User, 0, len(st.groupUsers[groupID]))
+	for uid := range st.groupUsers[groupID] {
+		if u := st.users[uid]; u != nil {
+			out = append(out, u)
+		}
+	}
+	st.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *User) int { return cmp.Compare(userKey(a), userKey(b)) })
+	return out
+}
+
+func (st *state) keysOf(account, userID string) []*AccessKey {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.ownerKeys[ownerKeyT{account, userID}]
+}
+
+func (st *state) key(id string) *AccessKey {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.keys[id]
+}
+
+// pageFrom pages a sorted listing: entries whose key is greater than the
+// marker's, filtered by path prefix.
+func pageFrom[T any](list []T, in ListInput, key func(T) string, path func(T) string) (Page[T], error) {
+	after, err := decodeMarker(in.Marker)
+	if err != nil {
+		return Page[T]{}, err
+	}
+	start := 0
+	if after != "" {
+		start, _ = slices.BinarySearchFunc(list, after, func(e T, t string) int { return cmp.Compare(key(e), t) })
+		for start < len(list) && key(list[start]) <= after {
+			start++
+		}
+	}
+	limit := in.limit()
+	var items []T
+	for i := start; i < len(list); i++ {
+		if in.PathPrefix != "" && !strings.HasPrefix(path(list[i]), in.PathPrefix) {
+			continue
+		}
+		if len(items) == limit {
+			return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(key(items[limit-1]))}, nil
+		}
+		items = append(items, list[i])
+	}
+	return Page[T]{Items: items}, nil
+}

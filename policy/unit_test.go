@@ -1,0 +1,357 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStrings(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"Effect(Allow)", Allow.String(), "Allow"},
+		{"Effect(9)", Effect(9).String(), "Effect(9)"},
+		{"Gate(scp)", GateSCP.String(), "scp"},
+		{"Gate(9)", Gate(9).String(), "Gate(9)"},
+		{"PolicyType(trust)", Trust.String(), "trust"},
+		{"PolicyType(9)", PolicyType(9).String(), "PolicyType(9)"},
+		{"PrincipalType(Root)", PrincipalRoot.String(), "Root"},
+		{"PrincipalType(9)", PrincipalType(9).String(), "PrincipalType(9)"},
+		{"Error", (&Error{Code: CodeMalformed, Message: msgSyntax}).Error(), "MalformedPolicyDocument: Syntax errors in policy."},
+		{"itoa(0)", itoa(0), "0"},
+		{"itoa(6144)", itoa(6144), "6144"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	if _, ok := ParsePrincipalType("Nobody"); ok {
+		t.Errorf("ParsePrincipalType(Nobody) ok, want not ok")
+	}
+}
+
+func TestContext(t *testing.T) {
+	var nilCtx *Context
+	if _, ok := nilCtx.Lookup("a:b"); ok || nilCtx.Len() != 0 {
+		t.Errorf("nil Context: Lookup ok or Len != 0")
+	}
+	if _, ok := nilCtx.get("a:b"); ok {
+		t.Errorf("nil Context: get ok")
+	}
+	c := NewContext(2)
+	c.Set("AWS:SourceIp", "10.0.0.1")
+	c.Set("aws:TagKeys", "a", "b")
+	c.Set("aws:sourceip", "10.0.0.2")
+	if v, ok := c.Lookup("aws:SOURCEIP"); !ok || len(v) != 1 || v[0] != "10.0.0.2" {
+		t.Errorf("Lookup(aws:SOURCEIP) = %v, %v, want [10.0.0.2], true", v, ok)
+	}
+	if _, ok := c.Lookup("aws:username"); ok {
+		t.Errorf("Lookup(aws:username) ok, want missing")
+	}
+	if c.Len() != 2 {
+		t.Errorf("Len() = %d, want 2", c.Len())
+	}
+	c.Reset()
+	if c.Len() != 0 {
+		t.Errorf("Len() after Reset = %d, want 0", c.Len())
+	}
+	big := NewContext(40)
+	for i := 0; i < 40; i++ {
+		big.Set("k:"+itoa(i), itoa(i))
+	}
+	if v, ok := big.Lookup("K:39"); !ok || v[0] != "39" {
+		t.Errorf("Lookup(K:39) = %v, %v", v, ok)
+	}
+	var zero Context
+	zero.Set("a:b", "c")
+	if v, ok := zero.get("a:b"); !ok || v[0] != "c" {
+		t.Errorf("zero Context get(a:b) = %v, %v", v, ok)
+	}
+}
+
+func TestAppendQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`a"b\c`, `"a\"b\\c"`},
+		{"\n\r\t\x01", `"\n\r\t\u0001"`},
+		{"café", `"café"`},
+		{"\xff", `"\ufffd"`},
+		{"<&>", `"<&>"`},
+	}
+	for _, tt := range tests {
+		if got := string(appendQuote(nil, tt.in)); got != tt.want {
+			t.Errorf("appendQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{`{ "a" : "b c" }`, 11},
+		{"{\n\t\"a\\\" x\": 1\r\n}", 11},
+		{`"é"`, 3},
+	}
+	for _, tt := range tests {
+		if got := Size(tt.in); got != tt.want {
+			t.Errorf("Size(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	want := time.Date(2026, 5, 27, 16, 40, 0, 0, time.UTC)
+	for _, in := range []string{"2026-05-27T16:40:00Z", "2026-05-27T18:40:00+02:00", "2026-05-27T16:40:00+0000", "2026-05-27T16:40Z", "2026-05-27T16:40:00", "2026-05-27T16:40", "1779900000"} {
+		got, ok := parseDate(in)
+		if !ok || !got.Equal(want) {
+			t.Errorf("parseDate(%q) = %v, %v, want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "tomorrow", "99999999999999999999", "2026-13-01"} {
+		if _, ok := parseDate(in); ok {
+			t.Errorf("parseDate(%q) ok, want error", in)
+		}
+	}
+}
+
+func TestParseIPPrefix(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"10.0.0.0/8", "10.0.0.0/8", true},
+		{"10.1.2.3/8", "10.0.0.0/8", true},
+		{"::ffff:10.0.0.0/104", "10.0.0.0/8", true},
+		{"::ffff:10.0.0.1", "10.0.0.1/32", true},
+		{"2001:db8::/32", "2001:db8::/32", true},
+		{"10.0.0.0/33", "", false},
+		{"example.com", "", false},
+	}
+	for _, tt := range tests {
+		p, ok := parseIPPrefix(tt.in)
+		if ok != tt.ok || ok && p.String() != tt.want {
+			t.Errorf("parseIPPrefix(%q) = %v, %v, want %s, %v", tt.in, p, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSplitVar(t *testing.T) {
+	tests := []struct {
+		body, key, def string
+		hasDef, ok     bool
+	}{
+		{"aws:username", "aws:username", "", false, true},
+		{" aws:username , 'x''y' ", "aws:username", "x'y", true, true},
+		{"", "", "", false, false},
+		{"a b", "", "", false, false},
+		{"a, x", "", "", false, false},
+		{"a, 'x'y'", "", "", false, false},
+	}
+	for _, tt := range tests {
+		k, d, hd, ok := splitVar(tt.body)
+		if k != tt.key || d != tt.def || hd != tt.hasDef || ok != tt.ok {
+			t.Errorf("splitVar(%q) = %q, %q, %v, %v, want %q, %q, %v, %v", tt.body, k, d, hd, ok, tt.key, tt.def, tt.hasDef, tt.ok)
+		}
+	}
+	if got := varEnd("a'}'", 0); got != -1 {
+		t.Errorf("varEnd(a'}') = %d, want -1", got)
+	}
+}
+
+// TestPatternVariables covers substitution corners: unterminated and
+// invalid variables stay literal text, a variable followed by '?' or '*'.
+func TestPatternVariables(t *testing.T) {
+	ctx := NewContext(2)
+	ctx.Set("aws:PrincipalTag/team", "Blue")
+	ctx.Set("aws:TagKeys", "a", "b")
+	e := &evaluator{req: &Request{Principal: Principal{Type: PrincipalUser, ARN: "arn:aws:iam::1:user/alice"}, Context: ctx}}
+	tests := []struct {
+		pat        string
+		wild, fold bool
+		s          string
+		want       bool
+	}{
+		{"x${aws:username", true, false, "x${aws:username", true},
+		{"x${a b}", true, false, "x${a b}", true},
+		{"${aws:username}?", true, false, "alicez", true},
+		{"${aws:username}?", true, false, "alice", false},
+		{"*${aws:username}", true, false, "bob-alice", true},
+		{"*${aws:username}x", true, false, "alicealicex", true},
+		{"${aws:PrincipalTag/team}", false, true, "BLUE", true},
+		{"${aws:PrincipalTag/team}", false, true, "BLUEX", false},
+		{"team-${aws:PrincipalTag/team}", false, true, "TEAM-blue", true},
+		{"team-${aws:PrincipalTag/team}", false, true, "TEAX-blue", false},
+		{"${aws:TagKeys}", false, false, "a", false},
+		{"${aws:TagKeys, 'd'}", false, false, "d", true},
+	}
+	for _, tt := range tests {
+		p := compilePattern(tt.pat, tt.wild, true, tt.fold)
+		if got := p.match(tt.s, e); got != tt.want {
+			t.Errorf("compilePattern(%q).match(%q) = %v, want %v", tt.pat, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestGlob(t *testing.T) {
+	tests := []struct {
+		p, s string
+		want bool
+	}{
+		{"", "", true},
+		{"*", "", true},
+		{"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+		{"?", "é", true},
+		{"??", "é", false},
+		{"*é", "caf\u00e9", true},
+		{"a?c", "abc", true},
+	}
+	for _, tt := range tests {
+		if got := globMatch(tt.p, tt.s); got != tt.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+2) + strings.Repeat("]", maxDepth+2)
+	for _, in := range []string{deep, `{"a":1`, `[1,`, `{"a":}`, `{"a" 1}`, `{1:2}`, `nul`, `{"a":[1}`} {
+		if _, ok := decodeJSON(in); ok {
+			t.Errorf("decodeJSON(%q) ok, want failure", in)
+		}
+	}
+	v, ok := decodeJSON(`{"a":[true,null,1.5,"x"],"b":false}`)
+	if !ok || len(v.obj) != 2 || v.obj[0].val.arr[1].kind != jNull || v.obj[1].val.str != "false" {
+		t.Errorf("decodeJSON = %+v, %v", v, ok)
+	}
+	if _, ok := v.obj[0].val.scalarList(); ok {
+		t.Errorf("scalarList with null ok, want failure")
+	}
+	if _, ok := (&jvalue{kind: jNull}).scalarList(); ok {
+		t.Errorf("scalarList(null) ok, want failure")
+	}
+}
+
+func TestCompileNil(t *testing.T) {
+	if _, err := Compile("x", "v1", nil); err == nil {
+		t.Errorf("Compile(nil) error = nil, want error")
+	}
+}
+
+func TestPrincipalFormats(t *testing.T) {
+	tests := []struct {
+		p    Principals
+		want string
+	}{
+		{Principals{AWS: []string{"arn:aws:sts::111122223333:federated-user/x"}}, ""},
+		{Principals{AWS: []string{"arn:aws:s3:::111122223333"}}, `Invalid principal in policy: "AWS":"arn:aws:s3:::111122223333"`},
+		{Principals{AWS: []string{"arn:aws:ec2::111122223333:instance/x"}}, `Invalid principal in policy: "AWS":"arn:aws:ec2::111122223333:instance/x"`},
+		{Principals{AWS: []string{"arn:aws:iam::11112222333a:root"}}, `Invalid principal in policy: "AWS":"arn:aws:iam::11112222333a:root"`},
+		{Principals{Federated: []string{"a b"}}, `Invalid principal in policy: "Federated":"a b"`},
+		{Principals{CanonicalUser: []string{"xyz"}}, `Invalid principal in policy: "CanonicalUser":"xyz"`},
+		{Principals{CanonicalUser: []string{strings.Repeat("A", 64)}}, ""},
+	}
+	for _, tt := range tests {
+		got := ""
+		if err := checkPrincipalFormats(&tt.p); err != nil {
+			got = err.Message
+		}
+		if got != tt.want {
+			t.Errorf("checkPrincipalFormats(%+v) = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestPrincipalMatch(t *testing.T) {
+	fed := Principal{Type: PrincipalAnonymous, Federated: "accounts.google.com"}
+	canon := Principal{Type: PrincipalAnonymous, CanonicalUser: "abc"}
+	c := compilePrincipals(&Principals{AWS: []string{"arn:aws:iam::111122223333:user/x:root", "arn:aws:iam:::root"}, Federated: []string{"accounts.google.com"}, CanonicalUser: []string{"abc"}})
+	if m := c.match(&fed); m != matchDirect {
+		t.Errorf("match(federated) = %v, want direct", m)
+	}
+	if m := c.match(&canon); m != matchDirect {
+		t.Errorf("match(canonical) = %v, want direct", m)
+	}
+	if !c.excludes(&fed) {
+		t.Errorf("excludes(federated) = false, want true")
+	}
+	u := Principal{Type: PrincipalUser, ARN: "arn:aws:iam::111122223333:user/x:root", Account: "111122223333"}
+	if m := c.match(&u); m != matchDirect {
+		t.Errorf("match(user with :root suffix) = %v, want direct", m)
+	}
+}
+
+func TestStrictMisc(t *testing.T) {
+	tests := []struct {
+		doc  string
+		typ  PolicyType
+		want string
+	}{
+		{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"a:b":null}}}}`, Identity, msgSyntax},
+		{`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:*","NotPrincipal":"*"}}`, Resource, msgSyntax},
+		{`{"Statement":{"Effect":"Allow","Principal":["*"],"Action":"s3:*"}}`, Resource, msgSyntax},
+		{`{"Statement":{"Effect":"Allow","Principal":{"Foo":[]},"Action":"s3:*"}}`, Resource, `Invalid principal in policy: "Foo":""`},
+		{`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}}`, Trust, ""},
+		{`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRoleWithSAML*x"}}`, Trust, msgTrustActions},
+		{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Foo":{}}}}`, Identity, ""},
+	}
+	for _, tt := range tests {
+		_, err := ParseStrict(tt.doc, tt.typ)
+		got := ""
+		if err != nil {
+			got = err.(*Error).Message
+		}
+		if got != tt.want {
+			t.Errorf("ParseStrict(%s, %v) = %q, want %q", tt.doc, tt.typ, got, tt.want)
+		}
+	}
+}
+
+// TestLongAction covers actions and resources that are not ARNs or are
+// long: they are still matched correctly through the index.
+func TestActionIndex(t *testing.T) {
+	c := mustCompile(t, "p", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["s3:GetObject","S3:GETOBJECT","s3:Get*","ec2:*"],"Resource":"*"},
+		{"Effect":"Allow","NotAction":["s3:Put*","iam:*"],"Resource":"*"},
+		{"Effect":"Allow","Action":"weird","Resource":"not-an-arn*"}]}`, Identity)
+	tests := []struct {
+		action, resource string
+		want             []int
+	}{
+		{"s3:GetObject", "*", []int{0, 1}},
+		{"s3:GetBucketPolicy", "*", []int{0, 1}},
+		{"s3:PutObject", "*", nil},
+		{"ec2:RunInstances", "*", []int{0, 1}},
+		{"sqs:SendMessage", "*", []int{1}},
+		{"weird", "not-an-arn-x", []int{1, 2}},
+		{"noservice", "*", []int{1}},
+		{"s3:" + strings.Repeat("x", 200), "*", []int{1}},
+	}
+	for _, tt := range tests {
+		var d Decision
+		Evaluate(&Set{Identity: []*Compiled{c}}, &Request{Principal: Principal{Type: PrincipalUser, ARN: "arn:aws:iam::1:user/a", Account: "1"}, Action: tt.action, Resource: tt.resource}, &d)
+		var got []int
+		for _, m := range d.Matched {
+			got = append(got, m.Index)
+		}
+		if len(got) != len(tt.want) || len(got) > 0 && strings.Trim(strings.Join(strings.Fields(strings.Trim(fmtInts(got), "[]")), ","), ",") != strings.Trim(strings.Join(strings.Fields(strings.Trim(fmtInts(tt.want), "[]")), ","), ",") {
+			t.Errorf("Evaluate(%s, %s) matched %v, want %v", tt.action, tt.resource, got, tt.want)
+		}
+	}
+}
+
+func fmtInts(v []int) string {
+	s := "["
+	for i, x := range v {
+		if i > 0 {
+			s += " "
+		}
+		s += itoa(x)
+	}
+	return s + "]"
+}
