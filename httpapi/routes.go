@@ -15,7 +15,39 @@ type operation func(c *call) (awsquery.Struct, error)
 // buildRoutes maps operations to handlers. Every operation of the two models
 // is served: the ones absent here answer 501 NotImplemented.
 func (h *Handler) buildRoutes() map[*awsmodel.Operation]operation {
-	iamOps := map[string]operation{
+	iamOps := map[string]operation{}
+	for _, group := range []map[string]operation{h.userGroupKeyRoutes(), h.rolePolicyRoutes(), h.providerCredentialRoutes()} {
+		for name, fn := range group {
+			if _, dup := iamOps[name]; dup {
+				panic("httpapi: operation routed twice: " + name)
+			}
+			iamOps[name] = fn
+		}
+	}
+	stsOps := map[string]operation{
+		"GetCallerIdentity": h.getCallerIdentity,
+	}
+	routes := make(map[*awsmodel.Operation]operation, len(iamOps)+len(stsOps))
+	for name, fn := range iamOps {
+		op := h.iam.Operations[name]
+		if op == nil {
+			panic("httpapi: IAM model has no operation " + name)
+		}
+		routes[op] = fn
+	}
+	for name, fn := range stsOps {
+		op := h.sts.Operations[name]
+		if op == nil {
+			panic("httpapi: STS model has no operation " + name)
+		}
+		routes[op] = fn
+	}
+	return routes
+}
+
+// userGroupKeyRoutes routes users, groups and access keys.
+func (h *Handler) userGroupKeyRoutes() map[string]operation {
+	return map[string]operation{
 		"CreateUser":           h.createUser,
 		"GetUser":              h.getUser,
 		"ListUsers":            h.listUsers,
@@ -38,25 +70,6 @@ func (h *Handler) buildRoutes() map[*awsmodel.Operation]operation {
 		"DeleteAccessKey":      h.deleteAccessKey,
 		"GetAccessKeyLastUsed": h.getAccessKeyLastUsed,
 	}
-	stsOps := map[string]operation{
-		"GetCallerIdentity": h.getCallerIdentity,
-	}
-	routes := make(map[*awsmodel.Operation]operation, len(iamOps)+len(stsOps))
-	for name, fn := range iamOps {
-		op := h.iam.Operations[name]
-		if op == nil {
-			panic("httpapi: IAM model has no operation " + name)
-		}
-		routes[op] = fn
-	}
-	for name, fn := range stsOps {
-		op := h.sts.Operations[name]
-		if op == nil {
-			panic("httpapi: STS model has no operation " + name)
-		}
-		routes[op] = fn
-	}
-	return routes
 }
 
 // Implemented reports which operations of the IAM ("iam") or STS ("sts")

@@ -41,6 +41,13 @@ type ListQuery struct {
 // ordered by lower-cased name. A Tx must not be used after its Update or View
 // function returns.
 type Tx interface {
+	// Roles, managed and inline policies, attachments, instance profiles:
+	// store_roles_policies.go.
+	RolePolicyTx
+	// Federation providers, SSH keys, certificates, service-specific
+	// credentials, account aliases: store_providers_credentials.go.
+	ProviderCredentialTx
+
 	// Meta reads a deployment-wide setting; ErrNotFound when unset.
 	Meta(key string) (string, error)
 	// SetMeta writes a deployment-wide setting.

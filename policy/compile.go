@@ -25,6 +25,10 @@ type Compiled struct {
 	exact  actTable
 	bySvc  actTable
 	global []entry
+	// svcBits has bit hash%64 set for the hash of every service prefix
+	// that occurs in exact or bySvc, so most policies that do not mention
+	// the request's service skip both table probes.
+	svcBits uint64
 }
 
 // entry is one statement in an index list, with only the action patterns
@@ -38,10 +42,7 @@ type entry struct {
 }
 
 type cstmt struct {
-	// ref identifies the statement in its source policy; Merge keeps it.
-	policyID, versionID string
-	index               int
-	sid                 string
+	sid         string
 	effect      Effect
 	actions     []pattern
 	notAction   bool
@@ -63,28 +64,9 @@ func Compile(id, versionID string, p *Policy) (*Compiled, error) {
 	c := &Compiled{ID: id, VersionID: versionID, Type: p.Type, Policy: p, stmts: make([]cstmt, len(p.Statements))}
 	for i := range p.Statements {
 		c.stmts[i] = compileStatement(&p.Statements[i], vars)
-		c.stmts[i].policyID, c.stmts[i].versionID, c.stmts[i].index = id, versionID, i
 	}
 	c.buildIndex()
 	return c, nil
-}
-
-// Merge returns one Compiled that evaluates like ps together in one gate:
-// their union, as AWS combines a principal's identity-based policies, the
-// policies of one SCP level, or the parts of a session policy. Evaluating
-// a merged policy costs one index lookup instead of one per policy, so
-// callers that decide many requests for the same principal can merge its
-// policies once. Matched statements still name their own policy, version
-// and index. All of ps must have the same Type; the result has ID "" and
-// a nil Policy.
-func Merge(ps ...*Compiled) *Compiled {
-	c := &Compiled{}
-	for _, p := range ps {
-		c.Type = p.Type
-		c.stmts = append(c.stmts, p.stmts...)
-	}
-	c.buildIndex()
-	return c
 }
 
 func compileStatement(s *Statement, vars bool) cstmt {
@@ -159,6 +141,13 @@ func (c *Compiled) buildIndex() {
 		}
 	}
 	c.exact = newActTable(full)
+	for k := range full {
+		prefix, _, _ := strings.Cut(k, ":")
+		c.svcBits |= 1 << (fnv(prefix) & 63)
+	}
+	for k := range bySvc {
+		c.svcBits |= 1 << (fnv(k) & 63)
+	}
 }
 
 // addEntry appends e unless its statement is already last in list (a

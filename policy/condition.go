@@ -279,7 +279,7 @@ func (c *cond) positive(v string, r *evaluator) bool {
 			}
 		}
 	case famDate:
-		t, ok := parseDate(v)
+		t, ok := r.date(v)
 		if !ok {
 			return false
 		}
@@ -301,11 +301,10 @@ func (c *cond) positive(v string, r *evaluator) bool {
 			}
 		}
 	case famIP:
-		a, err := netip.ParseAddr(v)
-		if err != nil {
+		a, ok := r.addr(v)
+		if !ok {
 			return false
 		}
-		a = a.Unmap()
 		for _, p := range c.ips {
 			if p.Contains(a) {
 				return true

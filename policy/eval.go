@@ -1,5 +1,10 @@
 package policy
 
+import (
+	"net/netip"
+	"time"
+)
+
 // Gate names the policy type that decided a request.
 type Gate uint8
 
@@ -255,6 +260,30 @@ type evaluator struct {
 	svcLen  int
 	// bounded: the caller has a permissions boundary.
 	bounded bool
+	// The last date and address parsed from a request value: several
+	// policies commonly test the same aws:CurrentTime or aws:SourceIp.
+	dateStr, addrStr string
+	dateVal          time.Time
+	addrVal          netip.Addr
+	dateOK, addrOK   bool
+}
+
+// date parses a request value as a date, remembering the last one.
+func (e *evaluator) date(v string) (time.Time, bool) {
+	if e.dateStr != v || v == "" {
+		e.dateVal, e.dateOK = parseDate(v)
+		e.dateStr = v
+	}
+	return e.dateVal, e.dateOK
+}
+
+// addr parses a request value as an IP address, remembering the last one.
+func (e *evaluator) addr(v string) (netip.Addr, bool) {
+	if e.addrStr != v || v == "" {
+		a, err := netip.ParseAddr(v)
+		e.addrVal, e.addrOK, e.addrStr = a.Unmap(), err == nil, v
+	}
+	return e.addrVal, e.addrOK
 }
 
 func (e *evaluator) prepareAction() {
@@ -272,6 +301,11 @@ func (e *evaluator) prepareAction() {
 		h = (h ^ uint64(c)) * fnvPrime
 	}
 	e.actHash = h
+	if e.svcLen < 0 {
+		// No service prefix: the exact table may still hold the action
+		// (keyed by itself as its own prefix).
+		e.svcHash = h
+	}
 }
 
 // resource returns the request resource's ARN components.
@@ -286,6 +320,9 @@ func (e *evaluator) resource() *arnParts {
 // to the request's action.
 func (e *evaluator) candidates(c *Compiled) []entry {
 	a := e.req.Action
+	if c.svcBits&(1<<(e.svcHash&63)) == 0 {
+		return c.global
+	}
 	if l, ok := c.exact.get(e.actHash, a); ok {
 		return l
 	}
@@ -326,7 +363,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 		if !s.matchConds(e) {
 			continue
 		}
-		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: s.policyID, Version: s.versionID, Index: s.index, Sid: s.sid, Effect: s.effect})
+		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
 		if s.effect == Allow {
 			allow = true
 			how = max(how, m)

@@ -172,9 +172,6 @@ func randomCase(r *rand.Rand) (*Set, *refSet, *Request, bool) {
 		}
 		set.Identity, ref.identity = append(set.Identity, c), append(ref.identity, rp)
 	}
-	if len(set.Identity) > 1 && r.IntN(2) == 0 {
-		set.Identity = []*Compiled{Merge(set.Identity...)}
-	}
 	if r.IntN(2) == 0 {
 		c, rp, ok := add(Resource, "res")
 		if !ok {

@@ -81,20 +81,23 @@ type Request struct {
 // kept as given. A Context must not be modified while an evaluation reads
 // it; concurrent evaluations may share it.
 type Context struct {
-	keys    []byte
 	entries []ctxEntry
+	keys    []byte
 	vals    []string
 	// Inline storage used by NewContext, so that a typical request's
-	// context is one allocation and one contiguous block of memory. A
-	// Context therefore must not be copied after its first Set.
-	inlKeys    [256]byte
+	// context is one allocation and one contiguous block of memory, laid
+	// out in the order a lookup reads it. A Context therefore must not be
+	// copied after its first Set.
 	inlEntries [16]ctxEntry
+	inlKeys    [256]byte
 	inlVals    [20]string
 }
 
+// ctxEntry locates a key in keys and its values in vals. Offsets are
+// 16-bit: a Context holds at most 65,535 bytes of key names and values.
 type ctxEntry struct {
-	koff, klen int32 // key in keys
-	voff, vlen int32 // values in vals
+	koff, klen uint16
+	voff, vlen uint16
 }
 
 // NewContext returns an empty Context with room for n keys; up to 16
@@ -102,16 +105,16 @@ type ctxEntry struct {
 // allocation.
 func NewContext(n int) *Context {
 	c := &Context{}
-	c.keys, c.entries, c.vals = c.inlKeys[:0], c.inlEntries[:0], c.inlVals[:0]
+	c.entries, c.keys, c.vals = c.inlEntries[:0], c.inlKeys[:0], c.inlVals[:0]
 	if n > len(c.inlEntries) {
-		c.keys, c.entries, c.vals = make([]byte, 0, 24*n), make([]ctxEntry, 0, n), make([]string, 0, n+4)
+		c.entries, c.keys, c.vals = make([]ctxEntry, 0, n), make([]byte, 0, 24*n), make([]string, 0, n+4)
 	}
 	return c
 }
 
 // Reset empties c for reuse, keeping its storage.
 func (c *Context) Reset() {
-	c.keys, c.entries, c.vals = c.keys[:0], c.entries[:0], c.vals[:0]
+	c.entries, c.keys, c.vals = c.entries[:0], c.keys[:0], c.vals[:0]
 }
 
 // Set sets key to values (copied), replacing any previous values of the
@@ -119,6 +122,9 @@ func (c *Context) Reset() {
 // ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
+	if len(c.keys)+len(key) > 0xffff || len(c.vals)+len(values) > 0xffff || len(key) > 0xffff {
+		panic("policy: Context too large")
+	}
 	i := c.index(key)
 	if i < 0 {
 		off := len(c.keys)
@@ -129,12 +135,12 @@ func (c *Context) Set(key string, values ...string) {
 			}
 			c.keys = append(c.keys, b)
 		}
-		c.entries = append(c.entries, ctxEntry{koff: int32(off), klen: int32(len(key))})
+		c.entries = append(c.entries, ctxEntry{koff: uint16(off), klen: uint16(len(key))})
 		i = len(c.entries) - 1
 	}
 	// Replaced values stay in the arena as garbage until Reset; keys are
 	// rarely set twice.
-	c.entries[i].voff, c.entries[i].vlen = int32(len(c.vals)), int32(len(values))
+	c.entries[i].voff, c.entries[i].vlen = uint16(len(c.vals)), uint16(len(values))
 	c.vals = append(c.vals, values...)
 }
 

@@ -66,6 +66,14 @@ func TestContext(t *testing.T) {
 	if v, ok := big.Lookup("K:39"); !ok || v[0] != "39" {
 		t.Errorf("Lookup(K:39) = %v, %v", v, ok)
 	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("Set of a 70000-byte key did not panic")
+			}
+		}()
+		NewContext(1).Set(strings.Repeat("k", 70000), "v")
+	}()
 	var zero Context
 	zero.Set("a:b", "c")
 	if v, ok := zero.get("a:b"); !ok || v[0] != "c" {

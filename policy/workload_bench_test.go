@@ -40,9 +40,7 @@ type workloadFile struct {
 	} `json:"requests"`
 }
 
-// workloadCase is one request in Evaluate's input form. Each principal's
-// identity policies are merged once (Merge), as a server caches them per
-// principal; wlUnmerged keeps one Compiled per attached policy.
+// workloadCase is one request in Evaluate's input form.
 type workloadCase struct {
 	set      *Set
 	req      Request
@@ -50,11 +48,10 @@ type workloadCase struct {
 }
 
 var (
-	wlOnce     sync.Once
-	wlAll      []workloadCase
-	wlS3       []workloadCase
-	wlUnmerged []workloadCase
-	wlError    error
+	wlOnce  sync.Once
+	wlAll   []workloadCase
+	wlS3    []workloadCase
+	wlError error
 )
 
 func loadWorkload(tb testing.TB) {
@@ -63,44 +60,42 @@ func loadWorkload(tb testing.TB) {
 	if path == "" {
 		tb.Skip("WORKLOAD is not set: generate the shared workload (cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json) and set WORKLOAD=/tmp/workload.json")
 	}
-	wlOnce.Do(func() { wlAll, wlS3, wlUnmerged, wlError = readWorkload(path) })
+	wlOnce.Do(func() { wlAll, wlS3, wlError = readWorkload(path) })
 	if wlError != nil {
 		tb.Fatal(wlError)
 	}
 }
 
-func readWorkload(path string) (all, s3, unmerged []workloadCase, err error) {
+func readWorkload(path string) (all, s3 []workloadCase, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	var w workloadFile
 	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if w.Format != "iam-authz-workload/v1" {
-		return nil, nil, nil, &Error{Message: "unknown workload format " + w.Format}
+		return nil, nil, &Error{Message: "unknown workload format " + w.Format}
 	}
 	compiled := make([]*Compiled, len(w.Policies))
 	for i, p := range w.Policies {
 		pol, err := ParseStrict(string(p.Document), Identity)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		if compiled[i], err = Compile(p.ARN, "v1", pol); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	sets := make([]*Set, len(w.Principals))
-	unmergedSets := make([]*Set, len(w.Principals))
 	principals := make([]Principal, len(w.Principals))
 	for i, p := range w.Principals {
 		s := &Set{}
 		for _, idx := range p.Policies {
 			s.Identity = append(s.Identity, compiled[idx])
 		}
-		unmergedSets[i] = s
-		sets[i] = &Set{Identity: []*Compiled{Merge(s.Identity...)}}
+		sets[i] = s
 		principals[i] = Principal{Type: PrincipalUser, ARN: p.ARN, Account: w.Account}
 	}
 	// A server parses a request's strings out of one request buffer that
@@ -124,7 +119,6 @@ func readWorkload(path string) (all, s3, unmerged []workloadCase, err error) {
 	}
 	text, off := arena.String(), 0
 	next := func(n int) string { s := text[off : off+n]; off += n; return s }
-	unmerged = make([]workloadCase, len(w.Requests))
 	for i, r := range w.Requests {
 		action, resource := next(len(r.Action)), next(len(r.Resource))
 		ctx := NewContext(len(r.Context))
@@ -136,13 +130,11 @@ func readWorkload(path string) (all, s3, unmerged []workloadCase, err error) {
 			ctx.Set(k, vals...)
 		}
 		all[i] = workloadCase{set: sets[r.Principal], req: Request{Principal: principals[r.Principal], Action: action, Resource: resource, Context: ctx}, expected: r.Expected}
-		unmerged[i] = all[i]
-		unmerged[i].set = unmergedSets[r.Principal]
 		if strings.HasPrefix(r.Action, "s3:") {
 			s3 = append(s3, all[i])
 		}
 	}
-	return all, s3, unmerged, nil
+	return all, s3, nil
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -154,21 +146,14 @@ func sortedKeys(m map[string][]string) []string {
 	return keys
 }
 
-// TestAgreement counts decisions equal to the workload's expected ones,
-// with merged and with per-policy sets, which must also agree on the
-// matched statements.
+// TestAgreement counts decisions equal to the workload's expected ones.
 func TestAgreement(t *testing.T) {
 	loadWorkload(t)
 	d := Decision{Matched: make([]StatementRef, 0, 32)}
-	du := Decision{Matched: make([]StatementRef, 0, 32)}
 	agree, byEffect := 0, map[string]int{}
 	for i := range wlAll {
 		c := &wlAll[i]
 		Evaluate(c.set, &c.req, &d)
-		Evaluate(wlUnmerged[i].set, &c.req, &du)
-		if d.Effect != du.Effect || !sameRefs(d.Matched, du.Matched) {
-			t.Fatalf("request %d: merged %v %v, unmerged %v %v", i, d.Effect, d.Matched, du.Effect, du.Matched)
-		}
 		byEffect[d.Effect.String()]++
 		if d.Effect.String() == c.expected {
 			agree++
@@ -214,12 +199,6 @@ func BenchmarkIamd(b *testing.B) {
 	loadWorkload(b)
 	b.Run("all", func(b *testing.B) { benchWorkload(b, wlAll) })
 	b.Run("s3", func(b *testing.B) { benchWorkload(b, wlS3) })
-}
-
-// BenchmarkIamdUnmerged evaluates one Compiled per attached policy.
-func BenchmarkIamdUnmerged(b *testing.B) {
-	loadWorkload(b)
-	b.Run("all", func(b *testing.B) { benchWorkload(b, wlUnmerged) })
 }
 
 func BenchmarkIamdParallel(b *testing.B) {

@@ -629,3 +629,24 @@ func TestVerifyAllocations(t *testing.T) {
 		t.Errorf("Parse allocates %v times", n)
 	}
 }
+
+// Only verified requests fill the caches: an unauthenticated client cannot
+// evict good entries with junk scopes or header lists.
+func TestCachesFilledOnlyBySuccess(t *testing.T) {
+	v := new(Verifier)
+	r := signedIAMRequest(t)
+	_, err := parseAndVerify(v, r, []byte(iamBody), "wrong secret", signTime)
+	wantCode(t, err, CodeSignatureDoesNotMatch, 403)
+	if len(v.cache) != 0 || len(v.plans) != 0 {
+		t.Fatalf("failed verification cached %d keys, %d plans", len(v.cache), len(v.plans))
+	}
+	if _, err := parseAndVerify(v, r, []byte(iamBody), testSecret, signTime); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.cache) != 1 || len(v.plans) != 1 {
+		t.Fatalf("verification cached %d keys, %d plans", len(v.cache), len(v.plans))
+	}
+	if _, err := parseAndVerify(v, r, []byte(iamBody), testSecret, signTime); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -49,27 +49,37 @@ type Verifier struct {
 	plans map[string]*headerPlan // guarded by mu
 }
 
-// maxPlans bounds the remembered SignedHeaders lists. Well-behaved clients
-// use a handful; past the bound new lists are worked out per request.
+// maxPlans bounds the remembered SignedHeaders lists. Clients use a
+// handful.
 const maxPlans = 256
 
-func (v *Verifier) plan(signed string) *headerPlan {
+// plan returns the memoized plan for a SignedHeaders list, or a new one
+// and fresh = true. A fresh plan is remembered only once a request using
+// it has verified, so unauthenticated requests cannot fill the memo; the
+// same holds for derived keys.
+func (v *Verifier) plan(signed string) (p *headerPlan, fresh bool) {
 	v.mu.RLock()
-	p := v.plans[signed]
+	p = v.plans[signed]
 	v.mu.RUnlock()
 	if p != nil {
-		return p
+		return p, false
 	}
-	p = newHeaderPlan(signed)
+	return newHeaderPlan(signed), true
+}
+
+func (v *Verifier) storePlan(signed string, p *headerPlan) {
 	v.mu.Lock()
 	if v.plans == nil {
 		v.plans = make(map[string]*headerPlan)
 	}
-	if len(v.plans) < maxPlans {
-		v.plans[strings.Clone(signed)] = p
+	if len(v.plans) >= maxPlans {
+		for old := range v.plans {
+			delete(v.plans, old)
+			break
+		}
 	}
+	v.plans[strings.Clone(signed)] = p
 	v.mu.Unlock()
-	return p
 }
 
 // The cache maps a keyed 64-bit hash of (access key ID, credential scope,
@@ -83,6 +93,7 @@ func (v *Verifier) plan(signed string) *headerPlan {
 // one can steer it, since the seed is secret and the server picks secrets.
 // The derived key is itself no more than one day's, one region's and one
 // service's credential.
+//
 // signingKey holds the SHA-256 states after absorbing the HMAC inner and
 // outer key blocks of a derived signing key: the final HMAC then starts
 // from them instead of hashing the two 64-byte pads per request.
@@ -189,12 +200,31 @@ func (v *Verifier) verify(q *Request, r *http.Request, body, secret []byte, now 
 	if err != nil {
 		return err
 	}
-	sc.buf = appendCanonicalRequest(sc.buf[:0], q, r, ph, v.plan(q.SignedHeaders), sc)
+	plan, freshPlan := v.plan(q.SignedHeaders)
+	sc.buf = appendCanonicalRequest(sc.buf[:0], q, r, ph, plan, sc)
 	crh := sha256.Sum256(sc.buf)
 	sc.buf = appendStringToSign(sc.buf[:0], q, &crh)
-	v.sign(q, secret, sc)
+	var newKey *signingKey // derived now, cached once the signature verifies
+	var keyID uint64
+	if v.CacheSize < 0 {
+		deriveKey(q, secret, sc)
+		sc.hmac(sc.k[:], sc.buf, &sc.mac)
+		clear(sc.k[:])
+	} else {
+		key, id, fresh := v.signingKey(q, secret, sc)
+		sc.finalHMAC(key)
+		if fresh {
+			newKey, keyID = key, id
+		}
+	}
 	if !hmac.Equal(sc.mac[:], q.Signature) {
 		return SignatureDoesNotMatch()
+	}
+	if freshPlan {
+		v.storePlan(q.SignedHeaders, plan)
+	}
+	if newKey != nil {
+		v.storeKey(keyID, newKey)
 	}
 	return nil
 }
@@ -237,14 +267,9 @@ func payloadHash(q *Request, body []byte, sc *scratch) ([]byte, *Error) {
 	return sc.phex[:copy(sc.phex[:], cs)], nil
 }
 
-// sign leaves HMAC(signing key, sc.buf) in sc.mac.
-func (v *Verifier) sign(q *Request, secret []byte, sc *scratch) {
-	if v.CacheSize < 0 {
-		deriveKey(q, secret, sc)
-		sc.hmac(sc.k[:], sc.buf, &sc.mac)
-		return
-	}
-	e := v.signingKey(q, secret, sc)
+// finalHMAC leaves HMAC(signing key, sc.buf) in sc.mac, starting from the
+// key's saved inner and outer states.
+func (sc *scratch) finalHMAC(e *signingKey) {
 	_ = sc.st.UnmarshalBinary(e.inner[:e.nIn])
 	sc.d.Write(sc.buf)
 	sc.d.Sum(sc.sum[:0])
@@ -253,7 +278,10 @@ func (v *Verifier) sign(q *Request, secret []byte, sc *scratch) {
 	sc.d.Sum(sc.mac[:0])
 }
 
-func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKey {
+// signingKey returns the cached key for the request's key ID, scope and
+// secret, or derives one (fresh = true) for the caller to store with
+// storeKey once the signature has verified.
+func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) (e *signingKey, id uint64, fresh bool) {
 	v.once.Do(func() { v.seed = maphash.MakeSeed() })
 	var h maphash.Hash
 	h.SetSeed(v.seed)
@@ -262,12 +290,12 @@ func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKe
 	h.WriteString(q.scope)
 	h.WriteByte(0)
 	h.Write(secret)
-	k := h.Sum64()
+	id = h.Sum64()
 	v.mu.RLock()
-	e := v.cache[k]
+	e = v.cache[id]
 	v.mu.RUnlock()
 	if e != nil && e.accessKeyID == q.AccessKeyID && e.scope == q.scope {
-		return e
+		return e, id, false
 	}
 	deriveKey(q, secret, sc)
 	// The strings are views into the request; clone them so the cache
@@ -275,6 +303,11 @@ func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKe
 	e = &signingKey{accessKeyID: strings.Clone(q.AccessKeyID), scope: strings.Clone(q.scope)}
 	e.nIn = sc.keyedState(sc.k[:], &ipad, e.inner[:0])
 	e.nOut = sc.keyedState(sc.k[:], &opad, e.outer[:0])
+	clear(sc.k[:])
+	return e, id, true
+}
+
+func (v *Verifier) storeKey(id uint64, e *signingKey) {
 	size := v.CacheSize
 	if size == 0 {
 		size = DefaultCacheSize
@@ -283,7 +316,7 @@ func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKe
 	if v.cache == nil {
 		v.cache = make(map[uint64]*signingKey)
 	}
-	if _, ok := v.cache[k]; !ok && len(v.cache) >= size {
+	if _, ok := v.cache[id]; !ok && len(v.cache) >= size {
 		// Drop an eighth, in map order (pseudo-random): keys are per day,
 		// so anything dropped is soon dead or cheap to derive again.
 		n := size/8 + 1
@@ -294,9 +327,8 @@ func (v *Verifier) signingKey(q *Request, secret []byte, sc *scratch) *signingKe
 			}
 		}
 	}
-	v.cache[k] = e
+	v.cache[id] = e
 	v.mu.Unlock()
-	return e
 }
 
 // deriveKey leaves kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date),

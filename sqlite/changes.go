@@ -7,9 +7,14 @@ import (
 )
 
 var (
-	qGroupByID    = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.id = ?`)
-	qAllMembers   = q(`SELECT group_id, user_id FROM group_members ORDER BY user_id, group_id`)
-	qRevision     = q(`SELECT coalesce(max(revision), 0) FROM changes`)
+	qGroupByID  = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.id = ?`)
+	qAllMembers = q(`SELECT group_id, user_id FROM group_members ORDER BY user_id, group_id`)
+	// The newest revision ever handed out, not max(revision): that would
+	// drop back (to 0) once the newest changes are pruned, and a follower
+	// would take itself to be ahead of the store. AUTOINCREMENT keeps the
+	// high-water mark in sqlite_sequence, transactionally, and never
+	// lowers it.
+	qRevision     = q(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)`)
 	qOldest       = q(`SELECT coalesce(min(revision), 0) FROM changes`)
 	qChanges      = q(`SELECT revision, kind, entity_id FROM changes WHERE revision > ? ORDER BY revision LIMIT ?`)
 	qPruneChanges = q(`DELETE FROM changes WHERE revision <= ?`)

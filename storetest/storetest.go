@@ -28,7 +28,11 @@
 //   - times come back in UTC, equal to what was stored at least to the
 //     second; the zero time comes back as the zero time;
 //   - no membership or access key can outlive its user or group: deleting a
-//     referenced row either fails or removes the references.
+//     referenced row either fails or removes the references;
+//   - the change feed (Revision, Changes, OldestRevision, PruneChanges)
+//     keeps the promises listed at changeTests, in changes.go: one change
+//     per committed write, revisions that only grow and become visible in
+//     order, pruning that never lowers Revision.
 package storetest
 
 import (
@@ -59,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) iam.Store) {
 		{"Values", valueTests},
 		{"Transactions", txTests},
 		{"Concurrency", concurrencyTests},
+		{"ChangeWrites", feedWriteTests()},
+		{"Changes", changeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

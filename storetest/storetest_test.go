@@ -36,6 +36,10 @@ type memState struct {
 	groups   map[string]iam.Group
 	members  map[membership]bool
 	keys     map[string]iam.AccessKey
+	// changes is the feed, oldest first; rev is the newest revision ever
+	// recorded, which pruning leaves alone.
+	changes []iam.Change
+	rev     int64
 }
 
 func newMemState() *memState {
@@ -51,6 +55,7 @@ func (s *memState) clone() *memState {
 	return &memState{
 		meta: maps.Clone(s.meta), accounts: maps.Clone(s.accounts), users: maps.Clone(s.users),
 		groups: maps.Clone(s.groups), members: maps.Clone(s.members), keys: maps.Clone(s.keys),
+		changes: slices.Clone(s.changes), rev: s.rev,
 	}
 }
 
@@ -93,6 +98,13 @@ func (t *memTx) w() error {
 	return nil
 }
 
+// record appends a change; the transaction's copy of the state is thrown
+// away on rollback, and the change with it.
+func (t *memTx) record(kind iam.ChangeKind, id string) {
+	t.st.rev++
+	t.st.changes = append(t.st.changes, iam.Change{Revision: t.st.rev, Kind: kind, ID: id})
+}
+
 func (t *memTx) Meta(key string) (string, error) {
 	v, ok := t.st.meta[key]
 	if !ok {
@@ -119,6 +131,7 @@ func (t *memTx) CreateAccount(a *iam.Account) error {
 	c := *a
 	c.CreateDate = utc(c.CreateDate)
 	t.st.accounts[a.ID] = c
+	t.record(iam.ChangeAccount, a.ID)
 	return nil
 }
 
@@ -173,6 +186,7 @@ func (t *memTx) CreateUser(u *iam.User) error {
 	c := copyUser(*u)
 	c.CreateDate, c.PasswordLastUsed = utc(c.CreateDate), utc(c.PasswordLastUsed)
 	t.st.users[u.ID] = *c
+	t.record(iam.ChangeUser, u.ID)
 	return nil
 }
 
@@ -241,6 +255,7 @@ func (t *memTx) UpdateUser(u *iam.User) error {
 	old.Name, old.Path, old.PermissionsBoundary = u.Name, u.Path, u.PermissionsBoundary
 	old.Tags, old.PasswordLastUsed = slices.Clone(u.Tags), utc(u.PasswordLastUsed)
 	t.st.users[u.ID] = old
+	t.record(iam.ChangeUser, u.ID)
 	return nil
 }
 
@@ -260,6 +275,7 @@ func (t *memTx) DeleteUser(id string) error {
 		}
 	}
 	delete(t.st.users, id)
+	t.record(iam.ChangeUser, id)
 	return nil
 }
 
@@ -283,6 +299,7 @@ func (t *memTx) CreateGroup(g *iam.Group) error {
 	c := *g
 	c.CreateDate = utc(c.CreateDate)
 	t.st.groups[g.ID] = c
+	t.record(iam.ChangeGroup, g.ID)
 	return nil
 }
 
@@ -322,6 +339,7 @@ func (t *memTx) UpdateGroup(g *iam.Group) error {
 	}
 	old.Name, old.Path = g.Name, g.Path
 	t.st.groups[g.ID] = old
+	t.record(iam.ChangeGroup, g.ID)
 	return nil
 }
 
@@ -332,10 +350,16 @@ func (t *memTx) DeleteGroup(id string) error {
 	if _, ok := t.st.groups[id]; !ok {
 		return iam.ErrNotFound
 	}
-	if n, _ := t.CountGroupMembers(id); n > 0 {
-		return errors.New("memstore: group has members")
+	// Unlike DeleteUser (and the SQL stores), this cascades, so that the
+	// suite's cascade checks run against something.
+	for _, m := range slices.SortedFunc(maps.Keys(t.st.members), compareMembership) {
+		if m.group == id {
+			delete(t.st.members, m)
+			t.record(iam.ChangeMembership, m.user)
+		}
 	}
 	delete(t.st.groups, id)
+	t.record(iam.ChangeGroup, id)
 	return nil
 }
 
@@ -348,7 +372,10 @@ func (t *memTx) AddGroupMember(groupID, userID string) error {
 	if !g || !u {
 		return iam.ErrNotFound
 	}
+	// Re-adding a member records a change too, which the contract
+	// allows (the SQLite store records none).
 	t.st.members[membership{groupID, userID}] = true
+	t.record(iam.ChangeMembership, userID)
 	return nil
 }
 
@@ -361,6 +388,7 @@ func (t *memTx) RemoveGroupMember(groupID, userID string) error {
 		return iam.ErrNotFound
 	}
 	delete(t.st.members, m)
+	t.record(iam.ChangeMembership, userID)
 	return nil
 }
 
@@ -423,6 +451,7 @@ func (t *memTx) CreateAccessKey(k *iam.AccessKey) error {
 	c := copyKey(*k)
 	c.CreateDate, c.LastUsedDate = utc(c.CreateDate), utc(c.LastUsedDate)
 	t.st.keys[k.ID] = *c
+	t.record(iam.ChangeAccessKey, k.ID)
 	return nil
 }
 
@@ -465,6 +494,7 @@ func (t *memTx) UpdateAccessKey(k *iam.AccessKey) error {
 	}
 	old.Status, old.LastUsedDate, old.LastUsedService, old.LastUsedRegion = k.Status, utc(k.LastUsedDate), k.LastUsedService, k.LastUsedRegion
 	t.st.keys[k.ID] = old
+	t.record(iam.ChangeAccessKey, k.ID)
 	return nil
 }
 
@@ -476,5 +506,53 @@ func (t *memTx) DeleteAccessKey(id string) error {
 		return iam.ErrNotFound
 	}
 	delete(t.st.keys, id)
+	t.record(iam.ChangeAccessKey, id)
+	return nil
+}
+
+func compareMembership(a, b membership) int {
+	return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.group, b.group))
+}
+
+func (t *memTx) GroupByID(id string) (*iam.Group, error) {
+	g, ok := t.st.groups[id]
+	if !ok {
+		return nil, iam.ErrNotFound
+	}
+	return &g, nil
+}
+
+func (t *memTx) AllGroupMembers() ([]iam.Membership, error) {
+	var out []iam.Membership
+	for m := range t.st.members {
+		out = append(out, iam.Membership{GroupID: m.group, UserID: m.user})
+	}
+	return out, nil
+}
+
+func (t *memTx) Revision() (int64, error) { return t.st.rev, nil }
+
+func (t *memTx) Changes(after int64, limit int) ([]iam.Change, error) {
+	var out []iam.Change
+	for _, c := range t.st.changes {
+		if c.Revision > after && len(out) < limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (t *memTx) OldestRevision() (int64, error) {
+	if len(t.st.changes) == 0 {
+		return 0, nil
+	}
+	return t.st.changes[0].Revision, nil
+}
+
+func (t *memTx) PruneChanges(upTo int64) error {
+	if err := t.w(); err != nil {
+		return err
+	}
+	t.st.changes = slices.DeleteFunc(t.st.changes, func(c iam.Change) bool { return c.Revision <= upTo })
 	return nil
 }
