@@ -128,10 +128,11 @@ type Tx interface {
 	// building the in-memory state.
 	AllGroupMembers() ([]Membership, error)
 
-	// Revision returns the revision of the newest change (0 when none).
+	// Revision returns the newest revision ever recorded (0 when none).
+	// Pruning does not lower it.
 	Revision() (int64, error)
-	// Changes returns up to limit changes with a revision greater than
-	// after, in revision order.
+	// Changes returns up to limit (> 0) changes with a revision greater
+	// than after, in revision order.
 	Changes(after int64, limit int) ([]Change, error)
 	// OldestRevision returns the revision of the oldest change still kept
 	// (0 when none); a reader behind it must reload everything.
