@@ -101,12 +101,15 @@
 // # Performance
 //
 // Parse allocates the Request only; its strings are views into the
-// request. Verify allocates nothing: its buffers and SHA-256 state come from
-// a sync.Pool, the signature is hex-decoded once by Parse and compared in
-// constant time, and a derived signing key is cached (per access key ID,
-// credential scope and a keyed hash of the secret) as the SHA-256 states
-// after the HMAC key blocks, so the final HMAC hashes only the string to
-// sign. See docs/bench/sigv4.md.
+// request. Verify allocates nothing once warm: its buffers and SHA-256
+// state come from a sync.Pool, the signature is hex-decoded once by Parse
+// and compared in constant time, each distinct SignedHeaders list is
+// worked out once into lowercase names and http.Header keys, and a derived
+// signing key is cached (per access key ID, credential scope and a seeded
+// hash of the secret) as the SHA-256 states after the HMAC key blocks, so
+// the final HMAC hashes only the string to sign. Both memos are bounded and
+// filled only by requests whose signature verified. See
+// docs/bench/sigv4.md.
 //
 // Not supported: chunked (STREAMING-*) payload signing, SigV4a
 // (AWS4-ECDSA-P256-SHA256), SigV2, and authentication parameters carried
