@@ -78,7 +78,7 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 		// AWS documents MalformedQueryString with HTTP 404 (Common Errors).
 		{"bad percent-encoding", "iam", "Action=ListUsers&Version=2010-05-08&PathPrefix=%zz", nil, 404, "MalformedQueryString", "iam"},
 		{"non-UTF-8 value", "iam", "Action=CreateUser&Version=2010-05-08&UserName=%ff%fe", nil, 400, "", "iam"},
-		{"not implemented", "iam", "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D", nil, 501, "NotImplemented", "iam"},
+		{"not implemented", "iam", "Action=GenerateCredentialReport&Version=2010-05-08", nil, 501, "NotImplemented", "iam"},
 		{"not implemented STS", "sts", "Action=GetSessionToken&Version=2011-06-15", nil, 501, "NotImplemented", "sts"},
 		{"tampered body", "iam", "Action=ListUsers&Version=2010-05-08", func(r *http.Request) {
 			r.Body = io.NopCloser(strings.NewReader("Action=ListUsers&Version=2010-05-08&MaxItems=1"))

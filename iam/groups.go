@@ -140,6 +140,9 @@ func (s *Service) DeleteGroup(ctx context.Context, p *Principal, name string) er
 		if n > 0 {
 			return Errorf(CodeDeleteConflict, "Cannot delete entity, must remove users from group first.")
 		}
+		if err := checkNoPolicies(tx, OwnerGroup, g.ID); err != nil {
+			return err
+		}
 		return tx.DeleteGroup(g.ID)
 	})
 }

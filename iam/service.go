@@ -21,6 +21,33 @@ type Quotas struct {
 	GroupsPerUser     int
 	AccessKeysPerUser int
 	TagsPerEntity     int
+
+	// Providers and other credentials; zero means AWS's default (see
+	// DefaultQuotas), so configurations written before they existed keep
+	// working.
+	OIDCProvidersPerAccount             int
+	ClientIDsPerOIDCProvider            int
+	SAMLProvidersPerAccount             int
+	ServerCertificatesPerAccount        int
+	SSHPublicKeysPerUser                int
+	SigningCertificatesPerUser          int
+	ServiceCredentialsPerUserPerService int
+
+	// Roles and policies; zero means AWS's default too. Document sizes
+	// are in policy.Size units (whitespace not counted); the policy engine
+	// applies AWS's defaults on its own, so they can lower a limit but
+	// not raise it.
+	RolesPerAccount    int
+	PoliciesPerAccount int // customer managed policies
+	VersionsPerPolicy  int
+	PoliciesPerUser    int // attached managed policies
+	PoliciesPerGroup   int
+	PoliciesPerRole    int
+	PolicySize         int // one managed policy version
+	UserPolicySize     int // a user's inline policies together
+	GroupPolicySize    int
+	RolePolicySize     int
+	TrustPolicySize    int // ACLSizePerRole
 }
 
 // DefaultQuotas returns AWS's default quotas.
@@ -31,6 +58,26 @@ func DefaultQuotas() Quotas {
 		GroupsPerUser:     10,
 		AccessKeysPerUser: 2,
 		TagsPerEntity:     50,
+
+		OIDCProvidersPerAccount:             100,
+		ClientIDsPerOIDCProvider:            100,
+		SAMLProvidersPerAccount:             100,
+		ServerCertificatesPerAccount:        20,
+		SSHPublicKeysPerUser:                5,
+		SigningCertificatesPerUser:          2,
+		ServiceCredentialsPerUserPerService: 2,
+
+		RolesPerAccount:    1000,
+		PoliciesPerAccount: 1500,
+		VersionsPerPolicy:  5,
+		PoliciesPerUser:    10,
+		PoliciesPerGroup:   10,
+		PoliciesPerRole:    10,
+		PolicySize:         6144,
+		UserPolicySize:     2048,
+		GroupPolicySize:    5120,
+		RolePolicySize:     10240,
+		TrustPolicySize:    2048,
 	}
 }
 

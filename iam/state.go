@@ -48,6 +48,8 @@ type state struct {
 	sortedUsers  map[string][]*User
 	sortedGroups map[string][]*Group
 
+	rolePolicyState
+
 	// syncMu serializes syncs: each reads the feed from the last applied
 	// revision, and two interleaved syncs could apply an older snapshot
 	// over a newer one.
@@ -61,6 +63,7 @@ func newState() *state {
 		userGroups: map[string]map[string]bool{}, groupUsers: map[string]map[string]bool{},
 		keys: map[string]*AccessKey{}, ownerKeys: map[ownerKeyT][]*AccessKey{}, creds: map[string]*Credential{},
 		sortedUsers: map[string][]*User{}, sortedGroups: map[string][]*Group{},
+		rolePolicyState: newRolePolicyState(),
 	}
 }
 
@@ -118,7 +121,7 @@ func (s *Service) loadLocked(ctx context.Context) error {
 			ok := ownerKeyT{k.AccountID, k.UserID}
 			next.ownerKeys[ok] = append(next.ownerKeys[ok], k)
 		}
-		return nil
+		return next.loadRolesPolicies(tx, accounts)
 	})
 	if err != nil {
 		return err
@@ -138,6 +141,7 @@ func (s *Service) loadLocked(ctx context.Context) error {
 	st.groups, st.groupNames, st.userGroups, st.groupUsers = next.groups, next.groupNames, next.userGroups, next.groupUsers
 	st.keys, st.ownerKeys, st.creds = next.keys, next.ownerKeys, next.creds
 	st.sortedUsers, st.sortedGroups = next.sortedUsers, next.sortedGroups
+	st.rolePolicyState = next.rolePolicyState
 	st.mu.Unlock()
 	return nil
 }
@@ -164,6 +168,7 @@ func (s *Service) sync(ctx context.Context) error {
 			accounts = map[string]*Account{}
 			keys     = map[string]*AccessKey{}
 			members  = map[string][]string{} // user ID -> group IDs
+			rp       = newRolePolicyDelta()
 		)
 		err := s.store.View(ctx, func(tx Tx) error {
 			var err error
@@ -213,6 +218,8 @@ func (s *Service) sync(ctx context.Context) error {
 					if _, seen := keys[c.ID]; !seen {
 						keys[c.ID], err = tx.AccessKey(c.ID)
 					}
+				default:
+					err = rp.read(tx, c)
 				}
 				if err != nil && !isNotFound(err) {
 					return err
@@ -229,7 +236,7 @@ func (s *Service) sync(ctx context.Context) error {
 		if len(changes) == 0 {
 			return nil
 		}
-		if err := s.apply(changes[len(changes)-1].Revision, accounts, users, groups, members, keys); err != nil {
+		if err := s.apply(changes[len(changes)-1].Revision, accounts, users, groups, members, keys, rp); err != nil {
 			return err
 		}
 		if len(changes) < changeBatch {
@@ -240,7 +247,7 @@ func (s *Service) sync(ctx context.Context) error {
 
 // apply installs reloaded entities; a nil entity was deleted.
 func (s *Service) apply(rev int64, accounts map[string]*Account, users map[string]*User, groups map[string]*Group,
-	members map[string][]string, keys map[string]*AccessKey) error {
+	members map[string][]string, keys map[string]*AccessKey, rp *rolePolicyDelta) error {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -307,6 +314,10 @@ func (s *Service) apply(rev int64, accounts map[string]*Account, users map[strin
 			}
 		}
 	}
+	if len(users) > 0 || len(rp.roles) > 0 {
+		st.boundaryUses = nil
+	}
+	st.applyRolesPolicies(rp)
 	for ok := range touchedOwners {
 		var list []*AccessKey
 		for _, k := range st.keys {
@@ -571,4 +582,456 @@ func pageFrom[T any](list []T, in ListInput, key func(T) string, path func(T) st
 		items = append(items, list[i])
 	}
 	return Page[T]{Items: items}, nil
+}
+
+// --- roles, managed policies, inline policies, attachments
+
+// ownerRef names the user, group or role that owns inline policies or
+// attachments.
+type ownerRef struct {
+	kind OwnerKind
+	id   string
+}
+
+// policyEntry is a customer managed policy with its versions, replaced as a
+// whole when either changes.
+type policyEntry struct {
+	p        *ManagedPolicy
+	versions []*PolicyVersion // creation order
+}
+
+func (e *policyEntry) version(id string) *PolicyVersion {
+	for _, v := range e.versions {
+		if v.VersionID == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// rolePolicyState is the part of state the authorization path reads:
+// everything a principal's identity policies, boundary and a role's trust
+// policy are made of.
+type rolePolicyState struct {
+	roles          map[string]*Role // by ID
+	roleNames      map[nameKey]*Role
+	sortedRoles    map[string][]*Role
+	policies       map[string]*policyEntry // by ID
+	policyARNs     map[string]*policyEntry
+	policyNames    map[nameKey]*policyEntry
+	sortedPolicies map[string][]*policyEntry
+	inline         map[ownerRef][]*InlinePolicy // ordered by lower-cased name
+	attached       map[ownerRef][]string        // policy ARNs, ordered
+	attachedTo     map[string]map[ownerRef]bool // policy ARN -> owners
+	// boundaryUses counts users and roles per boundary policy ARN per
+	// account; nil after any user or role changed, rebuilt on next use.
+	boundaryUses map[string]map[string]int
+}
+
+func newRolePolicyState() rolePolicyState {
+	return rolePolicyState{
+		roles: map[string]*Role{}, roleNames: map[nameKey]*Role{}, sortedRoles: map[string][]*Role{},
+		policies: map[string]*policyEntry{}, policyARNs: map[string]*policyEntry{},
+		policyNames: map[nameKey]*policyEntry{}, sortedPolicies: map[string][]*policyEntry{},
+		inline: map[ownerRef][]*InlinePolicy{}, attached: map[ownerRef][]string{},
+		attachedTo: map[string]map[ownerRef]bool{},
+	}
+}
+
+func (st *state) loadRolesPolicies(tx Tx, accounts []*Account) error {
+	for _, a := range accounts {
+		roles, err := tx.Roles(a.ID, ListQuery{})
+		if err != nil {
+			return err
+		}
+		for _, r := range roles {
+			st.putRole(r)
+		}
+		policies, err := tx.Policies(a.ID, ListQuery{})
+		if err != nil {
+			return err
+		}
+		for _, p := range policies {
+			vs, err := tx.PolicyVersions(p.ID)
+			if err != nil {
+				return err
+			}
+			st.putPolicy(&policyEntry{p: p, versions: vs})
+		}
+	}
+	inline, err := tx.AllInlinePolicies()
+	if err != nil {
+		return err
+	}
+	for _, ip := range inline {
+		o := ownerRef{ip.Kind, ip.OwnerID}
+		st.inline[o] = append(st.inline[o], ip)
+	}
+	atts, err := tx.AllAttachments()
+	if err != nil {
+		return err
+	}
+	byOwner := map[ownerRef][]string{}
+	for _, a := range atts {
+		o := ownerRef{a.Kind, a.OwnerID}
+		byOwner[o] = append(byOwner[o], a.PolicyARN)
+	}
+	for o, arns := range byOwner {
+		st.setAttached(o, arns)
+	}
+	return nil
+}
+
+// rolePolicyDelta is what one sync reloaded; nil (or empty) means deleted.
+type rolePolicyDelta struct {
+	roles    map[string]*Role
+	policies map[string]*policyEntry
+	inline   map[ownerRef][]*InlinePolicy
+	attached map[ownerRef][]string
+}
+
+func newRolePolicyDelta() *rolePolicyDelta {
+	return &rolePolicyDelta{
+		roles: map[string]*Role{}, policies: map[string]*policyEntry{},
+		inline: map[ownerRef][]*InlinePolicy{}, attached: map[ownerRef][]string{},
+	}
+}
+
+var (
+	inlineKinds = map[ChangeKind]OwnerKind{
+		ChangeUserPolicy: OwnerUser, ChangeGroupPolicy: OwnerGroup, ChangeRolePolicy: OwnerRole,
+	}
+	attachmentKinds = map[ChangeKind]OwnerKind{
+		ChangeUserAttachment: OwnerUser, ChangeGroupAttachment: OwnerGroup, ChangeRoleAttachment: OwnerRole,
+	}
+)
+
+// read reloads what c names, once per sync. Unknown kinds belong to other
+// features and are ignored here.
+func (d *rolePolicyDelta) read(tx Tx, c Change) error {
+	if k, ok := inlineKinds[c.Kind]; ok {
+		o := ownerRef{k, c.ID}
+		if _, seen := d.inline[o]; seen {
+			return nil
+		}
+		ps, err := tx.InlinePolicies(k, c.ID)
+		if err != nil {
+			return err
+		}
+		if ps == nil {
+			ps = []*InlinePolicy{}
+		}
+		d.inline[o] = ps
+		return nil
+	}
+	if k, ok := attachmentKinds[c.Kind]; ok {
+		o := ownerRef{k, c.ID}
+		if _, seen := d.attached[o]; seen {
+			return nil
+		}
+		arns, err := tx.AttachedPolicies(k, c.ID)
+		if err != nil {
+			return err
+		}
+		if arns == nil {
+			arns = []string{}
+		}
+		d.attached[o] = arns
+		return nil
+	}
+	switch c.Kind {
+	case ChangeRole:
+		if _, seen := d.roles[c.ID]; seen {
+			return nil
+		}
+		r, err := tx.RoleByID(c.ID)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		d.roles[c.ID] = r
+	case ChangePolicy:
+		if _, seen := d.policies[c.ID]; seen {
+			return nil
+		}
+		p, err := tx.PolicyByID(c.ID)
+		if err != nil {
+			if isNotFound(err) {
+				d.policies[c.ID] = nil
+				return nil
+			}
+			return err
+		}
+		vs, err := tx.PolicyVersions(c.ID)
+		if err != nil {
+			return err
+		}
+		d.policies[c.ID] = &policyEntry{p: p, versions: vs}
+	}
+	return nil
+}
+
+// applyRolesPolicies installs a delta; the caller holds st.mu.
+func (st *state) applyRolesPolicies(d *rolePolicyDelta) {
+	for id, r := range d.roles {
+		if old := st.roles[id]; old != nil {
+			delete(st.roleNames, nameKey{old.AccountID, strings.ToLower(old.Name)})
+			delete(st.sortedRoles, old.AccountID)
+			delete(st.roles, id)
+		}
+		if r != nil {
+			st.putRole(r)
+		}
+	}
+	for id, e := range d.policies {
+		if old := st.policies[id]; old != nil {
+			delete(st.policyNames, nameKey{old.p.AccountID, strings.ToLower(old.p.Name)})
+			delete(st.policyARNs, old.p.ARN())
+			delete(st.sortedPolicies, old.p.AccountID)
+			delete(st.policies, id)
+		}
+		if e != nil {
+			st.putPolicy(e)
+		}
+	}
+	for o, ps := range d.inline {
+		if len(ps) == 0 {
+			delete(st.inline, o)
+		} else {
+			st.inline[o] = ps
+		}
+	}
+	for o, arns := range d.attached {
+		st.setAttached(o, arns)
+	}
+}
+
+func (st *state) putRole(r *Role) {
+	st.roles[r.ID] = r
+	st.roleNames[nameKey{r.AccountID, strings.ToLower(r.Name)}] = r
+	delete(st.sortedRoles, r.AccountID)
+}
+
+func (st *state) putPolicy(e *policyEntry) {
+	st.policies[e.p.ID] = e
+	st.policyARNs[e.p.ARN()] = e
+	st.policyNames[nameKey{e.p.AccountID, strings.ToLower(e.p.Name)}] = e
+	delete(st.sortedPolicies, e.p.AccountID)
+}
+
+// setAttached replaces an owner's attachments and the reverse index.
+func (st *state) setAttached(o ownerRef, arns []string) {
+	for _, arn := range st.attached[o] {
+		if owners := st.attachedTo[arn]; owners != nil {
+			delete(owners, o)
+			if len(owners) == 0 {
+				delete(st.attachedTo, arn)
+			}
+		}
+	}
+	if len(arns) == 0 {
+		delete(st.attached, o)
+		return
+	}
+	arns = slices.Clone(arns)
+	slices.Sort(arns)
+	st.attached[o] = arns
+	for _, arn := range arns {
+		if st.attachedTo[arn] == nil {
+			st.attachedTo[arn] = map[ownerRef]bool{}
+		}
+		st.attachedTo[arn][o] = true
+	}
+}
+
+func (st *state) role(account, name string) *Role {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.roleNames[nameKey{account, strings.ToLower(name)}]
+}
+
+func (st *state) roleByID(id string) *Role {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.roles[id]
+}
+
+func (st *state) rolesSorted(account string) []*Role {
+	st.mu.RLock()
+	list, ok := st.sortedRoles[account]
+	st.mu.RUnlock()
+	if ok {
+		return list
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if list, ok := st.sortedRoles[account]; ok {
+		return list
+	}
+	list = []*Role{}
+	for _, r := range st.roles {
+		if r.AccountID == account {
+			list = append(list, r)
+		}
+	}
+	slices.SortFunc(list, func(a, b *Role) int { return cmp.Compare(roleKey(a), roleKey(b)) })
+	st.sortedRoles[account] = list
+	return list
+}
+
+// policyByARN returns a customer managed policy by ARN (path included),
+// or nil.
+func (st *state) policyByARN(arn string) *policyEntry {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.policyARNs[arn]
+}
+
+func (st *state) policiesSorted(account string) []*policyEntry {
+	st.mu.RLock()
+	list, ok := st.sortedPolicies[account]
+	st.mu.RUnlock()
+	if ok {
+		return list
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if list, ok := st.sortedPolicies[account]; ok {
+		return list
+	}
+	list = []*policyEntry{}
+	for _, e := range st.policies {
+		if e.p.AccountID == account {
+			list = append(list, e)
+		}
+	}
+	slices.SortFunc(list, func(a, b *policyEntry) int {
+		return cmp.Compare(strings.ToLower(a.p.Name), strings.ToLower(b.p.Name))
+	})
+	st.sortedPolicies[account] = list
+	return list
+}
+
+func (st *state) inlinePolicies(kind OwnerKind, ownerID string) []*InlinePolicy {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.inline[ownerRef{kind, ownerID}]
+}
+
+func (st *state) attachedPolicies(kind OwnerKind, ownerID string) []string {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.attached[ownerRef{kind, ownerID}]
+}
+
+// policyUse is how one account uses a managed policy.
+type policyUse struct {
+	attachments int
+	boundaries  int
+	users       []*User
+	groups      []*Group
+	roles       []*Role
+}
+
+// usesOf counts and lists the account's attachments of a policy and its
+// use as a permissions boundary. AWS managed policies are shared by every
+// account, so only the account's own entities count.
+func (st *state) usesOf(account, arn string, withEntities bool) policyUse {
+	st.buildBoundaryUses()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var u policyUse
+	for o := range st.attachedTo[arn] {
+		switch o.kind {
+		case OwnerUser:
+			if x := st.users[o.id]; x != nil && x.AccountID == account {
+				u.attachments++
+				if withEntities {
+					u.users = append(u.users, x)
+				}
+			}
+		case OwnerGroup:
+			if x := st.groups[o.id]; x != nil && x.AccountID == account {
+				u.attachments++
+				if withEntities {
+					u.groups = append(u.groups, x)
+				}
+			}
+		case OwnerRole:
+			if x := st.roles[o.id]; x != nil && x.AccountID == account {
+				u.attachments++
+				if withEntities {
+					u.roles = append(u.roles, x)
+				}
+			}
+		}
+	}
+	if st.boundaryUses != nil {
+		u.boundaries = st.boundaryUses[account][arn]
+		return u
+	}
+	// A write landed since buildBoundaryUses: count directly.
+	for _, x := range st.users {
+		if x.PermissionsBoundary == arn && x.AccountID == account {
+			u.boundaries++
+		}
+	}
+	for _, x := range st.roles {
+		if x.PermissionsBoundary == arn && x.AccountID == account {
+			u.boundaries++
+		}
+	}
+	return u
+}
+
+// buildBoundaryUses makes sure boundaryUses is current; usesOf reads it
+// under the read lock.
+func (st *state) buildBoundaryUses() {
+	st.mu.RLock()
+	ok := st.boundaryUses != nil
+	st.mu.RUnlock()
+	if ok {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.boundaryUses != nil {
+		return
+	}
+	m := map[string]map[string]int{}
+	add := func(account, arn string) {
+		if arn == "" {
+			return
+		}
+		if m[account] == nil {
+			m[account] = map[string]int{}
+		}
+		m[account][arn]++
+	}
+	for _, x := range st.users {
+		add(x.AccountID, x.PermissionsBoundary)
+	}
+	for _, x := range st.roles {
+		add(x.AccountID, x.PermissionsBoundary)
+	}
+	st.boundaryUses = m
+}
+
+// boundaryEntities lists the account's users and roles whose permissions
+// boundary is arn.
+func (st *state) boundaryEntities(account, arn string) ([]*User, []*Role) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var users []*User
+	var roles []*Role
+	for _, u := range st.users {
+		if u.PermissionsBoundary == arn && u.AccountID == account {
+			users = append(users, u)
+		}
+	}
+	for _, r := range st.roles {
+		if r.PermissionsBoundary == arn && r.AccountID == account {
+			roles = append(roles, r)
+		}
+	}
+	return users, roles
 }

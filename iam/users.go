@@ -22,9 +22,6 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 	if err := s.authorize(p, "iam:CreateUser", userARN(p.AccountID, in.Path, in.UserName)); err != nil {
 		return nil, err
 	}
-	if in.PermissionsBoundary != "" {
-		return nil, Errorf(CodeNotImplemented, "iamd does not implement permissions boundaries yet.")
-	}
 	tags, err := s.mergeTags(nil, in.Tags)
 	if err != nil {
 		return nil, err
@@ -38,6 +35,12 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 		Tags:       tags,
 	}
 	err = s.update(ctx, func(tx Tx) error {
+		if in.PermissionsBoundary != "" {
+			if err := s.checkBoundary(tx, p, in.PermissionsBoundary); err != nil {
+				return err
+			}
+			u.PermissionsBoundary = in.PermissionsBoundary
+		}
 		n, err := tx.CountUsers(p.AccountID)
 		if err != nil {
 			return err
@@ -189,6 +192,30 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, name string) err
 		}
 		if n > 0 {
 			return Errorf(CodeDeleteConflict, "Cannot delete entity, must remove users from group first.")
+		}
+		// AWS's wording for signing certificates and SSH keys is quoted in
+		// github.com/rebuy-de/aws-nuke issues 671 and 522; service-specific
+		// credentials are assumed to share the SSH keys' wording.
+		certs, err := tx.SigningCertificates(p.AccountID, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(certs) > 0 {
+			return Errorf(CodeDeleteConflict, "Cannot delete entity, must delete certificates first.")
+		}
+		sshKeys, err := tx.SSHPublicKeys(u.ID)
+		if err != nil {
+			return err
+		}
+		svcCreds, err := tx.ServiceCredentials(p.AccountID, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(sshKeys) > 0 || len(svcCreds) > 0 {
+			return Errorf(CodeDeleteConflict, "Cannot delete entity, must remove referenced objects first.")
+		}
+		if err := checkNoPolicies(tx, OwnerUser, u.ID); err != nil {
+			return err
 		}
 		return tx.DeleteUser(u.ID)
 	})

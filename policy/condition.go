@@ -143,6 +143,8 @@ func lookupOperator(name string) (opInfo, bool) {
 // pre-parsed for the operator's type.
 type cond struct {
 	op    opInfo
+	fam   family // op.base.family(), precomputed
+	neg   bool   // op.base.negated(), precomputed
 	key   string // lower case
 	pats  []pattern
 	arns  []arnPattern
@@ -154,8 +156,8 @@ type cond struct {
 
 func compileCond(c *Condition, vars bool) cond {
 	op, _ := lookupOperator(c.Operator) // Parse rejected unknown operators
-	k := cond{op: op, key: lowerASCII(c.Key)}
-	switch op.base.family() {
+	k := cond{op: op, fam: op.base.family(), neg: op.base.negated(), key: lowerASCII(c.Key)}
+	switch k.fam {
 	case famString:
 		wild := op.base == opStringLike || op.base == opStringNotLike
 		fold := op.base == opStringEqualsIgnoreCase || op.base == opStringNotEqualsIgnoreCase
@@ -215,7 +217,7 @@ func (c *cond) eval(r *evaluator) bool {
 		}
 		return false
 	}
-	neg := c.op.base.negated()
+	neg := c.neg
 	if n == 0 {
 		switch {
 		case c.op.ifExists:
@@ -254,7 +256,7 @@ func (c *cond) eval(r *evaluator) bool {
 // positive reports whether request value v matches any policy value under
 // the operator's positive sense (StringNotEquals -> equals).
 func (c *cond) positive(v string, r *evaluator) bool {
-	switch c.op.base.family() {
+	switch c.fam {
 	case famString:
 		for i := range c.pats {
 			if c.pats[i].match(v, r) {
@@ -262,9 +264,17 @@ func (c *cond) positive(v string, r *evaluator) bool {
 			}
 		}
 	case famArn:
-		a := splitARN(v)
+		var a arnParts
+		split := false
 		for i := range c.arns {
-			if c.arns[i].match(v, &a, r) {
+			m, ok := c.arns[i].quick(v, r)
+			if !ok {
+				if !split {
+					a, split = splitARN(v), true
+				}
+				m = c.arns[i].match(v, &a, r)
+			}
+			if m {
 				return true
 			}
 		}

@@ -51,6 +51,7 @@ type Decision struct {
 	Matched []StatementRef
 
 	federated bool // the caller is a GetFederationToken session
+	denies    int  // Deny statements in Matched
 }
 
 // Set is everything that applies to one request besides the request
@@ -108,7 +109,7 @@ type Set struct {
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
 	e.prepareAction()
-	d.Effect, d.Gate, d.Matched = ImplicitDeny, GateNone, d.Matched[:0]
+	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
 	p := &req.Principal
 	d.federated = p.Type == PrincipalFederatedUser
@@ -234,6 +235,9 @@ func (d *Decision) finishGates(set *Set, bAllow, sAllow, allow bool) bool {
 // effect is the decision's.
 func (d *Decision) finish(eff Effect, g Gate) {
 	d.Effect, d.Gate = eff, g
+	if eff == Allow && d.denies == 0 {
+		return // every match is an Allow
+	}
 	n := 0
 	for _, m := range d.Matched {
 		if m.Effect == eff {
@@ -369,6 +373,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 			how = max(how, m)
 		} else {
 			deny = true
+			e.d.denies++
 		}
 	}
 	return allow, deny, how
@@ -391,7 +396,12 @@ func (s *cstmt) matchResource(e *evaluator) bool {
 	}
 	hit := false
 	for i := range s.resources {
-		if p := &s.resources[i]; p.any || p.match(e.req.Resource, e.resource(), e) {
+		p := &s.resources[i]
+		m, ok := p.quick(e.req.Resource, e)
+		if !ok {
+			m = p.match(e.req.Resource, e.resource(), e)
+		}
+		if m {
 			hit = true
 			break
 		}

@@ -406,18 +406,27 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 	return ap
 }
 
+// quick decides the match when that needs no split of s (ok true): for
+// "*", non-ARN patterns, and patterns with a wildcard-free head, whose
+// five colons then line up with the first five of s exactly when s starts
+// with the head.
+func (ap *arnPattern) quick(s string, r *evaluator) (match, ok bool) {
+	switch {
+	case ap.any:
+		return true, true
+	case ap.whole != nil:
+		return ap.whole.match(s, r), true
+	case ap.head != "":
+		return strings.HasPrefix(s, ap.head) && ap.comp[5].match(s[len(ap.head):], r), true
+	}
+	return false, false
+}
+
+// match matches s, whose components are sa, against a pattern quick
+// could not decide.
 func (ap *arnPattern) match(s string, sa *arnParts, r *evaluator) bool {
-	if ap.any {
-		return true
-	}
-	if ap.whole != nil {
-		return ap.whole.match(s, r)
-	}
 	if !sa.ok {
 		return false
-	}
-	if ap.head != "" {
-		return len(ap.head) == sa.ends[4]+1 && s[:len(ap.head)] == ap.head && ap.comp[5].match(s[len(ap.head):], r)
 	}
 	// Resource first: it is the most selective component.
 	if !ap.comp[5].match(sa.component(s, 5), r) {

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // This file is the reference interpreter: a deliberately plain evaluator
@@ -337,8 +336,6 @@ func refValueMatch(op baseOp, pv, v string, req *Request, vars bool) bool {
 	}
 	return !a.Before(b)
 }
-
-var _ = time.Time{}
 
 // refPrincipal: 0 none, 1 account, 2 role, 3 direct.
 func refPrincipal(pr *Principals, p *Principal) int {

@@ -61,7 +61,10 @@ type group struct {
 // extensionGroups test the entity families added after the core: roles and
 // policies, providers and credentials. Add a family's group here.
 func extensionGroups() []group {
-	return []group{}
+	return []group{
+		{"ProvidersCredentials", providerCredentialTests},
+		{"RolesPolicies", rolePolicyTests},
+	}
 }
 
 // coreGroups test users, groups, access keys, transactions and the change

@@ -1,7 +1,6 @@
 package miniobench
 
 import (
-	"fmt"
 	"sort"
 	"testing"
 
@@ -132,5 +131,3 @@ func BenchmarkMinIOParallel(b *testing.B) {
 		})
 	})
 }
-
-var _ = fmt.Sprint
