@@ -38,6 +38,15 @@ func sizedDoc(t *testing.T, n int) string {
 	return strings.Replace(base, `"Sid":""`, `"Sid":"`+strings.Repeat("A", pad)+`"`, 1)
 }
 
+// listingIAM is a root client that retries, for large listings: big
+// answers from a fast local server expose an aws-sdk-go-v2 race that closes
+// the connection under a good response (aws/aws-sdk-go-v2#2737), which the
+// SDK's default retryer absorbs and the harness's one-attempt clients do
+// not. Errors are still checked with the one-attempt clients.
+func listingIAM(s *testServer) *iam.Client {
+	return iam.NewFromConfig(s.awsConfig(rootKeyID, rootSecretKey, ""), func(o *iam.Options) { o.RetryMaxAttempts = 3 })
+}
+
 func decoded(t *testing.T, s *string) string {
 	t.Helper()
 	d, err := url.QueryUnescape(aws.ToString(s))
@@ -342,7 +351,7 @@ func TestAttachmentsAndCounts(t *testing.T) {
 	wantAPIError(t, err, "DeleteConflict", http.StatusConflict)
 
 	// The per-user quota of 10: nine AWS policies join the one attached.
-	awsList, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, PathPrefix: aws.String("/"), MaxItems: aws.Int32(40)})
+	awsList, err := listingIAM(s).ListPolicies(ctx, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, PathPrefix: aws.String("/"), MaxItems: aws.Int32(40)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +382,7 @@ func TestAttachmentsAndCounts(t *testing.T) {
 	if len(attached.AttachedPolicies) != 4 || !attached.IsTruncated {
 		t.Errorf("ListAttachedUserPolicies page = %d items, truncated %v", len(attached.AttachedPolicies), attached.IsTruncated)
 	}
-	only, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{OnlyAttached: true})
+	only, err := listingIAM(s).ListPolicies(ctx, &iam.ListPoliciesInput{OnlyAttached: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,13 +484,8 @@ func TestAWSManagedPolicies(t *testing.T) {
 		t.Errorf("AdministratorAccess document = %s", decoded(t, gv.PolicyVersion.Document))
 	}
 
-	// Every AWS policy is listed, in pages. This client retries: large
-	// answers from a fast local server expose an aws-sdk-go-v2 race that
-	// closes the connection under a good response (aws/aws-sdk-go-v2#2737),
-	// which the SDK's default retryer absorbs and the harness's one-attempt
-	// clients do not.
-	lc := iam.NewFromConfig(s.awsConfig(rootKeyID, rootSecretKey, ""), func(o *iam.Options) { o.RetryMaxAttempts = 3 })
-	p := iam.NewListPoliciesPaginator(lc, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, MaxItems: aws.Int32(500)})
+	// Every AWS policy is listed, in pages.
+	p := iam.NewListPoliciesPaginator(listingIAM(s), &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, MaxItems: aws.Int32(500)})
 	n := 0
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -599,4 +603,75 @@ func TestServiceLinkedRole(t *testing.T) {
 	}
 	_, err = c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("AWSServiceRoleForECS")})
 	wantAPIError(t, err, "NoSuchEntity", http.StatusNotFound)
+}
+
+func TestInstanceProfiles(t *testing.T) {
+	s := startServer(t, "")
+	ctx := t.Context()
+	c := s.rootIAM()
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other"), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web"), Path: aws.String("/ec2/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(created.InstanceProfile.Arn) != "arn:aws:iam::"+testAccount+":instance-profile/ec2/web" || len(created.InstanceProfile.Roles) != 0 {
+		t.Errorf("CreateInstanceProfile = %+v", created.InstanceProfile)
+	}
+	if _, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("other")})
+	e := wantAPIError(t, err, "LimitExceeded", http.StatusConflict)
+	if e.ErrorMessage() != "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1" {
+		t.Errorf("message = %q", e.ErrorMessage())
+	}
+	got, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.InstanceProfile.Roles) != 1 || aws.ToString(got.InstanceProfile.Roles[0].RoleName) != "app" ||
+		decoded(t, got.InstanceProfile.Roles[0].AssumeRolePolicyDocument) != trustEC2 {
+		t.Errorf("GetInstanceProfile roles = %+v", got.InstanceProfile.Roles)
+	}
+	forRole, err := c.ListInstanceProfilesForRole(ctx, &iam.ListInstanceProfilesForRoleInput{RoleName: aws.String("app")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(forRole.InstanceProfiles) != 1 {
+		t.Errorf("ListInstanceProfilesForRole = %d profiles", len(forRole.InstanceProfiles))
+	}
+	_, err = c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("app")})
+	e = wantAPIError(t, err, "DeleteConflict", http.StatusConflict)
+	if e.ErrorMessage() != "Cannot delete entity, must remove roles from instance profile first." {
+		t.Errorf("message = %q", e.ErrorMessage())
+	}
+	_, err = c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")})
+	wantAPIError(t, err, "DeleteConflict", http.StatusConflict)
+	if _, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("app")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String("web"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := c.ListInstanceProfileTags(ctx, &iam.ListInstanceProfileTagsInput{InstanceProfileName: aws.String("web")})
+	if err != nil || len(tags.Tags) != 1 {
+		t.Errorf("ListInstanceProfileTags = %+v, %v", tags, err)
+	}
+	if _, err := c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")})
+	e = wantAPIError(t, err, "NoSuchEntity", http.StatusNotFound)
+	if e.ErrorMessage() != "Instance Profile web cannot be found." {
+		t.Errorf("message = %q", e.ErrorMessage())
+	}
+	list, err := c.ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{})
+	if err != nil || len(list.InstanceProfiles) != 0 {
+		t.Errorf("ListInstanceProfiles = %+v, %v", list, err)
+	}
 }

@@ -8,7 +8,7 @@ import (
 // rolePolicyRoutes routes roles, managed and inline policies, attachments,
 // permissions boundaries and instance profiles.
 func (h *Handler) rolePolicyRoutes() map[string]operation {
-	return map[string]operation{
+	routes := map[string]operation{
 		"CreateRole":             h.createRole,
 		"GetRole":                h.getRole,
 		"ListRoles":              h.listRoles,
@@ -66,6 +66,10 @@ func (h *Handler) rolePolicyRoutes() map[string]operation {
 		"PutRolePermissionsBoundary":    h.putRoleBoundary,
 		"DeleteRolePermissionsBoundary": h.deleteRoleBoundary,
 	}
+	for name, fn := range h.instanceProfileRoutes() {
+		routes[name] = fn
+	}
+	return routes
 }
 
 func boolIn(in awsquery.Struct, name string) bool {

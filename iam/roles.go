@@ -42,11 +42,9 @@ const (
 // NewRoleID returns a role unique ID (21 characters).
 func NewRoleID() string { return newID(PrefixRole, 17) }
 
-// Role session limits (seconds) of MaxSessionDuration.
-const (
-	DefaultMaxSessionDuration = 3600
-	maxMaxSessionDuration     = 43200
-)
+// DefaultMaxSessionDuration is a role's MaxSessionDuration (seconds) when
+// CreateRole names none; the model bounds explicit values to 3600-43200.
+const DefaultMaxSessionDuration = 3600
 
 // serviceRolePath starts the path of every service-linked role; AWS
 // reserves it, and roles under it are modifiable only by their service.
@@ -76,7 +74,7 @@ func (s *Service) resolvedQuotas() Quotas {
 		{&q.PoliciesPerGroup, &d.PoliciesPerGroup}, {&q.PoliciesPerRole, &d.PoliciesPerRole},
 		{&q.PolicySize, &d.PolicySize}, {&q.UserPolicySize, &d.UserPolicySize},
 		{&q.GroupPolicySize, &d.GroupPolicySize}, {&q.RolePolicySize, &d.RolePolicySize},
-		{&q.TrustPolicySize, &d.TrustPolicySize},
+		{&q.TrustPolicySize, &d.TrustPolicySize}, {&q.InstanceProfilesPerAccount, &d.InstanceProfilesPerAccount},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def
@@ -286,6 +284,13 @@ func (s *Service) DeleteRole(ctx context.Context, p *Principal, name string) err
 		r, err := s.modifiableRole(tx, p, "iam:DeleteRole", name)
 		if err != nil {
 			return err
+		}
+		profiles, err := tx.InstanceProfilesForRole(r.ID)
+		if err != nil {
+			return err
+		}
+		if len(profiles) > 0 {
+			return Errorf(CodeDeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
 		}
 		if err := checkNoPolicies(tx, OwnerRole, r.ID); err != nil {
 			return err

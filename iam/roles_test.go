@@ -161,6 +161,22 @@ var limitTests = []struct {
 		}
 		return f.svc.PutInlinePolicy(t.Context(), f.root, iam.OwnerRole, "r", "b", docOfSize(t, 241))
 	}, "Maximum policy size of 10240 bytes exceeded for role r"},
+	{"InstanceProfilesPerAccount", func(q *iam.Quotas) { q.InstanceProfilesPerAccount = 1 }, func(t *testing.T, f *fixture) error {
+		if _, err := f.svc.CreateInstanceProfile(t.Context(), f.root, "", "a", nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.CreateInstanceProfile(t.Context(), f.root, "", "b", nil)
+		return err
+	}, "Cannot exceed quota for InstanceProfilesPerAccount: 1"},
+	{"RolesPerInstanceProfile", nil, func(t *testing.T, f *fixture) error {
+		f.mustRole(t, "r1")
+		f.mustRole(t, "r2")
+		if _, err := f.svc.CreateInstanceProfile(t.Context(), f.root, "", "ip", nil); err != nil {
+			t.Fatal(err)
+		}
+		mustOK(t, f.svc.AddRoleToInstanceProfile(t.Context(), f.root, "ip", "r1"))
+		return f.svc.AddRoleToInstanceProfile(t.Context(), f.root, "ip", "r2")
+	}, "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1"},
 	{"TagsPerRole", func(q *iam.Quotas) { q.TagsPerEntity = 1 }, func(t *testing.T, f *fixture) error {
 		f.mustRole(t, "r")
 		if err := f.svc.TagRole(t.Context(), f.root, "r", []iam.Tag{{Key: "a"}}); err != nil {
@@ -243,6 +259,22 @@ var conflictTests = []struct {
 		p := f.mustPolicy(t, "p", allow("s3:*"))
 		return f.svc.DeletePolicyVersion(t.Context(), f.root, p.ARN, "v1")
 	}, iam.CodeDeleteConflict, "Cannot delete the default version of a policy."},
+	{"RoleInInstanceProfile", func(t *testing.T, f *fixture) error {
+		f.mustRole(t, "r")
+		if _, err := f.svc.CreateInstanceProfile(t.Context(), f.root, "", "ip", nil); err != nil {
+			t.Fatal(err)
+		}
+		mustOK(t, f.svc.AddRoleToInstanceProfile(t.Context(), f.root, "ip", "r"))
+		return f.svc.DeleteRole(t.Context(), f.root, "r")
+	}, iam.CodeDeleteConflict, "Cannot delete entity, must remove roles from instance profile first."},
+	{"InstanceProfileWithRole", func(t *testing.T, f *fixture) error {
+		f.mustRole(t, "r")
+		if _, err := f.svc.CreateInstanceProfile(t.Context(), f.root, "", "ip", nil); err != nil {
+			t.Fatal(err)
+		}
+		mustOK(t, f.svc.AddRoleToInstanceProfile(t.Context(), f.root, "ip", "r"))
+		return f.svc.DeleteInstanceProfile(t.Context(), f.root, "ip")
+	}, iam.CodeDeleteConflict, "Cannot delete entity, must remove roles from instance profile first."},
 	{"AWSManagedPolicy", func(t *testing.T, f *fixture) error {
 		return f.svc.DeletePolicy(t.Context(), f.root, adminARN)
 	}, iam.CodeAccessDenied, ""},
@@ -419,5 +451,52 @@ func TestServiceLinkedRoles(t *testing.T) {
 	// The suffixed role still has it.
 	if err != nil || admin.AttachmentCount != 1 || admin.IsAttachable {
 		t.Errorf("service role policy after delete = %+v, %v", admin, err)
+	}
+}
+
+func TestInstanceProfiles(t *testing.T) {
+	ctx := t.Context()
+	n, root, open := nodes(t, 1)
+	a := n[0]
+	if _, err := a.CreateRole(ctx, root, iam.CreateRoleInput{RoleName: "r", AssumeRolePolicyDocument: trustDoc}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := a.CreateInstanceProfile(ctx, root, "/ec2/", "web", []iam.Tag{{Key: "k", Value: "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.ARN() != "arn:aws:iam::"+account+":instance-profile/ec2/web" || !strings.HasPrefix(created.ID, "AIPA") || len(created.ID) != 21 {
+		t.Errorf("created = %+v", created.InstanceProfile)
+	}
+	_, err = a.CreateInstanceProfile(ctx, root, "", "WEB", nil)
+	wantError(t, err, iam.CodeEntityAlreadyExists, "Instance Profile WEB already exists.")
+	_, err = a.GetInstanceProfile(ctx, root, "none")
+	wantError(t, err, iam.CodeNoSuchEntity, "Instance Profile none cannot be found.")
+	mustOK(t, a.AddRoleToInstanceProfile(ctx, root, "web", "r"))
+
+	// A fresh node loads what this one followed.
+	for _, s := range []*iam.Service{a, open()} {
+		got, err := s.GetInstanceProfile(ctx, root, "Web")
+		if err != nil || len(got.Roles) != 1 || got.Roles[0].Name != "r" || len(got.Tags) != 1 {
+			t.Fatalf("GetInstanceProfile = %+v, %v", got, err)
+		}
+		forRole, err := s.ListInstanceProfilesForRole(ctx, root, "r", iam.ListInput{})
+		if err != nil || len(forRole.Items) != 1 {
+			t.Errorf("ListInstanceProfilesForRole = %+v, %v", forRole.Items, err)
+		}
+	}
+	wantError(t, a.RemoveRoleFromInstanceProfile(ctx, root, "web", "nobody"), iam.CodeNoSuchEntity, "The role with name nobody cannot be found.")
+	mustOK(t, a.RemoveRoleFromInstanceProfile(ctx, root, "web", "r"))
+	mustOK(t, a.TagInstanceProfile(ctx, root, "web", []iam.Tag{{Key: "x", Value: "y"}}))
+	mustOK(t, a.UntagInstanceProfile(ctx, root, "web", []string{"K"}))
+	tags, err := a.ListInstanceProfileTags(ctx, root, "web", iam.ListInput{})
+	if err != nil || len(tags.Items) != 1 || tags.Items[0].Key != "x" {
+		t.Errorf("tags = %+v, %v", tags.Items, err)
+	}
+	mustOK(t, a.DeleteRole(ctx, root, "r"))
+	mustOK(t, a.DeleteInstanceProfile(ctx, root, "web"))
+	list, err := a.ListInstanceProfiles(ctx, root, iam.ListInput{})
+	if err != nil || len(list.Items) != 0 {
+		t.Errorf("ListInstanceProfiles after delete = %+v, %v", list.Items, err)
 	}
 }

@@ -48,6 +48,8 @@ type Quotas struct {
 	GroupPolicySize    int
 	RolePolicySize     int
 	TrustPolicySize    int // ACLSizePerRole
+
+	InstanceProfilesPerAccount int
 }
 
 // DefaultQuotas returns AWS's default quotas.
@@ -78,6 +80,8 @@ func DefaultQuotas() Quotas {
 		GroupPolicySize:    5120,
 		RolePolicySize:     10240,
 		TrustPolicySize:    2048,
+
+		InstanceProfilesPerAccount: 1000,
 	}
 }
 

@@ -626,6 +626,10 @@ type rolePolicyState struct {
 	// boundaryUses counts users and roles per boundary policy ARN per
 	// account; nil after any user or role changed, rebuilt on next use.
 	boundaryUses map[string]map[string]int
+
+	profiles       map[string]*InstanceProfile // by ID
+	profileNames   map[nameKey]*InstanceProfile
+	sortedProfiles map[string][]*InstanceProfile
 }
 
 func newRolePolicyState() rolePolicyState {
@@ -635,6 +639,8 @@ func newRolePolicyState() rolePolicyState {
 		policyNames: map[nameKey]*policyEntry{}, sortedPolicies: map[string][]*policyEntry{},
 		inline: map[ownerRef][]*InlinePolicy{}, attached: map[ownerRef][]string{},
 		attachedTo: map[string]map[ownerRef]bool{},
+		profiles:   map[string]*InstanceProfile{}, profileNames: map[nameKey]*InstanceProfile{},
+		sortedProfiles: map[string][]*InstanceProfile{},
 	}
 }
 
@@ -657,6 +663,13 @@ func (st *state) loadRolesPolicies(tx Tx, accounts []*Account) error {
 				return err
 			}
 			st.putPolicy(&policyEntry{p: p, versions: vs})
+		}
+		profiles, err := tx.InstanceProfiles(a.ID, ListQuery{})
+		if err != nil {
+			return err
+		}
+		for _, ip := range profiles {
+			st.putProfile(ip)
 		}
 	}
 	inline, err := tx.AllInlinePolicies()
@@ -688,12 +701,14 @@ type rolePolicyDelta struct {
 	policies map[string]*policyEntry
 	inline   map[ownerRef][]*InlinePolicy
 	attached map[ownerRef][]string
+	profiles map[string]*InstanceProfile
 }
 
 func newRolePolicyDelta() *rolePolicyDelta {
 	return &rolePolicyDelta{
 		roles: map[string]*Role{}, policies: map[string]*policyEntry{},
 		inline: map[ownerRef][]*InlinePolicy{}, attached: map[ownerRef][]string{},
+		profiles: map[string]*InstanceProfile{},
 	}
 }
 
@@ -740,6 +755,15 @@ func (d *rolePolicyDelta) read(tx Tx, c Change) error {
 		return nil
 	}
 	switch c.Kind {
+	case ChangeInstanceProfile:
+		if _, seen := d.profiles[c.ID]; seen {
+			return nil
+		}
+		ip, err := tx.InstanceProfileByID(c.ID)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		d.profiles[c.ID] = ip
 	case ChangeRole:
 		if _, seen := d.roles[c.ID]; seen {
 			return nil
@@ -803,6 +827,51 @@ func (st *state) applyRolesPolicies(d *rolePolicyDelta) {
 	for o, arns := range d.attached {
 		st.setAttached(o, arns)
 	}
+	for id, ip := range d.profiles {
+		if old := st.profiles[id]; old != nil {
+			delete(st.profileNames, nameKey{old.AccountID, strings.ToLower(old.Name)})
+			delete(st.sortedProfiles, old.AccountID)
+			delete(st.profiles, id)
+		}
+		if ip != nil {
+			st.putProfile(ip)
+		}
+	}
+}
+
+func (st *state) putProfile(ip *InstanceProfile) {
+	st.profiles[ip.ID] = ip
+	st.profileNames[nameKey{ip.AccountID, strings.ToLower(ip.Name)}] = ip
+	delete(st.sortedProfiles, ip.AccountID)
+}
+
+func (st *state) instanceProfile(account, name string) *InstanceProfile {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.profileNames[nameKey{account, strings.ToLower(name)}]
+}
+
+func (st *state) instanceProfilesSorted(account string) []*InstanceProfile {
+	st.mu.RLock()
+	list, ok := st.sortedProfiles[account]
+	st.mu.RUnlock()
+	if ok {
+		return list
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if list, ok := st.sortedProfiles[account]; ok {
+		return list
+	}
+	list = []*InstanceProfile{}
+	for _, ip := range st.profiles {
+		if ip.AccountID == account {
+			list = append(list, ip)
+		}
+	}
+	slices.SortFunc(list, func(a, b *InstanceProfile) int { return cmp.Compare(instanceProfileKey(a), instanceProfileKey(b)) })
+	st.sortedProfiles[account] = list
+	return list
 }
 
 func (st *state) putRole(r *Role) {

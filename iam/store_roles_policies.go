@@ -1,7 +1,8 @@
 package iam
 
 // RolePolicyTx is the part of Tx that stores roles, managed policies and
-// their versions, inline policies and policy attachments. Like the rest of
+// their versions, inline policies, policy attachments and instance
+// profiles. Like the rest of
 // Tx it persists what it is given: quotas, conflicts and document
 // validation are the Service's.
 type RolePolicyTx interface {
@@ -83,4 +84,31 @@ type RolePolicyTx interface {
 	// CountBoundaryUses counts the users and roles that have policyARN as
 	// their permissions boundary.
 	CountBoundaryUses(policyARN string) (int, error)
+
+	// CreateInstanceProfile inserts p (its RoleIDs are ignored); ErrExists
+	// when the account has a profile of that name (any case) or the ID is
+	// taken.
+	CreateInstanceProfile(p *InstanceProfile) error
+	// InstanceProfile returns the named profile with its roles;
+	// ErrNotFound.
+	InstanceProfile(accountID, name string) (*InstanceProfile, error)
+	// InstanceProfileByID returns a profile with its roles; ErrNotFound.
+	InstanceProfileByID(id string) (*InstanceProfile, error)
+	// InstanceProfiles lists an account's profiles with their roles.
+	InstanceProfiles(accountID string, q ListQuery) ([]*InstanceProfile, error)
+	// CountInstanceProfiles counts an account's profiles.
+	CountInstanceProfiles(accountID string) (int, error)
+	// UpdateInstanceProfile replaces the tags of the profile with the same
+	// ID; ErrNotFound.
+	UpdateInstanceProfile(p *InstanceProfile) error
+	// DeleteInstanceProfile removes a profile; ErrNotFound.
+	DeleteInstanceProfile(id string) error
+	// AddInstanceProfileRole adds a role to a profile; adding it again is
+	// not an error. ErrNotFound when the profile or the role is gone.
+	AddInstanceProfileRole(profileID, roleID string) error
+	// RemoveInstanceProfileRole removes a role from a profile; ErrNotFound
+	// when it is not there.
+	RemoveInstanceProfileRole(profileID, roleID string) error
+	// InstanceProfilesForRole lists the profiles holding a role.
+	InstanceProfilesForRole(roleID string) ([]*InstanceProfile, error)
 }

@@ -143,10 +143,10 @@ func (c *Compiled) buildIndex() {
 	c.exact = newActTable(full)
 	for k := range full {
 		prefix, _, _ := strings.Cut(k, ":")
-		c.svcBits |= 1 << (fnv(prefix) & 63)
+		c.svcBits |= 1 << (hashFold(prefix) & 63)
 	}
 	for k := range bySvc {
-		c.svcBits |= 1 << (fnv(k) & 63)
+		c.svcBits |= 1 << (hashFold(k) & 63)
 	}
 }
 
@@ -185,9 +185,9 @@ func merge(a, b []entry) []entry {
 }
 
 // actTable is an open-addressing hash table keyed by lower-case action or
-// service prefix. The key's hash (FNV-1a) is computed once per request
-// while the action is lower-cased, then reused for every policy; a Go map
-// would hash the key again for each of the caller's policies.
+// service prefix. The key's hash (hashFold) is computed once per request
+// and reused for every policy; a Go map would hash the key again for each
+// of the caller's policies.
 type actTable struct {
 	slots []actSlot
 	mask  uint64
@@ -206,7 +206,7 @@ func newActTable(m map[string][]entry) actTable {
 	}
 	t := actTable{slots: make([]actSlot, n), mask: uint64(n - 1)}
 	for k, v := range m {
-		h := fnv(k)
+		h := hashFold(k)
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
 			if t.slots[i].list == nil {
 				t.slots[i] = actSlot{h, k, v}
@@ -231,17 +231,31 @@ func (t *actTable) get(h uint64, key string) ([]entry, bool) {
 	}
 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func fnv(s string) uint64 {
-	h := uint64(fnvOffset)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
+// hashFold hashes s ignoring ASCII case, eight bytes at a time. Setting
+// bit 5 of every byte maps 'A'-'Z' to 'a'-'z' (and folds a few
+// punctuation pairs, such as '_' and DEL, together, which costs nothing
+// but a rare extra key comparison). It hashes the action once per
+// request, and condition keys once at compile time and once per
+// Context.Set.
+func hashFold(s string) uint64 {
+	const (
+		fold  = 0x2020202020202020
+		prime = 0x9e3779b97f4a7c15
+	)
+	h := uint64(len(s)) * prime
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ (w | fold)) * prime
+		h ^= h >> 31
+		s = s[8:]
 	}
-	return h
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]|0x20) << (8 * i)
+	}
+	h = (h ^ w) * prime
+	return h ^ h>>29
 }
 
 // principalMatch ranks how a resource-policy statement names the caller:

@@ -146,6 +146,7 @@ type cond struct {
 	fam   family // op.base.family(), precomputed
 	neg   bool   // op.base.negated(), precomputed
 	key   string // lower case
+	hash  uint64 // hashFold(key)
 	pats  []pattern
 	arns  []arnPattern
 	nums  []float64
@@ -156,7 +157,7 @@ type cond struct {
 
 func compileCond(c *Condition, vars bool) cond {
 	op, _ := lookupOperator(c.Operator) // Parse rejected unknown operators
-	k := cond{op: op, fam: op.base.family(), neg: op.base.negated(), key: lowerASCII(c.Key)}
+	k := cond{op: op, fam: op.base.family(), neg: op.base.negated(), key: lowerASCII(c.Key), hash: hashFold(c.Key)}
 	switch k.fam {
 	case famString:
 		wild := op.base == opStringLike || op.base == opStringNotLike
@@ -207,7 +208,7 @@ func compileCond(c *Condition, vars bool) cond {
 // policy value (negated: when none does), ForAnyValue when some request
 // value satisfies the operator, ForAllValues when every one does.
 func (c *cond) eval(r *evaluator) bool {
-	vals := r.lookup(c.key)
+	vals := r.lookup(c.key, c.hash)
 	n := vals.len()
 	if c.op.base == opNull {
 		for _, s := range c.strs {

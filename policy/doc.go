@@ -28,9 +28,12 @@
 // field Resource", "Missing required field Principal"), SID uniqueness,
 // "Policy statement must contain actions." / "... resources.", then the
 // strict formats. Where IAM's identity-policy parser and the
-// principal-bearing validators word a problem differently (an unknown
-// element is a syntax error in the former, "Unknown field X" in the
-// latter), each type gets its validator's wording.
+// principal-bearing validators word a problem differently, each type gets
+// its validator's wording: an unknown element is a syntax error in an
+// identity policy and "Unknown field X" in a trust or resource policy.
+// That split, "Has prohibited field NotResource" and the syntax error for
+// an unknown Version value are inferred from the reported messages rather
+// than observed; the other messages are AWS's as reported.
 //
 // # Evaluation
 //

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -257,8 +258,8 @@ type evaluator struct {
 	// use: many requests are decided without an ARN pattern.
 	res     arnParts
 	resDone bool
-	// actHash and svcHash are FNV-1a hashes of the lower-cased action and
-	// of its service prefix (svcLen bytes), computed in one pass.
+	// actHash and svcHash are hashFold of the action and of its service
+	// prefix (svcLen bytes).
 	actHash uint64
 	svcHash uint64
 	svcLen  int
@@ -292,23 +293,14 @@ func (e *evaluator) addr(v string) (netip.Addr, bool) {
 
 func (e *evaluator) prepareAction() {
 	a := e.req.Action
-	e.svcLen = -1
-	h := uint64(fnvOffset)
-	for i := 0; i < len(a); i++ {
-		c := a[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c == ':' && e.svcLen < 0 {
-			e.svcLen, e.svcHash = i, h
-		}
-		h = (h ^ uint64(c)) * fnvPrime
-	}
-	e.actHash = h
+	e.actHash = hashFold(a)
+	e.svcLen = strings.IndexByte(a, ':')
 	if e.svcLen < 0 {
-		// No service prefix: the exact table may still hold the action
-		// (keyed by itself as its own prefix).
-		e.svcHash = h
+		// No service prefix: the exact table may still hold the action,
+		// under itself as its own prefix.
+		e.svcHash = e.actHash
+	} else {
+		e.svcHash = hashFold(a[:e.svcLen])
 	}
 }
 
@@ -420,8 +412,8 @@ func (s *cstmt) matchConds(e *evaluator) bool {
 
 // lookup returns a condition key's values: from the request context, or
 // derived from the principal for the principal keys the context omits.
-func (e *evaluator) lookup(lower string) values {
-	if v, ok := e.req.Context.get(lower); ok {
+func (e *evaluator) lookup(lower string, h uint64) values {
+	if v, ok := e.req.Context.get(lower, h); ok {
 		return values{many: v}
 	}
 	if v, ok := e.req.Principal.principalKey(lower); ok {
@@ -432,8 +424,8 @@ func (e *evaluator) lookup(lower string) values {
 
 // variable resolves a policy variable: only a key with exactly one value
 // substitutes; a missing or multivalued key has no value.
-func (e *evaluator) variable(lower string) (string, bool) {
-	v := e.lookup(lower)
+func (e *evaluator) variable(lower string, h uint64) (string, bool) {
+	v := e.lookup(lower, h)
 	if v.len() != 1 {
 		return "", false
 	}

@@ -117,6 +117,7 @@ const (
 
 type part struct {
 	kind   partKind
+	hash   uint64 // hashFold(text) for partVar
 	text   string // literal text; variable key (lower case) for partVar
 	def    string // default value for partVar
 	hasDef bool
@@ -174,7 +175,7 @@ func parseVars(s string, wild bool) []part {
 						break
 					}
 					flush()
-					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), def: def, hasDef: hasDef})
+					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), def: def, hasDef: hasDef})
 				}
 				i = end + 1
 				continue
@@ -290,7 +291,7 @@ func matchParts(parts []part, s string, r *evaluator, fold bool) bool {
 			default:
 				lit := pt.text
 				if pt.kind == partVar {
-					v, ok := r.variable(pt.text)
+					v, ok := r.variable(pt.text, pt.hash)
 					switch {
 					case ok:
 						lit = v

@@ -93,9 +93,13 @@ type Context struct {
 	inlVals    [20]string
 }
 
-// ctxEntry locates a key in keys and its values in vals. Offsets are
-// 16-bit: a Context holds at most 65,535 bytes of key names and values.
+// ctxEntry locates a key in keys and its values in vals. hash is the
+// hashFold of the key, which compiled conditions also
+// hold, so a lookup compares 8-byte hashes and compares key text only
+// once. Offsets are 16-bit: a Context holds at most 65,535 bytes of key
+// names and 65,535 values.
 type ctxEntry struct {
+	hash       uint64
 	koff, klen uint16
 	voff, vlen uint16
 }
@@ -135,7 +139,7 @@ func (c *Context) Set(key string, values ...string) {
 			}
 			c.keys = append(c.keys, b)
 		}
-		c.entries = append(c.entries, ctxEntry{koff: uint16(off), klen: uint16(len(key))})
+		c.entries = append(c.entries, ctxEntry{hash: hashFold(key), koff: uint16(off), klen: uint16(len(key))})
 		i = len(c.entries) - 1
 	}
 	// Replaced values stay in the arena as garbage until Reset; keys are
@@ -148,9 +152,10 @@ func (c *Context) index(key string) int {
 	if c == nil {
 		return -1
 	}
+	h := hashFold(key)
 	for i := range c.entries {
 		e := &c.entries[i]
-		if int(e.klen) == len(key) && equalFoldASCII(key, string(c.keys[e.koff:e.koff+e.klen])) {
+		if e.hash == h && int(e.klen) == len(key) && equalFoldASCII(key, string(c.keys[e.koff:e.koff+e.klen])) {
 			return i
 		}
 	}
@@ -168,14 +173,15 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen], true
 }
 
-// get is Lookup for a lower-case key, the form compiled policies hold.
-func (c *Context) get(lower string) ([]string, bool) {
+// get is Lookup for a lower-case key and its hashFold, the form compiled
+// policies hold.
+func (c *Context) get(lower string, h uint64) ([]string, bool) {
 	if c == nil {
 		return nil, false
 	}
 	for i := range c.entries {
 		e := &c.entries[i]
-		if int(e.klen) == len(lower) && string(c.keys[e.koff:e.koff+e.klen]) == lower {
+		if e.hash == h && int(e.klen) == len(lower) && string(c.keys[e.koff:e.koff+e.klen]) == lower {
 			return c.vals[e.voff : e.voff+e.vlen], true
 		}
 	}

@@ -40,7 +40,7 @@ func TestContext(t *testing.T) {
 	if _, ok := nilCtx.Lookup("a:b"); ok || nilCtx.Len() != 0 {
 		t.Errorf("nil Context: Lookup ok or Len != 0")
 	}
-	if _, ok := nilCtx.get("a:b"); ok {
+	if _, ok := nilCtx.get("a:b", hashFold("a:b")); ok {
 		t.Errorf("nil Context: get ok")
 	}
 	c := NewContext(2)
@@ -77,7 +77,7 @@ func TestContext(t *testing.T) {
 	}()
 	var zero Context
 	zero.Set("a:b", "c")
-	if v, ok := zero.get("a:b"); !ok || v[0] != "c" {
+	if v, ok := zero.get("a:b", hashFold("a:b")); !ok || v[0] != "c" {
 		t.Errorf("zero Context get(a:b) = %v, %v", v, ok)
 	}
 }

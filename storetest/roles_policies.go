@@ -21,6 +21,7 @@ var rolePolicyTests = []test{
 	{"Attachments", testAttachments},
 	{"BoundaryUses", testBoundaryUses},
 	{"Changes", testRolePolicyChanges},
+	{"InstanceProfiles", testInstanceProfiles},
 }
 
 func roleID(n int) string   { return fmt.Sprintf("AROA%017d", n) }
@@ -516,4 +517,94 @@ func testRolePolicyChanges(t *testing.T, s iam.Store) {
 		update(t, s, st.fn)
 		checkFeed(t, st.what, changesAfter(t, s, before), before, st.want)
 	}
+}
+
+func newProfile(acct, n int, name string) *iam.InstanceProfile {
+	return &iam.InstanceProfile{ID: fmt.Sprintf("AIPA%017d", n), AccountID: accountID(acct), Name: name, Path: "/",
+		CreateDate: at(time.Duration(n) * time.Minute)}
+}
+
+func testInstanceProfiles(t *testing.T, s iam.Store) {
+	web, db := newProfile(1, 1, "Web"), newProfile(1, 2, "db")
+	db.Path = "/data/"
+	db.Tags = []iam.Tag{{Key: "k", Value: "v"}}
+	r := newRole(1, 1, "app")
+	create(t, s, newAccount(1))
+	update(t, s, func(tx iam.Tx) error {
+		noErr(t, "CreateRole", tx.CreateRole(r))
+		noErr(t, "CreateInstanceProfile(Web)", tx.CreateInstanceProfile(web))
+		noErr(t, "CreateInstanceProfile(db)", tx.CreateInstanceProfile(db))
+		wantErr(t, "CreateInstanceProfile(WEB)", tx.CreateInstanceProfile(newProfile(1, 3, "WEB")), iam.ErrExists)
+		return nil
+	})
+	before := revision(t, s)
+	update(t, s, func(tx iam.Tx) error {
+		noErr(t, "AddInstanceProfileRole", tx.AddInstanceProfileRole(web.ID, r.ID))
+		noErr(t, "AddInstanceProfileRole(again)", tx.AddInstanceProfileRole(web.ID, r.ID))
+		wantErr(t, "AddInstanceProfileRole(missing role)", tx.AddInstanceProfileRole(web.ID, roleID(99)), iam.ErrNotFound)
+		return nil
+	})
+	checkFeed(t, "AddInstanceProfileRole", changesAfter(t, s, before), before,
+		[]iam.Change{{Kind: iam.ChangeInstanceProfile, ID: web.ID}})
+	view(t, s, func(tx iam.Tx) error {
+		got, err := tx.InstanceProfile(accountID(1), "web")
+		noErr(t, "InstanceProfile(web)", err)
+		if got.ID != web.ID || !slices.Equal(got.RoleIDs, []string{r.ID}) || !normTime(got.CreateDate).Equal(normTime(web.CreateDate)) {
+			t.Errorf("InstanceProfile(web) = %+v", got)
+		}
+		got, err = tx.InstanceProfileByID(db.ID)
+		noErr(t, "InstanceProfileByID(db)", err)
+		if got.Name != "db" || got.Path != "/data/" || len(got.RoleIDs) != 0 || !reflect.DeepEqual(got.Tags, db.Tags) {
+			t.Errorf("InstanceProfileByID(db) = %+v", got)
+		}
+		_, err = tx.InstanceProfile(accountID(1), "none")
+		wantErr(t, "InstanceProfile(none)", err, iam.ErrNotFound)
+		list, err := tx.InstanceProfiles(accountID(1), iam.ListQuery{})
+		noErr(t, "InstanceProfiles", err)
+		if len(list) != 2 || list[0].Name != "db" || list[1].Name != "Web" {
+			t.Errorf("InstanceProfiles = %v", list)
+		}
+		list, err = tx.InstanceProfiles(accountID(1), iam.ListQuery{PathPrefix: "/data/"})
+		noErr(t, "InstanceProfiles(/data/)", err)
+		if len(list) != 1 || list[0].Name != "db" {
+			t.Errorf("InstanceProfiles(/data/) = %v", list)
+		}
+		forRole, err := tx.InstanceProfilesForRole(r.ID)
+		noErr(t, "InstanceProfilesForRole", err)
+		if len(forRole) != 1 || forRole[0].ID != web.ID {
+			t.Errorf("InstanceProfilesForRole = %v", forRole)
+		}
+		n, err := tx.CountInstanceProfiles(accountID(1))
+		if n != 2 || err != nil {
+			t.Errorf("CountInstanceProfiles = %d, %v", n, err)
+		}
+		return nil
+	})
+	// A role in a profile cannot be deleted from under it.
+	err := s.Update(ctx(t), func(tx iam.Tx) error { return tx.DeleteRole(r.ID) })
+	view(t, s, func(tx iam.Tx) error {
+		got, perr := tx.InstanceProfileByID(web.ID)
+		noErr(t, "InstanceProfileByID(web)", perr)
+		if _, rerr := tx.RoleByID(r.ID); rerr != nil && len(got.RoleIDs) > 0 {
+			t.Errorf("role deleted (%v) but the profile still names it", err)
+		}
+		return nil
+	})
+	update(t, s, func(tx iam.Tx) error {
+		if _, err := tx.RoleByID(r.ID); err == nil {
+			noErr(t, "RemoveInstanceProfileRole", tx.RemoveInstanceProfileRole(web.ID, r.ID))
+			wantErr(t, "RemoveInstanceProfileRole(again)", tx.RemoveInstanceProfileRole(web.ID, r.ID), iam.ErrNotFound)
+		}
+		db2 := *db
+		db2.Tags = nil
+		noErr(t, "UpdateInstanceProfile", tx.UpdateInstanceProfile(&db2))
+		got, err := tx.InstanceProfileByID(db.ID)
+		noErr(t, "InstanceProfileByID(db)", err)
+		if len(got.Tags) != 0 {
+			t.Errorf("tags after update = %v", got.Tags)
+		}
+		noErr(t, "DeleteInstanceProfile", tx.DeleteInstanceProfile(web.ID))
+		wantErr(t, "DeleteInstanceProfile(again)", tx.DeleteInstanceProfile(web.ID), iam.ErrNotFound)
+		return nil
+	})
 }

@@ -187,3 +187,41 @@ END;
 CREATE TRIGGER role_attachments_changed_del AFTER DELETE ON role_attachments BEGIN
 	INSERT INTO changes (kind, entity_id) VALUES ('roleattachment', OLD.owner_id);
 END;
+
+CREATE TABLE instance_profiles (
+	id          TEXT NOT NULL PRIMARY KEY,
+	account_id  TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	name_lower  TEXT NOT NULL,
+	path        TEXT NOT NULL,
+	create_date INTEGER NOT NULL,
+	tags        TEXT NOT NULL DEFAULT '[]'
+) STRICT;
+
+CREATE UNIQUE INDEX instance_profiles_account_name ON instance_profiles (account_id, name_lower);
+
+CREATE TABLE instance_profile_roles (
+	profile_id TEXT NOT NULL REFERENCES instance_profiles (id) ON DELETE RESTRICT,
+	role_id    TEXT NOT NULL REFERENCES roles (id) ON DELETE RESTRICT,
+	PRIMARY KEY (profile_id, role_id)
+) STRICT, WITHOUT ROWID;
+
+-- InstanceProfilesForRole and the roles-side foreign key check search by role.
+CREATE INDEX instance_profile_roles_role ON instance_profile_roles (role_id, profile_id);
+
+-- A profile's roles are part of the profile: a role change names the profile.
+CREATE TRIGGER instance_profiles_changed_ins AFTER INSERT ON instance_profiles BEGIN
+	INSERT INTO changes (kind, entity_id) VALUES ('instanceprofile', NEW.id);
+END;
+CREATE TRIGGER instance_profiles_changed_upd AFTER UPDATE ON instance_profiles BEGIN
+	INSERT INTO changes (kind, entity_id) VALUES ('instanceprofile', NEW.id);
+END;
+CREATE TRIGGER instance_profiles_changed_del AFTER DELETE ON instance_profiles BEGIN
+	INSERT INTO changes (kind, entity_id) VALUES ('instanceprofile', OLD.id);
+END;
+CREATE TRIGGER instance_profile_roles_changed_ins AFTER INSERT ON instance_profile_roles BEGIN
+	INSERT INTO changes (kind, entity_id) VALUES ('instanceprofile', NEW.profile_id);
+END;
+CREATE TRIGGER instance_profile_roles_changed_del AFTER DELETE ON instance_profile_roles BEGIN
+	INSERT INTO changes (kind, entity_id) VALUES ('instanceprofile', OLD.profile_id);
+END;
