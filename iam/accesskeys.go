@@ -307,6 +307,31 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			if err := s.sync(ctx); err != nil {
 				s.log.Error("sync state", "err", err)
 			}
+			if err := s.pruneFeed(ctx); err != nil {
+				s.log.Error("prune change feed", "err", err)
+			}
 		}
 	}
+}
+
+// feedKeep is how many changes the feed keeps. A node further behind than
+// this reloads its whole state instead of following the feed.
+const feedKeep = 100_000
+
+// pruneFeed trims the change feed once it holds twice feedKeep entries, so
+// that the table stays small without a write on every tick.
+func (s *Service) pruneFeed(ctx context.Context) error {
+	var oldest, latest int64
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if oldest, err = tx.OldestRevision(); err != nil {
+			return err
+		}
+		latest, err = tx.Revision()
+		return err
+	})
+	if err != nil || oldest == 0 || latest-oldest < 2*feedKeep {
+		return err
+	}
+	return s.store.Update(ctx, func(tx Tx) error { return tx.PruneChanges(latest - feedKeep) })
 }

@@ -176,6 +176,13 @@ func (s *Service) sync(ctx context.Context) error {
 				return err
 			}
 			if len(changes) == 0 {
+				// Nothing to read, but if the store has moved on, what
+				// this node missed was pruned before it could read it.
+				latest, err := tx.Revision()
+				if err != nil {
+					return err
+				}
+				reload = latest > rev
 				return nil
 			}
 			oldest, err := tx.OldestRevision()

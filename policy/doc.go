@@ -51,7 +51,12 @@
 // is evaluated as the resource policy of the role with
 // [Set.ResourceRequired] set, which is why a trust policy naming the
 // account root requires the caller's identity policy to allow
-// sts:AssumeRole while one naming the user does not.
+// sts:AssumeRole while one naming the user does not (the user's
+// permissions boundary and session policies must still allow it, as AWS
+// documents for trust policies). Further documented special cases: a
+// GetFederationToken session without session policies gets nothing from
+// identity policies; a Deny with NotPrincipal always applies to a
+// principal that has a permissions boundary.
 //
 // Matching: actions case-insensitively with * and ?; resources per ARN
 // component, case-sensitively, * in the resource component spanning '/'
@@ -69,13 +74,16 @@
 // numbers, and builds an action index per policy (exact actions, service
 // prefixes, and a bucket for NotAction and wildcard services), keeping for
 // each statement only the action patterns that can match each key; the
-// request's action is hashed once and the hash reused for every policy.
-// Statements about other actions cost nothing. No regular expressions are
-// used. Evaluate does not allocate: the request [Context] is a small
-// slice-backed store (no map, no hashing) and matched statements are
-// appended to the caller's Decision.Matched, whose backing array is reused
-// across calls (give it capacity, e.g. 16). Compiled policies are
-// immutable and safe for concurrent use.
+// request's action is hashed once and the hash reused for every policy,
+// and a per-policy 64-bit service filter skips policies that never name
+// the request's service. Statements about other actions cost nothing. No
+// regular expressions are used. Evaluate does not allocate: the request
+// [Context] is one contiguous block (keys with precomputed hashes, values)
+// scanned linearly, compiled conditions carry their key's hash, and
+// matched statements are appended to the caller's Decision.Matched, whose
+// backing array is reused across calls (give it capacity, e.g. 16).
+// Compiled policies are immutable and safe for concurrent use. Figures
+// and commands: docs/bench/policy.md.
 //
 // # Known limits
 //
