@@ -51,6 +51,7 @@ func TestAWSCLIWalkthrough(t *testing.T) {
 				"arn:aws:iam::" + testAccount + ":user/alice",
 				"arn:aws:iam::" + testAccount + ":group/developers",
 				"AccessDenied",
+				"no identity-based policy allows the iam:CreateUser action",
 				"Active",
 			} {
 				if !strings.Contains(text, want) {

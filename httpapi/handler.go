@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,6 +80,13 @@ type call struct {
 	in        awsquery.Struct
 	requestID string
 	region    string
+}
+
+// requestPrincipal allocates a request's principal and its RequestInfo
+// together.
+type requestPrincipal struct {
+	p    iam.Principal
+	info iam.RequestInfo
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -219,7 +227,15 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	if !ok {
 		return svc, op, nil, awsquery.ErrorFor(nil, "NotImplemented", "iamd does not implement "+action+" yet")
 	}
-	c := &call{ctx: r.Context(), principal: cred.Principal, in: in, requestID: requestID, region: sig.Region}
+	// The credential's principal is shared; the request's copy carries
+	// what condition keys need to know about this request.
+	rp := &requestPrincipal{p: *cred.Principal}
+	rp.info = iam.RequestInfo{Time: h.now(), UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil, Region: sig.Region}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		rp.info.SourceIP = host
+	}
+	rp.p.Request = &rp.info
+	c := &call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID, region: sig.Region}
 	out, err := route(c)
 	return svc, op, out, err
 }

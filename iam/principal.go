@@ -26,8 +26,9 @@ func (t PrincipalType) String() string {
 	return "Unknown"
 }
 
-// Principal is an authenticated caller. It is immutable once built and
-// shared between requests made with the same credential.
+// Principal is an authenticated caller. The Principal of a credential is
+// immutable and shared between requests; the protocol layer makes a
+// shallow copy per request to attach the RequestInfo.
 type Principal struct {
 	Type        PrincipalType
 	AccountID   string
@@ -35,6 +36,10 @@ type Principal struct {
 	UserID      string // unique ID; the account ID for root
 	UserName    string // empty for root
 	AccessKeyID string
+
+	// Request is set on a per-request copy of the principal by the
+	// protocol layer; nil outside a request.
+	Request *RequestInfo
 }
 
 // IsRoot reports whether the principal is its account's root user.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -103,6 +102,7 @@ type Service struct {
 	now     Clock
 	quotas  Quotas
 	state   *state
+	authz   authz
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[string]keyUse // access key ID -> latest use not yet stored
@@ -125,6 +125,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		now:      cfg.Clock,
 		quotas:   cfg.Quotas,
 		state:    newState(),
+		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[string]cachedSet{}},
 		lastUsed: map[string]keyUse{},
 	}
 	if s.log == nil {
@@ -320,18 +321,6 @@ func isAccountID(s string) bool {
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 func isExists(err error) bool   { return errors.Is(err, ErrExists) }
-
-// authorize decides whether p may perform action on resource. Until the
-// policy engine is wired in, IAM is secure by default: only an account's
-// root user may call it, and only on its own account.
-func (s *Service) authorize(p *Principal, action, resource string) error {
-	if p.IsRoot() && strings.Contains(resource, ":"+p.AccountID+":") {
-		return nil
-	}
-	return Errorf(CodeAccessDenied,
-		"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
-		p.ARN, action, resource, action)
-}
 
 // ListInput is the common pagination input of List operations.
 type ListInput struct {

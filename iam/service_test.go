@@ -21,7 +21,7 @@ type fixture struct {
 	now  time.Time
 }
 
-func newFixture(t *testing.T, quotas iam.Quotas) *fixture {
+func newFixture(t testing.TB, quotas iam.Quotas) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
@@ -57,7 +57,7 @@ func wantCode(t *testing.T, err error, code iam.Code) {
 	}
 }
 
-func (f *fixture) mustUser(t *testing.T, name string) *iam.User {
+func (f *fixture) mustUser(t testing.TB, name string) *iam.User {
 	t.Helper()
 	u, err := f.svc.CreateUser(t.Context(), f.root, iam.CreateUserInput{UserName: name})
 	if err != nil {

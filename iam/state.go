@@ -31,8 +31,11 @@ type ownerKeyT struct{ account, userID string }
 // Entities in the maps are never modified once stored: an update replaces
 // the pointer, so readers may keep and use what they got after unlocking.
 type state struct {
-	mu         sync.RWMutex
-	rev        int64
+	mu  sync.RWMutex
+	rev int64
+	// authzRev counts applied changes that can alter an authorization
+	// decision; cached policy sets built at an older authzRev are stale.
+	authzRev   int64
 	accounts   map[string]*Account
 	users      map[string]*User // by ID
 	userNames  map[nameKey]*User
@@ -138,6 +141,7 @@ func (s *Service) loadLocked(ctx context.Context) error {
 	st := s.state
 	st.mu.Lock()
 	st.rev, st.accounts, st.users, st.userNames = next.rev, next.accounts, next.users, next.userNames
+	st.authzRev++
 	st.groups, st.groupNames, st.userGroups, st.groupUsers = next.groups, next.groupNames, next.userGroups, next.groupUsers
 	st.keys, st.ownerKeys, st.creds = next.keys, next.ownerKeys, next.creds
 	st.sortedUsers, st.sortedGroups = next.sortedUsers, next.sortedGroups
@@ -351,6 +355,11 @@ func (s *Service) apply(rev int64, accounts map[string]*Account, users map[strin
 		}
 	}
 	st.rev = rev
+	// Key use (last-used flushes) is the only change that cannot alter a
+	// decision; anything else invalidates the cached policy sets.
+	if len(accounts)+len(users)+len(groups)+len(members) > 0 || !rp.empty() {
+		st.authzRev++
+	}
 	return nil
 }
 
@@ -709,6 +718,10 @@ type rolePolicyDelta struct {
 	inline   map[ownerRef][]*InlinePolicy
 	attached map[ownerRef][]string
 	profiles map[string]*InstanceProfile
+}
+
+func (d *rolePolicyDelta) empty() bool {
+	return d == nil || len(d.roles)+len(d.policies)+len(d.inline)+len(d.attached)+len(d.profiles) == 0
 }
 
 func newRolePolicyDelta() *rolePolicyDelta {

@@ -109,6 +109,7 @@ type Set struct {
 // distinct Decisions.
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
+	e.touched = req.Context.touch()
 	e.prepareAction()
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
@@ -263,6 +264,8 @@ type evaluator struct {
 	actHash uint64
 	svcHash uint64
 	svcLen  int
+	// touched keeps Context.touch's result, so that its loads are kept.
+	touched uint64
 	// bounded: the caller has a permissions boundary.
 	bounded bool
 	// The last date and address parsed from a request value: several

@@ -81,9 +81,14 @@ type Request struct {
 // kept as given. A Context must not be modified while an evaluation reads
 // it; concurrent evaluations may share it.
 type Context struct {
+	// bits has bit hash>>58 set for every key's hash: most lookups are
+	// for keys the request does not carry (aws:RequestTag/..., the Null
+	// checks), and they end here, in the Context's first cache line,
+	// without scanning entries.
+	bits    uint64
 	entries []ctxEntry
-	keys    []byte
 	vals    []string
+	keys    []byte
 	// Inline storage used by NewContext, so that a typical request's
 	// context is one allocation and one contiguous block of memory, laid
 	// out in the order a lookup reads it. A Context therefore must not be
@@ -118,7 +123,7 @@ func NewContext(n int) *Context {
 
 // Reset empties c for reuse, keeping its storage.
 func (c *Context) Reset() {
-	c.entries, c.keys, c.vals = c.entries[:0], c.keys[:0], c.vals[:0]
+	c.bits, c.entries, c.keys, c.vals = 0, c.entries[:0], c.keys[:0], c.vals[:0]
 }
 
 // Set sets key to values (copied), replacing any previous values of the
@@ -139,7 +144,9 @@ func (c *Context) Set(key string, values ...string) {
 			}
 			c.keys = append(c.keys, b)
 		}
-		c.entries = append(c.entries, ctxEntry{hash: hashFold(key), koff: uint16(off), klen: uint16(len(key))})
+		h := hashFold(key)
+		c.bits |= keyBit(h)
+		c.entries = append(c.entries, ctxEntry{hash: h, koff: uint16(off), klen: uint16(len(key))})
 		i = len(c.entries) - 1
 	}
 	// Replaced values stay in the arena as garbage until Reset; keys are
@@ -176,7 +183,7 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 // get is Lookup for a lower-case key and its hashFold, the form compiled
 // policies hold.
 func (c *Context) get(lower string, h uint64) ([]string, bool) {
-	if c == nil {
+	if c == nil || c.bits&keyBit(h) == 0 {
 		return nil, false
 	}
 	for i := range c.entries {
@@ -186,6 +193,26 @@ func (c *Context) get(lower string, h uint64) ([]string, bool) {
 		}
 	}
 	return nil, false
+}
+
+// keyBit is a key hash's bit in Context.bits.
+func keyBit(h uint64) uint64 { return 1 << (h >> 58) }
+
+// touch reads the first and last bytes of the context's entries, keys
+// and values and returns them mixed together. Evaluate calls it first so
+// that, when the request is not in cache, these independent loads miss
+// in parallel rather than one after another as the evaluation reaches
+// them through dependent loads (a software prefetch).
+func (c *Context) touch() uint64 {
+	if c == nil || len(c.entries) == 0 {
+		return 0
+	}
+	x := c.entries[0].hash ^ c.entries[len(c.entries)-1].hash
+	x ^= uint64(c.keys[0]) ^ uint64(c.keys[len(c.keys)-1])
+	if n := len(c.vals); n > 0 {
+		x ^= uint64(len(c.vals[0])) ^ uint64(len(c.vals[n-1]))
+	}
+	return x
 }
 
 // Len returns the number of keys set.

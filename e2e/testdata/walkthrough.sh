@@ -27,6 +27,17 @@ if AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET \
 fi
 grep -o 'AccessDenied' err.txt
 
+# Attach an AWS managed policy: now she may read IAM, and still not write it.
+iam attach-user-policy --user-name alice --policy-arn arn:aws:iam::aws:policy/IAMReadOnlyAccess
+AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET \
+  aws --endpoint-url "$ENDPOINT" --output text iam list-users --query 'Users[].UserName'
+if AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET \
+  aws --endpoint-url "$ENDPOINT" iam create-user --user-name mallory 2>err.txt; then
+  echo "alice could create a user" >&2; exit 1
+fi
+grep -o 'no identity-based policy allows the iam:CreateUser action' err.txt
+iam detach-user-policy --user-name alice --policy-arn arn:aws:iam::aws:policy/IAMReadOnlyAccess
+
 iam list-users --query 'Users[].UserName'
 iam list-access-keys --user-name alice --query 'AccessKeyMetadata[].Status'
 

@@ -1,0 +1,305 @@
+package iam
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/awsmanaged"
+	"github.com/iamd/iamd/policy"
+)
+
+// RequestInfo describes the HTTP request a principal is making; the
+// environment condition keys (aws:SourceIp, aws:CurrentTime, ...) come from
+// it. The protocol layer attaches it to a per-request copy of the
+// authenticated Principal.
+type RequestInfo struct {
+	Time            time.Time
+	SourceIP        string
+	UserAgent       string
+	SecureTransport bool
+	Region          string
+}
+
+// authz holds what the authorization path caches: compiled policy
+// documents and each principal's assembled policy set. Nothing here is read
+// from the database; sets are built from the in-memory state.
+type authz struct {
+	mu       sync.Mutex
+	compiled map[string]compiledDoc // cache key -> compiled document
+	sets     map[string]cachedSet   // principal unique ID -> set
+}
+
+type compiledDoc struct {
+	doc string
+	c   *policy.Compiled
+}
+
+type cachedSet struct {
+	authzRev int64
+	set      *policy.Set
+}
+
+var (
+	contextPool  = sync.Pool{New: func() any { return policy.NewContext(16) }}
+	decisionPool = sync.Pool{New: func() any { return &policy.Decision{Matched: make([]policy.StatementRef, 0, 8)} }}
+)
+
+// Authorize decides whether p may perform action on resource with the
+// same logic every API call goes through; nil means allowed, otherwise an
+// AccessDenied *Error worded as AWS words it. It reads only memory.
+func (s *Service) Authorize(p *Principal, action, resource string) error {
+	return s.authorize(p, action, resource)
+}
+
+// authorize decides whether p may perform action on resource, with AWS's
+// evaluation logic: the root user is unrestricted in its own account;
+// everyone else needs an identity-based policy (their own or a group's)
+// that allows, no explicit deny anywhere, and, when they have one, a
+// permissions boundary that allows too.
+func (s *Service) authorize(p *Principal, action, resource string) error {
+	if p.IsRoot() && arnAccount(resource) == p.AccountID {
+		return nil
+	}
+	cached, err := s.identitySet(p)
+	if err != nil {
+		return err
+	}
+	// A resource in another account (or AWS's own, such as an AWS managed
+	// policy) is cross-account: the identity side alone cannot allow it.
+	set := *cached
+	set.ResourceAccount = arnAccount(resource)
+	pctx := contextPool.Get().(*policy.Context)
+	pctx.Reset()
+	defer contextPool.Put(pctx)
+	s.fillContext(pctx, p)
+	req := policy.Request{
+		Principal: policy.Principal{Type: policyPrincipalType(p.Type), ARN: p.ARN, Account: p.AccountID, UserID: p.UserID},
+		Action:    action,
+		Resource:  resource,
+		Context:   pctx,
+	}
+	d := decisionPool.Get().(*policy.Decision)
+	defer decisionPool.Put(d)
+	policy.Evaluate(&set, &req, d)
+	if d.Effect == policy.Allow {
+		return nil
+	}
+	return accessDenied(p, action, resource, d)
+}
+
+// arnAccount returns the account field of an ARN, or "" for "*" and
+// anything that is not an ARN (which the evaluator reads as the caller's
+// own account).
+func arnAccount(arn string) string {
+	if !strings.HasPrefix(arn, "arn:") {
+		return ""
+	}
+	rest := arn
+	for range 4 {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+	}
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		return rest[:i]
+	}
+	return ""
+}
+
+func policyPrincipalType(t PrincipalType) policy.PrincipalType {
+	switch t {
+	case PrincipalRoot:
+		return policy.PrincipalRoot
+	case PrincipalAssumedRole:
+		return policy.PrincipalAssumedRole
+	case PrincipalFederatedUser:
+		return policy.PrincipalFederatedUser
+	}
+	return policy.PrincipalUser
+}
+
+// accessDenied words the denial as AWS's enhanced AccessDenied messages do,
+// naming the policy type that decided it.
+func accessDenied(p *Principal, action, resource string, d *policy.Decision) error {
+	var why string
+	if d.Effect == policy.ExplicitDeny {
+		why = "with an explicit deny in " + gateNoun(d.Gate)
+	} else {
+		why = "because no " + strings.TrimPrefix(strings.TrimPrefix(gateNoun(d.Gate), "an "), "a ") + " allows the " + action + " action"
+	}
+	return Errorf(CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, action, resource, why)
+}
+
+func gateNoun(g policy.Gate) string {
+	switch g {
+	case policy.GateBoundary:
+		return "a permissions boundary"
+	case policy.GateSession:
+		return "a session policy"
+	case policy.GateSCP:
+		return "a service control policy"
+	case policy.GateResource:
+		return "a resource-based policy"
+	}
+	return "an identity-based policy"
+}
+
+// fillContext sets the global condition keys AWS provides for a request
+// made with long-term credentials.
+func (s *Service) fillContext(c *policy.Context, p *Principal) {
+	c.Set("aws:PrincipalArn", p.ARN)
+	c.Set("aws:PrincipalAccount", p.AccountID)
+	c.Set("aws:PrincipalType", p.Type.String())
+	c.Set("aws:userid", p.UserID)
+	if p.Type == PrincipalUser {
+		c.Set("aws:username", p.UserName)
+		if u := s.state.userByID(p.UserID); u != nil {
+			for _, t := range u.Tags {
+				c.Set("aws:PrincipalTag/"+t.Key, t.Value)
+			}
+		}
+	}
+	// Long-term access keys carry no MFA context: AWS leaves
+	// aws:MultiFactorAuthPresent absent for them.
+	c.Set("aws:ViaAWSService", "false")
+	now := s.now()
+	if r := p.Request; r != nil {
+		if !r.Time.IsZero() {
+			now = r.Time
+		}
+		if r.SourceIP != "" {
+			c.Set("aws:SourceIp", r.SourceIP)
+		}
+		if r.UserAgent != "" {
+			c.Set("aws:UserAgent", r.UserAgent)
+		}
+		c.Set("aws:SecureTransport", strconv.FormatBool(r.SecureTransport))
+		if r.Region != "" {
+			c.Set("aws:RequestedRegion", r.Region)
+		}
+	}
+	now = now.UTC()
+	c.Set("aws:CurrentTime", now.Format(time.RFC3339))
+	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+}
+
+// identitySet returns the principal's compiled identity-based policies and
+// boundary, cached until a change that can alter a decision is applied.
+func (s *Service) identitySet(p *Principal) (*policy.Set, error) {
+	if p.Type != PrincipalUser {
+		// Other principal types arrive with STS (a later issue); until then
+		// they hold no policies and are implicitly denied.
+		return &policy.Set{}, nil
+	}
+	st := s.state
+	st.mu.RLock()
+	rev := st.authzRev
+	st.mu.RUnlock()
+	s.authz.mu.Lock()
+	if c, ok := s.authz.sets[p.UserID]; ok && c.authzRev == rev {
+		s.authz.mu.Unlock()
+		return c.set, nil
+	}
+	s.authz.mu.Unlock()
+
+	type docRef struct{ key, id, version, doc string }
+	var docs []docRef
+	var boundary *docRef
+	var missing string
+	managed := func(arn string) (docRef, bool) {
+		if awsmanaged.IsAWSManaged(arn) {
+			if ap := awsmanaged.Lookup(arn); ap != nil {
+				return docRef{key: arn + "#" + ap.DefaultVersionID, id: arn, version: ap.DefaultVersionID, doc: ap.Document}, true
+			}
+			return docRef{}, false
+		}
+		e := st.policyARNs[arn]
+		if e == nil {
+			return docRef{}, false
+		}
+		v := e.version(e.p.DefaultVersionID)
+		if v == nil {
+			return docRef{}, false
+		}
+		return docRef{key: arn + "#" + v.VersionID, id: arn, version: v.VersionID, doc: v.Document}, true
+	}
+	addOwner := func(kind OwnerKind, id string) {
+		for _, ip := range st.inline[ownerRef{kind, id}] {
+			docs = append(docs, docRef{key: "inline:" + string(kind) + ":" + id + ":" + ip.Name, id: ip.Name, doc: ip.Document})
+		}
+		for _, arn := range st.attached[ownerRef{kind, id}] {
+			if d, ok := managed(arn); ok {
+				docs = append(docs, d)
+			} else {
+				missing = arn
+			}
+		}
+	}
+	st.mu.RLock()
+	rev = st.authzRev
+	u := st.users[p.UserID]
+	if u != nil {
+		addOwner(OwnerUser, u.ID)
+		for gid := range st.userGroups[u.ID] {
+			addOwner(OwnerGroup, gid)
+		}
+		if u.PermissionsBoundary != "" {
+			if d, ok := managed(u.PermissionsBoundary); ok {
+				boundary = &d
+			} else {
+				missing = u.PermissionsBoundary
+			}
+		}
+	}
+	st.mu.RUnlock()
+	if missing != "" {
+		s.log.Warn("policy referenced by a principal is missing", "principal", p.ARN, "policy", missing)
+	}
+
+	set := &policy.Set{}
+	for _, d := range docs {
+		c, err := s.compile(d.key, d.id, d.version, d.doc, policy.Identity)
+		if err != nil {
+			return nil, err
+		}
+		set.Identity = append(set.Identity, c)
+	}
+	if boundary != nil {
+		c, err := s.compile(boundary.key, boundary.id, boundary.version, boundary.doc, policy.Boundary)
+		if err != nil {
+			return nil, err
+		}
+		set.Boundary = c
+	}
+	s.authz.mu.Lock()
+	s.authz.sets[p.UserID] = cachedSet{authzRev: rev, set: set}
+	s.authz.mu.Unlock()
+	return set, nil
+}
+
+// compile returns the compiled form of a stored document, compiling it
+// once per distinct text.
+func (s *Service) compile(key, id, version, doc string, t policy.PolicyType) (*policy.Compiled, error) {
+	s.authz.mu.Lock()
+	if c, ok := s.authz.compiled[key]; ok && c.doc == doc {
+		s.authz.mu.Unlock()
+		return c.c, nil
+	}
+	s.authz.mu.Unlock()
+	parsed, err := policy.Parse(doc, t)
+	if err != nil {
+		return nil, &Error{Code: CodeServiceFailure, Message: "An internal error occurred.", Err: err}
+	}
+	c, err := policy.Compile(id, version, parsed)
+	if err != nil {
+		return nil, &Error{Code: CodeServiceFailure, Message: "An internal error occurred.", Err: err}
+	}
+	s.authz.mu.Lock()
+	s.authz.compiled[key] = compiledDoc{doc: doc, c: c}
+	s.authz.mu.Unlock()
+	return c, nil
+}
