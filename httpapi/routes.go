@@ -16,7 +16,8 @@ type operation func(c *call) (awsquery.Struct, error)
 // is served: the ones absent here answer 501 NotImplemented.
 func (h *Handler) buildRoutes() map[*awsmodel.Operation]operation {
 	iamOps := map[string]operation{}
-	for _, group := range []map[string]operation{h.userGroupKeyRoutes(), h.rolePolicyRoutes(), h.providerCredentialRoutes()} {
+	for _, group := range []map[string]operation{h.userGroupKeyRoutes(), h.rolePolicyRoutes(), h.providerCredentialRoutes(),
+		h.simulatorRoutes(), h.passwordMFARoutes()} {
 		for name, fn := range group {
 			if _, dup := iamOps[name]; dup {
 				panic("httpapi: operation routed twice: " + name)

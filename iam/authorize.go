@@ -187,20 +187,29 @@ func (s *Service) fillContext(c *policy.Context, p *Principal) {
 	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
 }
 
-// identitySet returns the principal's compiled identity-based policies and
-// boundary, cached until a change that can alter a decision is applied.
+// identitySet returns the caller's compiled identity-based policies and
+// boundary.
 func (s *Service) identitySet(p *Principal) (*policy.Set, error) {
 	if p.Type != PrincipalUser {
-		// Other principal types arrive with STS (a later issue); until then
-		// they hold no policies and are implicitly denied.
+		// Other principal types arrive with STS; until then they hold no
+		// policies and are implicitly denied.
 		return &policy.Set{}, nil
 	}
+	return s.policySet(OwnerUser, p.UserID)
+}
+
+// policySet returns the compiled identity-based policies and boundary of a
+// user (with its groups'), a group or a role, cached until a change that
+// can alter a decision is applied. The simulator uses it as enforcement
+// does, so the two cannot disagree.
+func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 	st := s.state
 	st.mu.RLock()
 	rev := st.authzRev
 	st.mu.RUnlock()
+	cacheKey := string(kind) + ":" + id
 	s.authz.mu.Lock()
-	if c, ok := s.authz.sets[p.UserID]; ok && c.authzRev == rev {
+	if c, ok := s.authz.sets[cacheKey]; ok && c.authzRev == rev {
 		s.authz.mu.Unlock()
 		return c.set, nil
 	}
@@ -239,25 +248,38 @@ func (s *Service) identitySet(p *Principal) (*policy.Set, error) {
 			}
 		}
 	}
+	setBoundary := func(arn string) {
+		if arn == "" {
+			return
+		}
+		if d, ok := managed(arn); ok {
+			boundary = &d
+		} else {
+			missing = arn
+		}
+	}
 	st.mu.RLock()
 	rev = st.authzRev
-	u := st.users[p.UserID]
-	if u != nil {
-		addOwner(OwnerUser, u.ID)
-		for gid := range st.userGroups[u.ID] {
-			addOwner(OwnerGroup, gid)
-		}
-		if u.PermissionsBoundary != "" {
-			if d, ok := managed(u.PermissionsBoundary); ok {
-				boundary = &d
-			} else {
-				missing = u.PermissionsBoundary
+	switch kind {
+	case OwnerUser:
+		if u := st.users[id]; u != nil {
+			addOwner(OwnerUser, u.ID)
+			for gid := range st.userGroups[u.ID] {
+				addOwner(OwnerGroup, gid)
 			}
+			setBoundary(u.PermissionsBoundary)
+		}
+	case OwnerGroup:
+		addOwner(OwnerGroup, id)
+	case OwnerRole:
+		if r := st.roles[id]; r != nil {
+			addOwner(OwnerRole, r.ID)
+			setBoundary(r.PermissionsBoundary)
 		}
 	}
 	st.mu.RUnlock()
 	if missing != "" {
-		s.log.Warn("policy referenced by a principal is missing", "principal", p.ARN, "policy", missing)
+		s.log.Warn("policy referenced by a principal is missing", "owner", cacheKey, "policy", missing)
 	}
 
 	set := &policy.Set{}
@@ -276,7 +298,7 @@ func (s *Service) identitySet(p *Principal) (*policy.Set, error) {
 		set.Boundary = c
 	}
 	s.authz.mu.Lock()
-	s.authz.sets[p.UserID] = cachedSet{authzRev: rev, set: set}
+	s.authz.sets[cacheKey] = cachedSet{authzRev: rev, set: set}
 	s.authz.mu.Unlock()
 	return set, nil
 }

@@ -47,6 +47,9 @@ type Tx interface {
 	// Federation providers, SSH keys, certificates, service-specific
 	// credentials, account aliases: store_providers_credentials.go.
 	ProviderCredentialTx
+	// Login profiles, password policy and history, MFA devices:
+	// store_passwords_mfa.go.
+	PasswordMFATx
 
 	// Meta reads a deployment-wide setting; ErrNotFound when unset.
 	Meta(key string) (string, error)

@@ -93,6 +93,7 @@ type memTx struct {
 	// TestMemStore does not run their groups.
 	iam.RolePolicyTx
 	iam.ProviderCredentialTx
+	iam.PasswordMFATx
 
 	st    *memState
 	write bool
