@@ -197,11 +197,20 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	default:
 		return svc, nil, nil, awsquery.ErrorFor(nil, "SignatureDoesNotMatch", "Credential should be scoped to correct service: '"+svc.EndpointPrefix+"'. ")
 	}
-	cred := h.svc.Authenticate(sig.AccessKeyID)
-	if cred == nil || sig.SecurityToken != "" {
-		// Session tokens are not issued yet, so a token can only be
-		// invalid; a long-term key presented with one is refused too.
-		return svc, nil, nil, awsquery.ErrorFor(nil, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	var cred *iam.Credential
+	if sig.SecurityToken != "" {
+		// Temporary credentials: the token carries the session, sealed.
+		c, err := h.svc.AuthenticateSession(sig.AccessKeyID, sig.SecurityToken)
+		if err != nil {
+			var ie *iam.Error
+			if errors.As(err, &ie) && ie.Code == "ExpiredToken" {
+				return svc, nil, nil, awsquery.ErrorFor(svc, "ExpiredToken", ie.Message)
+			}
+			return svc, nil, nil, invalidToken(svc)
+		}
+		cred = c
+	} else if cred = h.svc.Authenticate(sig.AccessKeyID); cred == nil {
+		return svc, nil, nil, invalidToken(svc)
 	}
 	verifier := h.iamVerifier
 	if svc == h.sts {
@@ -210,7 +219,11 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	if err := verifier.Verify(sig, r, body, cred.Secret, h.now()); err != nil {
 		return svc, nil, nil, err
 	}
-	h.svc.RecordKeyUse(sig.AccessKeyID, svc.EndpointPrefix, sig.Region)
+	if cred.Principal.Session == nil {
+		h.svc.RecordKeyUse(sig.AccessKeyID, svc.EndpointPrefix, sig.Region)
+	} else if err := iam.SessionAllows(cred.Principal, svc.EndpointPrefix, action); err != nil {
+		return svc, nil, nil, err
+	}
 
 	if action == "" {
 		return svc, nil, nil, awsquery.ErrorFor(nil, "MissingAction", "Missing Action")
@@ -242,6 +255,17 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 
 // errTooLarge is HTTP 413, the status HTTP has for it; AWS documents no
 // Query-protocol code for an oversized body.
+// invalidToken is AWS's answer to an unknown access key or an unusable
+// session token. IAM words it without the final period STS has (both
+// as captured from real responses).
+func invalidToken(svc *awsmodel.Service) *awsquery.Error {
+	msg := "The security token included in the request is invalid."
+	if svc.EndpointPrefix == "iam" {
+		msg = strings.TrimSuffix(msg, ".")
+	}
+	return awsquery.ErrorFor(svc, "InvalidClientTokenId", msg)
+}
+
 var errTooLarge = &awsquery.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge, Sender: true,
 	Message: "Request body is too large."}
 

@@ -25,9 +25,7 @@ func (h *Handler) buildRoutes() map[*awsmodel.Operation]operation {
 			iamOps[name] = fn
 		}
 	}
-	stsOps := map[string]operation{
-		"GetCallerIdentity": h.getCallerIdentity,
-	}
+	stsOps := h.stsRoutes()
 	routes := make(map[*awsmodel.Operation]operation, len(iamOps)+len(stsOps))
 	for name, fn := range iamOps {
 		op := h.iam.Operations[name]
@@ -358,11 +356,4 @@ func (h *Handler) getAccessKeyLastUsed(c *call) (awsquery.Struct, error) {
 		used["LastUsedDate"] = lu.Date.Truncate(time.Second)
 	}
 	return awsquery.Struct{"UserName": lu.UserName, "AccessKeyLastUsed": used}, nil
-}
-
-// STS.
-
-func (h *Handler) getCallerIdentity(c *call) (awsquery.Struct, error) {
-	p := c.principal
-	return awsquery.Struct{"UserId": p.UserID, "Account": p.AccountID, "Arn": p.ARN}, nil
 }

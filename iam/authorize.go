@@ -75,7 +75,7 @@ func (s *Service) authorize(p *Principal, action, resource string) error {
 	defer contextPool.Put(pctx)
 	s.fillContext(pctx, p)
 	req := policy.Request{
-		Principal: policy.Principal{Type: policyPrincipalType(p.Type), ARN: p.ARN, Account: p.AccountID, UserID: p.UserID},
+		Principal: s.policyPrincipal(p),
 		Action:    action,
 		Resource:  resource,
 		Context:   pctx,
@@ -148,19 +148,46 @@ func gateNoun(g policy.Gate) string {
 	return "an identity-based policy"
 }
 
-// fillContext sets the global condition keys AWS provides for a request
-// made with long-term credentials.
+// fillContext sets the global condition keys AWS provides for a request.
 func (s *Service) fillContext(c *policy.Context, p *Principal) {
-	c.Set("aws:PrincipalArn", p.ARN)
+	sess := p.Session
+	principalARN := p.ARN
+	if sess != nil && sess.Kind == SessionRole {
+		// For role sessions aws:PrincipalArn is the role, not the session.
+		principalARN = sess.RoleARN
+	}
+	c.Set("aws:PrincipalArn", principalARN)
 	c.Set("aws:PrincipalAccount", p.AccountID)
 	c.Set("aws:PrincipalType", p.Type.String())
 	c.Set("aws:userid", p.UserID)
-	if p.Type == PrincipalUser {
+	var tags []Tag
+	switch {
+	case p.Type == PrincipalUser:
 		c.Set("aws:username", p.UserName)
 		if u := s.state.userByID(p.UserID); u != nil {
-			for _, t := range u.Tags {
-				c.Set("aws:PrincipalTag/"+t.Key, t.Value)
-			}
+			tags = u.Tags
+		}
+	case sess != nil && sess.Kind == SessionRole:
+		if r := s.state.roleByID(sess.RoleID); r != nil {
+			tags = r.Tags
+		}
+	}
+	for _, t := range tags {
+		c.Set("aws:PrincipalTag/"+t.Key, t.Value)
+	}
+	if sess != nil {
+		// Session tags override the identity's tags of the same key.
+		for _, t := range sess.Tags {
+			c.Set("aws:PrincipalTag/"+t.Key, t.Value)
+		}
+		issued := time.Unix(sess.Issued, 0).UTC()
+		c.Set("aws:TokenIssueTime", issued.Format(time.RFC3339))
+		c.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(sess.MFA))
+		if sess.MFA {
+			c.Set("aws:MultiFactorAuthAge", strconv.FormatInt(int64(s.now().Sub(time.Unix(sess.MFAAuthTime, 0)).Seconds()), 10))
+		}
+		if sess.SourceIdentity != "" {
+			c.Set("aws:SourceIdentity", sess.SourceIdentity)
 		}
 	}
 	// Long-term access keys carry no MFA context: AWS leaves
@@ -187,15 +214,90 @@ func (s *Service) fillContext(c *policy.Context, p *Principal) {
 	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
 }
 
-// identitySet returns the caller's compiled identity-based policies and
-// boundary.
+// identitySet returns the caller's compiled identity-based policies,
+// boundary and session policies.
 func (s *Service) identitySet(p *Principal) (*policy.Set, error) {
-	if p.Type != PrincipalUser {
-		// Other principal types arrive with STS; until then they hold no
-		// policies and are implicitly denied.
-		return &policy.Set{}, nil
+	sess := p.Session
+	if sess == nil {
+		if p.Type != PrincipalUser {
+			return &policy.Set{}, nil // root: unrestricted in its account, nothing elsewhere
+		}
+		return s.policySet(OwnerUser, p.UserID)
 	}
-	return s.policySet(OwnerUser, p.UserID)
+	var base *policy.Set
+	var err error
+	switch {
+	case sess.Kind == SessionRole:
+		base, err = s.policySet(OwnerRole, sess.RoleID)
+	case sess.SourceUserID != "":
+		base, err = s.policySet(OwnerUser, sess.SourceUserID)
+	case sess.Kind == SessionFederated:
+		// The root user's federated users: the session policy alone limits
+		// what root could otherwise do.
+		c, cerr := s.compile("root-identity", "root", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.Identity)
+		base, err = &policy.Set{Identity: []*policy.Compiled{c}}, cerr
+	default:
+		base = &policy.Set{}
+	}
+	if err != nil || (sess.Policy == "" && len(sess.PolicyARNs) == 0) {
+		return base, err
+	}
+	set := *base
+	set.Session = nil
+	if sess.Policy != "" {
+		c, err := s.compile("session:"+sess.Policy, "session-policy", "", sess.Policy, policy.Session)
+		if err != nil {
+			return nil, err
+		}
+		set.Session = append(set.Session, c)
+	}
+	for _, arn := range sess.PolicyARNs {
+		doc, ok := s.managedDocument(arn)
+		if !ok {
+			continue
+		}
+		c, err := s.compile(doc.key, doc.id, doc.version, doc.doc, policy.Session)
+		if err != nil {
+			return nil, err
+		}
+		set.Session = append(set.Session, c)
+	}
+	return &set, nil
+}
+
+// managedDoc is one managed policy's default version document.
+type managedDoc struct{ key, id, version, doc string }
+
+// managedDocument returns the default version of an AWS or customer
+// managed policy from memory.
+func (s *Service) managedDocument(arn string) (managedDoc, bool) {
+	if awsmanaged.IsAWSManaged(arn) {
+		if ap := awsmanaged.Lookup(arn); ap != nil {
+			return managedDoc{key: arn + "#" + ap.DefaultVersionID, id: arn, version: ap.DefaultVersionID, doc: ap.Document}, true
+		}
+		return managedDoc{}, false
+	}
+	st := s.state
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	e := st.policyARNs[arn]
+	if e == nil {
+		return managedDoc{}, false
+	}
+	v := e.version(e.p.DefaultVersionID)
+	if v == nil {
+		return managedDoc{}, false
+	}
+	return managedDoc{key: arn + "#" + v.VersionID, id: arn, version: v.VersionID, doc: v.Document}, true
+}
+
+// policyPrincipal is the caller as the policy engine sees it.
+func (s *Service) policyPrincipal(p *Principal) policy.Principal {
+	pp := policy.Principal{Type: policyPrincipalType(p.Type), ARN: p.ARN, Account: p.AccountID, UserID: p.UserID}
+	if p.Session != nil && p.Session.Kind == SessionRole {
+		pp.RoleARN = p.Session.RoleARN
+	}
+	return pp
 }
 
 // policySet returns the compiled identity-based policies and boundary of a

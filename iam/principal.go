@@ -37,6 +37,9 @@ type Principal struct {
 	UserName    string // empty for root
 	AccessKeyID string
 
+	// Session is set for temporary credentials issued by STS.
+	Session *Session
+
 	// Request is set on a per-request copy of the principal by the
 	// protocol layer; nil outside a request.
 	Request *RequestInfo

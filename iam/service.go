@@ -49,6 +49,9 @@ type Quotas struct {
 	TrustPolicySize    int // ACLSizePerRole
 
 	InstanceProfilesPerAccount int
+
+	// MFA devices in use per user (zero: AWS's 8).
+	MFADevicesPerUser int
 }
 
 // DefaultQuotas returns AWS's default quotas.
@@ -96,13 +99,17 @@ type Config struct {
 // Service implements IAM's operations and rules over a Store. It is safe for
 // concurrent use.
 type Service struct {
-	store   Store
-	keyring *keyring.Keyring
-	log     *slog.Logger
-	now     Clock
-	quotas  Quotas
-	state   *state
-	authz   authz
+	store    Store
+	keyring  *keyring.Keyring
+	log      *slog.Logger
+	now      Clock
+	quotas   Quotas
+	state    *state
+	authz    authz
+	sessions sessionCache
+	// mfaVerifier checks MFA codes presented to STS; nil until MFA devices
+	// exist, in which case any code is refused.
+	mfaVerifier func(ctx context.Context, p *Principal, serial, code string) error
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[string]keyUse // access key ID -> latest use not yet stored
@@ -126,6 +133,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		quotas:   cfg.Quotas,
 		state:    newState(),
 		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[string]cachedSet{}},
+		sessions: sessionCache{m: map[[32]byte]*Credential{}},
 		lastUsed: map[string]keyUse{},
 	}
 	if s.log == nil {

@@ -186,6 +186,18 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, name string) err
 		if len(keys) > 0 {
 			return Errorf(CodeDeleteConflict, "Cannot delete entity, must delete access keys first.")
 		}
+		// Wording quoted in github.com/cloud-custodian/cloud-custodian issue
+		// 1663 and github.com/rebuy-de/aws-nuke issue 281.
+		if _, err := tx.LoginProfile(u.ID); err == nil {
+			return Errorf(CodeDeleteConflict, "Cannot delete entity, must delete login profile first.")
+		} else if !isNotFound(err) {
+			return err
+		}
+		if mfa, err := tx.UserMFADevices(p.AccountID, u.ID); err != nil {
+			return err
+		} else if len(mfa) > 0 {
+			return Errorf(CodeDeleteConflict, "Cannot delete entity, must delete MFA device first.")
+		}
 		n, err := tx.CountGroupsForUser(u.ID)
 		if err != nil {
 			return err

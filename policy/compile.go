@@ -217,15 +217,16 @@ func newActTable(m map[string][]entry) actTable {
 	return t
 }
 
-// get looks up key, which may be in any case; h is the hash of its lower
-// case form. The table has at least one empty slot, so probing ends.
-func (t *actTable) get(h uint64, key string) ([]entry, bool) {
+// get looks up key, which is lower case if lower is set and may otherwise
+// be in any case; h is the hash of its lower case form. The table has at
+// least one empty slot, so probing ends.
+func (t *actTable) get(h uint64, key string, lower bool) ([]entry, bool) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.list == nil {
 			return nil, false
 		}
-		if s.hash == h && len(s.key) == len(key) && hasPrefixFold(key, s.key) {
+		if s.hash == h && len(s.key) == len(key) && (lower && s.key == key || !lower && hasPrefixFold(key, s.key)) {
 			return s.list, true
 		}
 	}

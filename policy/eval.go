@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Gate names the policy type that decided a request.
@@ -109,7 +110,8 @@ type Set struct {
 // distinct Decisions.
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
-	e.touched = req.Context.touch()
+	var actBuf [maxLowerAction]byte
+	e.act, e.actLower = lowerAction(&actBuf, req.Action)
 	e.prepareAction()
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
@@ -259,13 +261,16 @@ type evaluator struct {
 	// use: many requests are decided without an ARN pattern.
 	res     arnParts
 	resDone bool
+	// act is the action, lower-cased (actLower) when it fits actBuf,
+	// which is nearly always: table keys and action patterns then compare
+	// it byte for byte instead of folding case per policy and statement.
+	act      string
+	actLower bool
 	// actHash and svcHash are hashFold of the action and of its service
 	// prefix (svcLen bytes).
 	actHash uint64
 	svcHash uint64
 	svcLen  int
-	// touched keeps Context.touch's result, so that its loads are kept.
-	touched uint64
 	// bounded: the caller has a permissions boundary.
 	bounded bool
 	// The last date and address parsed from a request value: several
@@ -294,8 +299,31 @@ func (e *evaluator) addr(v string) (netip.Addr, bool) {
 	return e.addrVal, e.addrOK
 }
 
+// maxLowerAction is the longest action lower-cased once per request;
+// AWS's longest action names are about 60 bytes.
+const maxLowerAction = 96
+
+// lowerAction returns a lower-cased into buf, which lives on Evaluate's
+// stack as long as the evaluator, and true; or a itself and false if a
+// does not fit (or is empty).
+func lowerAction(buf *[maxLowerAction]byte, a string) (string, bool) {
+	n := len(a)
+	if n == 0 || n > len(buf) {
+		return a, false
+	}
+	for i := 0; i < n; i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return unsafe.String(&buf[0], n), true
+}
+
+// prepareAction hashes the action and its service prefix.
 func (e *evaluator) prepareAction() {
-	a := e.req.Action
+	a := e.act
 	e.actHash = hashFold(a)
 	e.svcLen = strings.IndexByte(a, ':')
 	if e.svcLen < 0 {
@@ -318,15 +346,15 @@ func (e *evaluator) resource() *arnParts {
 // candidates returns the index entries of c's statements that can apply
 // to the request's action.
 func (e *evaluator) candidates(c *Compiled) []entry {
-	a := e.req.Action
+	a := e.act
 	if c.svcBits&(1<<(e.svcHash&63)) == 0 {
 		return c.global
 	}
-	if l, ok := c.exact.get(e.actHash, a); ok {
+	if l, ok := c.exact.get(e.actHash, a, e.actLower); ok {
 		return l
 	}
 	if e.svcLen >= 0 {
-		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen]); ok {
+		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen], e.actLower); ok {
 			return l
 		}
 	}
@@ -342,7 +370,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 		ent := &list[k]
 		i := int(ent.stmt)
 		s := &c.stmts[i]
-		if !ent.known && !s.matchAction(ent.pats, e.req.Action) {
+		if !ent.known && !s.matchAction(ent.pats, e) {
 			continue
 		}
 		if !s.matchResource(e) {
@@ -374,10 +402,10 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 	return allow, deny, how
 }
 
-func (s *cstmt) matchAction(pats []pattern, a string) bool {
+func (s *cstmt) matchAction(pats []pattern, e *evaluator) bool {
 	hit := false
 	for i := range pats {
-		if pats[i].match(a, nil) {
+		if pats[i].matchAction(e.act, e.actLower) {
 			hit = true
 			break
 		}
@@ -415,9 +443,14 @@ func (s *cstmt) matchConds(e *evaluator) bool {
 
 // lookup returns a condition key's values: from the request context, or
 // derived from the principal for the principal keys the context omits.
-func (e *evaluator) lookup(lower string, h uint64) values {
+// pk says whether the key is one of the principal keys (isPrincipalKey,
+// decided at compile time), so other keys skip principalKey.
+func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
 	if v, ok := e.req.Context.get(lower, h); ok {
 		return values{many: v}
+	}
+	if !pk {
+		return values{}
 	}
 	if v, ok := e.req.Principal.principalKey(lower); ok {
 		return values{one: v, single: true}
@@ -427,8 +460,8 @@ func (e *evaluator) lookup(lower string, h uint64) values {
 
 // variable resolves a policy variable: only a key with exactly one value
 // substitutes; a missing or multivalued key has no value.
-func (e *evaluator) variable(lower string, h uint64) (string, bool) {
-	v := e.lookup(lower, h)
+func (e *evaluator) variable(lower string, h uint64, pk bool) (string, bool) {
+	v := e.lookup(lower, h, pk)
 	if v.len() != 1 {
 		return "", false
 	}

@@ -121,6 +121,7 @@ type part struct {
 	text   string // literal text; variable key (lower case) for partVar
 	def    string // default value for partVar
 	hasDef bool
+	pk     bool // isPrincipalKey(text) for partVar
 }
 
 // compilePattern compiles s. wild says whether '*' and '?' are wildcards
@@ -175,7 +176,7 @@ func parseVars(s string, wild bool) []part {
 						break
 					}
 					flush()
-					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), def: def, hasDef: hasDef})
+					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), def: def, hasDef: hasDef, pk: isPrincipalKey(strings.ToLower(key))})
 				}
 				i = end + 1
 				continue
@@ -267,6 +268,24 @@ func (p *pattern) match(s string, r *evaluator) bool {
 	return matchParts(p.parts, s, r, p.fold)
 }
 
+// matchAction matches an action pattern (compiled with fold, without
+// variables) against action a, which is already lower case if lower is
+// set and then needs no case folding.
+func (p *pattern) matchAction(a string, lower bool) bool {
+	if !lower {
+		return p.match(a, nil)
+	}
+	switch p.kind {
+	case patAny:
+		return true
+	case patExact:
+		return a == p.text
+	case patPrefix:
+		return strings.HasPrefix(a, p.text)
+	}
+	return glob(p.text, a, false)
+}
+
 // matchParts is glob over parts, resolving variables as literal text
 // (wildcard characters in a variable's value match only themselves). A
 // variable without a value and without a default matches nothing: AWS
@@ -291,7 +310,7 @@ func matchParts(parts []part, s string, r *evaluator, fold bool) bool {
 			default:
 				lit := pt.text
 				if pt.kind == partVar {
-					v, ok := r.variable(pt.text, pt.hash)
+					v, ok := r.variable(pt.text, pt.hash, pt.pk)
 					switch {
 					case ok:
 						lit = v

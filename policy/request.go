@@ -198,23 +198,6 @@ func (c *Context) get(lower string, h uint64) ([]string, bool) {
 // keyBit is a key hash's bit in Context.bits.
 func keyBit(h uint64) uint64 { return 1 << (h >> 58) }
 
-// touch reads the first and last bytes of the context's entries, keys
-// and values and returns them mixed together. Evaluate calls it first so
-// that, when the request is not in cache, these independent loads miss
-// in parallel rather than one after another as the evaluation reaches
-// them through dependent loads (a software prefetch).
-func (c *Context) touch() uint64 {
-	if c == nil || len(c.entries) == 0 {
-		return 0
-	}
-	x := c.entries[0].hash ^ c.entries[len(c.entries)-1].hash
-	x ^= uint64(c.keys[0]) ^ uint64(c.keys[len(c.keys)-1])
-	if n := len(c.vals); n > 0 {
-		x ^= uint64(len(c.vals[0])) ^ uint64(len(c.vals[n-1]))
-	}
-	return x
-}
-
 // Len returns the number of keys set.
 func (c *Context) Len() int {
 	if c == nil {
@@ -243,6 +226,16 @@ func (v values) at(i int) string {
 		return v.one
 	}
 	return v.many[i]
+}
+
+// isPrincipalKey reports whether principalKey can derive lower's value.
+func isPrincipalKey(lower string) bool {
+	switch lower {
+	case "aws:username", "aws:userid", "aws:principaltype", "aws:principalaccount",
+		"aws:principalarn", "aws:principalservicename", "aws:principalisawsservice":
+		return true
+	}
+	return false
 }
 
 // principalKey returns the value of a principal key the request context

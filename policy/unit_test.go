@@ -328,7 +328,8 @@ func TestActionIndex(t *testing.T) {
 	c := mustCompile(t, "p", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":["s3:GetObject","S3:GETOBJECT","s3:Get*","ec2:*"],"Resource":"*"},
 		{"Effect":"Allow","NotAction":["s3:Put*","iam:*"],"Resource":"*"},
-		{"Effect":"Allow","Action":"weird","Resource":"not-an-arn*"}]}`, Identity)
+		{"Effect":"Allow","Action":"weird","Resource":"not-an-arn*"},
+		{"Effect":"Allow","Action":"s3:Get*Tag?ing","Resource":"*"}]}`, Identity)
 	tests := []struct {
 		action, resource string
 		want             []int
@@ -341,6 +342,11 @@ func TestActionIndex(t *testing.T) {
 		{"weird", "not-an-arn-x", []int{1, 2}},
 		{"noservice", "*", []int{1}},
 		{"s3:" + strings.Repeat("x", 200), "*", []int{1}},
+		// Upper case, short (lower-cased once) and too long for that.
+		{"S3:GETOBJECT", "*", []int{0, 1}},
+		{"S3:GETOBJECTTAGGING", "*", []int{0, 1, 3}},
+		{"S3:GET" + strings.Repeat("X", 100) + "TAGGING", "*", []int{0, 1, 3}},
+		{"S3:GET" + strings.Repeat("X", 100) + "TAGGIN", "*", []int{0, 1}},
 	}
 	for _, tt := range tests {
 		var d Decision
