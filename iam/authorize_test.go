@@ -10,7 +10,7 @@ import (
 // authzFixture is a user with the policies of a typical engineer: inline
 // and managed policies of its own, two groups with theirs, AWS managed
 // policies among them, and a permissions boundary.
-func authzFixture(tb testing.TB) (*iam.Service, *iam.Principal) {
+func authzFixture(tb testing.TB) (*iam.Service, *iam.Principal, *iam.Principal) {
 	f := newFixture(tb, iam.Quotas{})
 	ctx := tb.Context()
 	svc, root := f.svc, f.root
@@ -41,11 +41,11 @@ func authzFixture(tb testing.TB) (*iam.Service, *iam.Principal) {
 	must(err)
 	p := *svc.Authenticate(k.Key.ID).Principal
 	p.Request = &iam.RequestInfo{Time: time.Now(), SourceIP: "127.0.0.1", UserAgent: "aws-cli/2", Region: "us-east-1"}
-	return svc, &p
+	return svc, &p, root
 }
 
 func TestAuthorizeFixture(t *testing.T) {
-	svc, p := authzFixture(t)
+	svc, p, _ := authzFixture(t)
 	for _, tc := range []struct {
 		action, resource string
 		allow            bool
@@ -72,7 +72,7 @@ func TestAuthorizeFixture(t *testing.T) {
 // the condition context and evaluating the cached, compiled policy set of
 // the caller against the engine. Nothing is read from the database.
 func BenchmarkAuthorize(b *testing.B) {
-	svc, p := authzFixture(b)
+	svc, p, _ := authzFixture(b)
 	for _, tc := range []struct{ name, action, resource string }{
 		{"allow-s3-read", "s3:GetObject", "arn:aws:s3:::bucket/key"},
 		{"deny-boundary", "iam:GetUser", "arn:aws:iam::111122223333:user/eng"},
@@ -84,5 +84,41 @@ func BenchmarkAuthorize(b *testing.B) {
 				_ = svc.Authorize(p, tc.action, tc.resource)
 			}
 		})
+	}
+}
+
+// BenchmarkAssumeRole measures issuing role credentials: trust-policy
+// evaluation, session-token sealing (AES-GCM) and the new secret. No
+// database access: credentials live only in the sealed token.
+func BenchmarkAssumeRole(b *testing.B) {
+	svc, p, root := authzFixture(b)
+	ctx := b.Context()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/eng"},"Action":"sts:AssumeRole"}]}`
+	if _, err := svc.CreateRole(ctx, root, iam.CreateRoleInput{RoleName: "R", AssumeRolePolicyDocument: trust}); err != nil {
+		b.Fatal(err)
+	}
+	in := iam.AssumeRoleInput{RoleARN: "arn:aws:iam::111122223333:role/R", RoleSessionName: "bench"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.AssumeRole(ctx, p, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAuthenticateSession measures accepting temporary credentials on
+// a request: a cache hit after the first use of a token.
+func BenchmarkAuthenticateSession(b *testing.B) {
+	svc, p, _ := authzFixture(b)
+	ctx := b.Context()
+	cr, err := svc.GetSessionToken(ctx, p, 0, "", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.AuthenticateSession(cr.AccessKeyID, cr.SessionToken); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Load runs on loopback, side by side in one run: signed STS GetCallerIdentity
-# and IAM GetUser against iamd, the same requests against moto_server (the
+# Load runs on loopback, side by side in one run: signed STS GetCallerIdentity,
+# IAM GetUser and STS AssumeRole against iamd, the same requests against moto_server (the
 # peer), and a bare net/http handler returning a 200-byte XML body (the
 # ceiling; shared/perf/http's server, built from a copy). wrk -t2 -c64,
 # RUNS runs of DURATION per target, median requests/s and latency.
@@ -50,11 +50,20 @@ for port in $IAMD_PORT $MOTO_PORT; do
   aws --endpoint-url http://127.0.0.1:$port iam create-user --user-name alice >/dev/null
 done
 
+# AssumeRole on iamd: alice may assume the role Reader (trust policy names her).
+ALICE=$(aws --endpoint-url http://127.0.0.1:$IAMD_PORT --output text iam create-access-key --user-name alice \
+  --query 'AccessKey.[AccessKeyId,SecretAccessKey]')
+read -r ALICE_KEY ALICE_SECRET <<<"$ALICE"
+aws --endpoint-url http://127.0.0.1:$IAMD_PORT iam create-role --role-name Reader --assume-role-policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole"}]}' >/dev/null
+
 script() { # name port service action params
   "$OUT/signreq" -endpoint "http://127.0.0.1:$2" -service "$3" -action "$4" -params "$5" >"$OUT/$1.lua"
 }
 script iamd-gci $IAMD_PORT sts GetCallerIdentity ""
 script iamd-getuser $IAMD_PORT iam GetUser "UserName=alice"
+AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET \
+  script iamd-assumerole $IAMD_PORT sts AssumeRole "RoleArn=arn:aws:iam::123456789012:role/Reader&RoleSessionName=bench"
 script moto-gci $MOTO_PORT sts GetCallerIdentity ""
 script moto-getuser $MOTO_PORT iam GetUser "UserName=alice"
 
@@ -81,5 +90,6 @@ run() { # label pid url [lua]
 run floor-plain $FLOOR_PID http://127.0.0.1:$FLOOR_PORT/
 run iamd-GetCallerIdentity $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-gci
 run iamd-GetUser $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-getuser
+run iamd-AssumeRole $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-assumerole
 run moto-GetCallerIdentity $MOTO_PID http://127.0.0.1:$MOTO_PORT/ moto-gci
 run moto-GetUser $MOTO_PID http://127.0.0.1:$MOTO_PORT/ moto-getuser
