@@ -124,7 +124,9 @@ func otpauthURI(account, name, seed string) string {
 	v := url.Values{}
 	v.Set("secret", seed)
 	v.Set("issuer", mfaIssuer)
-	return "otpauth://totp/" + strings.ReplaceAll(url.PathEscape(label), "+", "%2B") + "?" + v.Encode()
+	// Spaces as %20, not "+", which some apps read literally.
+	return "otpauth://totp/" + strings.ReplaceAll(url.PathEscape(label), "+", "%2B") + "?" +
+		strings.ReplaceAll(v.Encode(), "+", "%20")
 }
 
 // seedOf opens a device's sealed seed.
@@ -469,8 +471,44 @@ type MFAVerification struct {
 // spent. Unknown devices, unassigned devices and wrong or replayed codes
 // all give Valid false.
 func (s *Service) VerifyMFA(ctx context.Context, serial, code string) (MFAVerification, error) {
+	return s.verifyMFA(ctx, serial, code, nil)
+}
+
+// verifyCallerMFA is the Service's mfaVerifier: the code must come from a
+// device assigned to the caller (an IAM user, or root). AWS's wordings
+// are quoted in github.com/aws/aws-cli issue 6325.
+func (s *Service) verifyCallerMFA(ctx context.Context, p *Principal, serial, code string) error {
+	owned := false
+	v, err := s.verifyMFA(ctx, serial, code, func(d *MFADevice) bool {
+		owned = d.AccountID == p.AccountID && (p.Type == PrincipalUser || p.Type == PrincipalRoot) && d.UserID == p.UserID
+		return owned
+	})
+	if err != nil {
+		return err
+	}
+	if !owned {
+		return Errorf(CodeAccessDenied, "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.")
+	}
+	if !v.Valid {
+		return Errorf(CodeAccessDenied, "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+	}
+	return nil
+}
+
+// verifyMFA is VerifyMFA for a device that, when owner is set, owner
+// accepts; a refused device's codes are not spent.
+func (s *Service) verifyMFA(ctx context.Context, serial, code string, owner func(*MFADevice) bool) (MFAVerification, error) {
 	var out MFAVerification
 	if len(code) != 6 {
+		if owner != nil {
+			// Still report whether the device is the caller's.
+			_ = s.store.View(ctx, func(tx Tx) error {
+				if d, err := tx.MFADevice(serial); err == nil && d.Assigned() {
+					owner(d)
+				}
+				return nil
+			})
+		}
 		return out, nil
 	}
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -481,7 +519,7 @@ func (s *Service) VerifyMFA(ctx context.Context, serial, code string) (MFAVerifi
 		if err != nil {
 			return err
 		}
-		if !d.Assigned() {
+		if !d.Assigned() || owner != nil && !owner(d) {
 			return nil
 		}
 		seed, err := s.seedOf(d)

@@ -145,6 +145,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	if s.quotas == (Quotas{}) {
 		s.quotas = DefaultQuotas()
 	}
+	s.mfaVerifier = s.verifyCallerMFA
 	if err := s.load(ctx); err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}

@@ -195,8 +195,20 @@ type actTable struct {
 
 type actSlot struct {
 	hash uint64
+	// w is words(key): keys of up to 16 bytes compare as two words.
+	w    [2]uint64
 	key  string
 	list []entry
+}
+
+// words returns s's first eight bytes and its last eight as words (for
+// a string shorter than eight bytes, all of it and zero). Strings of
+// equal length up to 16 bytes are equal exactly when their words are.
+func words(s string) [2]uint64 {
+	if len(s) < 8 {
+		return [2]uint64{loadShort(s), 0}
+	}
+	return [2]uint64{load8(s), load8(s[len(s)-8:])}
 }
 
 func newActTable(m map[string][]entry) actTable {
@@ -209,7 +221,7 @@ func newActTable(m map[string][]entry) actTable {
 		h := hashFold(k)
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
 			if t.slots[i].list == nil {
-				t.slots[i] = actSlot{h, k, v}
+				t.slots[i] = actSlot{h, words(k), k, v}
 				break
 			}
 		}
@@ -217,46 +229,92 @@ func newActTable(m map[string][]entry) actTable {
 	return t
 }
 
-// get looks up key, which is lower case if lower is set and may otherwise
-// be in any case; h is the hash of its lower case form. The table has at
-// least one empty slot, so probing ends.
-func (t *actTable) get(h uint64, key string, lower bool) ([]entry, bool) {
+// get looks up key, which may be in any case; h is the hash of its lower
+// case form. The table has at least one empty slot, so probing ends.
+func (t *actTable) get(h uint64, key string) ([]entry, bool) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.list == nil {
 			return nil, false
 		}
-		if s.hash == h && len(s.key) == len(key) && (lower && s.key == key || !lower && hasPrefixFold(key, s.key)) {
+		if s.hash == h && len(s.key) == len(key) && hasPrefixFold(key, s.key) {
 			return s.list, true
 		}
 	}
 }
 
-// hashFold hashes s ignoring ASCII case, eight bytes at a time. Setting
-// bit 5 of every byte maps 'A'-'Z' to 'a'-'z' (and folds a few
-// punctuation pairs, such as '_' and DEL, together, which costs nothing
-// but a rare extra key comparison). It hashes the action once per
-// request, and condition keys once at compile time and once per
-// Context.Set.
+// getLower is get for a lower-case key of at most 16 bytes, whose words
+// are w: a match compares two words instead of the text.
+func (t *actTable) getLower(h uint64, key string, w [2]uint64) ([]entry, bool) {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.list == nil {
+			return nil, false
+		}
+		if s.hash == h && s.w == w && len(s.key) == len(key) {
+			return s.list, true
+		}
+	}
+}
+
+// hashFold hashes s ignoring ASCII case, eight bytes at a time: each
+// word is lower-cased with lower8, so the hash is that of s's ASCII
+// lower-case form. It hashes the action once per request (lowerAction,
+// which computes the same hash while lower-casing), and condition keys
+// once at compile time and once per Context.Set.
 func hashFold(s string) uint64 {
-	const (
-		fold  = 0x2020202020202020
-		prime = 0x9e3779b97f4a7c15
-	)
-	h := uint64(len(s)) * prime
+	h := uint64(len(s)) * hashPrime
 	for len(s) >= 8 {
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = (h ^ (w | fold)) * prime
-		h ^= h >> 31
+		h = hashWord(h, lower8(load8(s)))
 		s = s[8:]
 	}
-	var w uint64
-	for i := 0; i < len(s); i++ {
-		w |= uint64(s[i]|0x20) << (8 * i)
-	}
-	h = (h ^ w) * prime
+	return hashFinish(h, lower8(loadShort(s)))
+}
+
+const hashPrime = 0x9e3779b97f4a7c15
+
+func hashWord(h, w uint64) uint64 {
+	h = (h ^ w) * hashPrime
+	return h ^ h>>31
+}
+
+func hashFinish(h, w uint64) uint64 {
+	h = (h ^ w) * hashPrime
 	return h ^ h>>29
+}
+
+// load8 reads s's first eight bytes as a little-endian word (the
+// compiler turns this into one load).
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// loadShort reads s, shorter than eight bytes, as a little-endian word
+// with zero high bytes, in at most two overlapping loads.
+func loadShort(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		t := s[n-4:]
+		hi := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24
+		return lo | hi<<(8*(n-4))
+	case n > 0:
+		return uint64(s[0]) | uint64(s[n/2])<<(8*(n/2)) | uint64(s[n-1])<<(8*(n-1))
+	}
+	return 0
+}
+
+// lower8 lower-cases the ASCII letters among w's eight bytes and leaves
+// every other byte (including non-ASCII ones) as it is.
+func lower8(w uint64) uint64 {
+	const hi = 0x8080808080808080
+	b := w &^ hi
+	ge := b + 0x3f3f3f3f3f3f3f3f // high bit set where b >= 'A'
+	gt := b + 0x2525252525252525 // high bit set where b > 'Z'
+	return w | (ge&^gt&^w&hi)>>2
 }
 
 // principalMatch ranks how a resource-policy statement names the caller:

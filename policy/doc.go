@@ -74,12 +74,15 @@
 // numbers, and builds an action index per policy (exact actions, service
 // prefixes, and a bucket for NotAction and wildcard services), keeping for
 // each statement only the action patterns that can match each key; the
-// request's action is hashed once and the hash reused for every policy,
-// and a per-policy 64-bit service filter skips policies that never name
-// the request's service. Statements about other actions cost nothing. No
-// regular expressions are used. Evaluate does not allocate: the request
-// [Context] is one contiguous block (keys with precomputed hashes, values)
-// scanned linearly, compiled conditions carry their key's hash, and
+// request's action is lower-cased and hashed once, eight bytes at a time,
+// and reused for every policy (index keys of up to 16 bytes then compare
+// as two words), and a per-policy 64-bit service filter skips policies
+// that never name the request's service. Statements about other actions
+// cost nothing. No regular expressions are used. Evaluate does not
+// allocate: the request [Context] is one contiguous block (keys with
+// precomputed hashes, values) with a 64-bit key filter and a small hash
+// index in its first cache line, compiled conditions carry their key's
+// hash (and whether it is a principal key), and
 // matched statements are appended to the caller's Decision.Matched, whose
 // backing array is reused across calls (give it capacity, e.g. 16).
 // Compiled policies are immutable and safe for concurrent use. Figures

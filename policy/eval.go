@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 	"time"
@@ -111,7 +112,7 @@ type Set struct {
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
 	var actBuf [maxLowerAction]byte
-	e.act, e.actLower = lowerAction(&actBuf, req.Action)
+	e.act, e.actLower, e.actHash = lowerAction(&actBuf, req.Action)
 	e.prepareAction()
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
@@ -266,6 +267,11 @@ type evaluator struct {
 	// it byte for byte instead of folding case per policy and statement.
 	act      string
 	actLower bool
+	// actShort and svcShort: the action and its service prefix are
+	// lower case and at most 16 bytes, so index keys compare as the
+	// words actW and svcW.
+	actShort, svcShort bool
+	actW, svcW         [2]uint64
 	// actHash and svcHash are hashFold of the action and of its service
 	// prefix (svcLen bytes).
 	actHash uint64
@@ -299,39 +305,48 @@ func (e *evaluator) addr(v string) (netip.Addr, bool) {
 	return e.addrVal, e.addrOK
 }
 
-// maxLowerAction is the longest action lower-cased once per request;
-// AWS's longest action names are about 60 bytes.
-const maxLowerAction = 96
+// maxLowerAction-8 is the longest action lower-cased once per request
+// (lowerAction stores whole words); AWS action names stay under 70 bytes.
+const maxLowerAction = 104
 
-// lowerAction returns a lower-cased into buf, which lives on Evaluate's
-// stack as long as the evaluator, and true; or a itself and false if a
-// does not fit (or is empty).
-func lowerAction(buf *[maxLowerAction]byte, a string) (string, bool) {
+// lowerAction lower-cases a (ASCII) into buf, which lives on Evaluate's
+// stack as long as the evaluator, eight bytes at a time, and returns the
+// lower-case string, true and hashFold(a), computed on the way; or a
+// itself, false and its hash if a does not fit (or is empty).
+func lowerAction(buf *[maxLowerAction]byte, a string) (string, bool, uint64) {
 	n := len(a)
-	if n == 0 || n > len(buf) {
-		return a, false
+	if n == 0 || n > len(buf)-8 {
+		return a, false, hashFold(a)
 	}
-	for i := 0; i < n; i++ {
-		c := a[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
+	h := uint64(n) * hashPrime
+	i := 0
+	for ; n-i >= 8; i += 8 {
+		w := lower8(load8(a[i:]))
+		binary.LittleEndian.PutUint64(buf[i:], w)
+		h = hashWord(h, w)
 	}
-	return unsafe.String(&buf[0], n), true
+	w := lower8(loadShort(a[i:]))
+	binary.LittleEndian.PutUint64(buf[i:], w)
+	return unsafe.String(&buf[0], n), true, hashFinish(h, w)
 }
 
-// prepareAction hashes the action and its service prefix.
+// prepareAction hashes the action's service prefix.
 func (e *evaluator) prepareAction() {
 	a := e.act
-	e.actHash = hashFold(a)
+	if e.actShort = e.actLower && len(a) <= 16; e.actShort {
+		e.actW = words(a)
+	}
 	e.svcLen = strings.IndexByte(a, ':')
 	if e.svcLen < 0 {
 		// No service prefix: the exact table may still hold the action,
 		// under itself as its own prefix.
 		e.svcHash = e.actHash
 	} else {
-		e.svcHash = hashFold(a[:e.svcLen])
+		svc := a[:e.svcLen]
+		e.svcHash = hashFold(svc)
+		if e.svcShort = e.actLower && len(svc) <= 16; e.svcShort {
+			e.svcW = words(svc)
+		}
 	}
 }
 
@@ -350,11 +365,20 @@ func (e *evaluator) candidates(c *Compiled) []entry {
 	if c.svcBits&(1<<(e.svcHash&63)) == 0 {
 		return c.global
 	}
-	if l, ok := c.exact.get(e.actHash, a, e.actLower); ok {
+	if e.actShort {
+		if l, ok := c.exact.getLower(e.actHash, a, e.actW); ok {
+			return l
+		}
+	} else if l, ok := c.exact.get(e.actHash, a); ok {
 		return l
 	}
 	if e.svcLen >= 0 {
-		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen], e.actLower); ok {
+		svc := a[:e.svcLen]
+		if e.svcShort {
+			if l, ok := c.bySvc.getLower(e.svcHash, svc, e.svcW); ok {
+				return l
+			}
+		} else if l, ok := c.bySvc.get(e.svcHash, svc); ok {
 			return l
 		}
 	}

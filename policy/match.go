@@ -362,14 +362,17 @@ func splitARN(s string) arnParts {
 	if !strings.HasPrefix(s, "arn:") {
 		return a
 	}
-	n := 0
-	for i := 0; i < len(s) && n < 5; i++ {
-		if s[i] == ':' {
-			a.ends[n] = i
-			n++
+	a.ends[0] = 3
+	off := 4
+	for n := 1; n < 5; n++ {
+		i := strings.IndexByte(s[off:], ':')
+		if i < 0 {
+			return a
 		}
+		a.ends[n] = off + i
+		off += i + 1
 	}
-	a.ok = n == 5
+	a.ok = true
 	return a
 }
 
@@ -452,8 +455,10 @@ func (ap *arnPattern) match(s string, sa *arnParts, r *evaluator) bool {
 	if !ap.comp[5].match(sa.component(s, 5), r) {
 		return false
 	}
-	for i := 4; i >= 0; i-- {
-		if !ap.comp[i].match(sa.component(s, i), r) {
+	// Component 0 is "arn" in both (compileARN and splitARN require
+	// the prefix), and "*" components match anything.
+	for i := 4; i > 0; i-- {
+		if p := &ap.comp[i]; p.kind != patAny && !p.match(sa.component(s, i), r) {
 			return false
 		}
 	}

@@ -71,9 +71,10 @@ type Request struct {
 // Context holds the request's condition keys and their values. It is
 // built for one request and read by many policies, so it is laid out for
 // reading: keys are stored lower-cased in one byte arena and values in one
-// string slice, which keeps a request's keys together in memory, and a
-// lookup is a short linear scan comparing lengths first (requests carry a
-// dozen keys or so; scanning them beats hashing). Looking a key up
+// string slice, which keeps a request's keys together in memory. A
+// lookup checks a 64-bit filter of the keys' hashes (most lookups are for
+// absent keys and end there), then a 32-slot index by hash, and compares
+// the key text of the one entry whose hash matches. Looking a key up
 // allocates nothing; building a Context allocates only when its arenas
 // grow, so a reused Context (Reset) stops allocating.
 //
@@ -85,7 +86,13 @@ type Context struct {
 	// for keys the request does not carry (aws:RequestTag/..., the Null
 	// checks), and they end here, in the Context's first cache line,
 	// without scanning entries.
-	bits    uint64
+	bits uint64
+	// slot is a small open-addressing index of entries by key hash
+	// (entry index + 1 at hash&31, linear probing), kept while the
+	// Context holds at most ctxSlotMax keys: a lookup then reads one
+	// entry instead of scanning them. It shares the first cache line
+	// with bits and the entries' slice header.
+	slot    [ctxSlots]uint8
 	entries []ctxEntry
 	vals    []string
 	keys    []byte
@@ -123,6 +130,7 @@ func NewContext(n int) *Context {
 
 // Reset empties c for reuse, keeping its storage.
 func (c *Context) Reset() {
+	c.slot = [ctxSlots]uint8{}
 	c.bits, c.entries, c.keys, c.vals = 0, c.entries[:0], c.keys[:0], c.vals[:0]
 }
 
@@ -134,7 +142,8 @@ func (c *Context) Set(key string, values ...string) {
 	if len(c.keys)+len(key) > 0xffff || len(c.vals)+len(values) > 0xffff || len(key) > 0xffff {
 		panic("policy: Context too large")
 	}
-	i := c.index(key)
+	h := hashFold(key)
+	i := c.find(h, key, false)
 	if i < 0 {
 		off := len(c.keys)
 		for j := 0; j < len(key); j++ {
@@ -144,10 +153,16 @@ func (c *Context) Set(key string, values ...string) {
 			}
 			c.keys = append(c.keys, b)
 		}
-		h := hashFold(key)
 		c.bits |= keyBit(h)
 		c.entries = append(c.entries, ctxEntry{hash: h, koff: uint16(off), klen: uint16(len(key))})
 		i = len(c.entries) - 1
+		if len(c.entries) <= ctxSlotMax {
+			s := h
+			for c.slot[s&(ctxSlots-1)] != 0 {
+				s++
+			}
+			c.slot[s&(ctxSlots-1)] = uint8(len(c.entries))
+		}
 	}
 	// Replaced values stay in the arena as garbage until Reset; keys are
 	// rarely set twice.
@@ -155,24 +170,55 @@ func (c *Context) Set(key string, values ...string) {
 	c.vals = append(c.vals, values...)
 }
 
-func (c *Context) index(key string) int {
-	if c == nil {
+const (
+	ctxSlots   = 32
+	ctxSlotMax = 24 // at most 3/4 full, so probing ends at an empty slot
+)
+
+// find returns the index of the entry for key, whose hashFold is h; key
+// is lower case if lower is set and is otherwise compared ignoring ASCII
+// case. -1 if there is none.
+func (c *Context) find(h uint64, key string, lower bool) int {
+	if c == nil || c.bits&keyBit(h) == 0 {
 		return -1
 	}
-	h := hashFold(key)
+	if len(c.entries) <= ctxSlotMax {
+		for s := h; ; s++ {
+			j := int(c.slot[s&(ctxSlots-1)]) - 1
+			if j < 0 {
+				return -1
+			}
+			if c.is(j, h, key, lower) {
+				return j
+			}
+		}
+	}
 	for i := range c.entries {
-		e := &c.entries[i]
-		if e.hash == h && int(e.klen) == len(key) && equalFoldASCII(key, string(c.keys[e.koff:e.koff+e.klen])) {
+		if c.is(i, h, key, lower) {
 			return i
 		}
 	}
 	return -1
 }
 
+// is reports whether entry i is key's (see find).
+func (c *Context) is(i int, h uint64, key string, lower bool) bool {
+	e := &c.entries[i]
+	if e.hash != h || int(e.klen) != len(key) {
+		return false
+	}
+	k := string(c.keys[e.koff : e.koff+e.klen])
+	if lower {
+		return k == key
+	}
+	return equalFoldASCII(key, k)
+}
+
 // Lookup returns the values of key, ignoring ASCII case in the key. The
 // returned slice aliases c and must not be modified.
 func (c *Context) Lookup(key string) ([]string, bool) {
-	i := c.index(key)
+	h := hashFold(key)
+	i := c.find(h, key, false)
 	if i < 0 {
 		return nil, false
 	}
@@ -183,16 +229,12 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 // get is Lookup for a lower-case key and its hashFold, the form compiled
 // policies hold.
 func (c *Context) get(lower string, h uint64) ([]string, bool) {
-	if c == nil || c.bits&keyBit(h) == 0 {
+	i := c.find(h, lower, true)
+	if i < 0 {
 		return nil, false
 	}
-	for i := range c.entries {
-		e := &c.entries[i]
-		if e.hash == h && int(e.klen) == len(lower) && string(c.keys[e.koff:e.koff+e.klen]) == lower {
-			return c.vals[e.voff : e.voff+e.vlen], true
-		}
-	}
-	return nil, false
+	e := &c.entries[i]
+	return c.vals[e.voff : e.voff+e.vlen], true
 }
 
 // keyBit is a key hash's bit in Context.bits.

@@ -67,6 +67,20 @@ func TestContext(t *testing.T) {
 	if v, ok := big.Lookup("K:39"); !ok || v[0] != "39" {
 		t.Errorf("Lookup(K:39) = %v, %v", v, ok)
 	}
+	// Up to ctxSlotMax keys (the slot index, with collisions) and more
+	// (linear scans), present and absent.
+	for _, n := range []int{ctxSlotMax, ctxSlotMax + 1} {
+		c := NewContext(n)
+		for i := 0; i < n; i++ {
+			c.Set("k:"+itoa(i), itoa(i))
+		}
+		for i := 0; i < 2*n; i++ {
+			v, ok := c.get("k:"+itoa(i), hashFold("k:"+itoa(i)))
+			if ok != (i < n) || ok && v[0] != itoa(i) {
+				t.Errorf("%d keys: get(k:%d) = %v, %v", n, i, v, ok)
+			}
+		}
+	}
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -357,6 +371,64 @@ func TestActionIndex(t *testing.T) {
 		}
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("Evaluate(%s, %s) matched %v, want %v", tt.action, tt.resource, got, tt.want)
+		}
+	}
+}
+
+func TestLowerAndHash(t *testing.T) {
+	const chars = "aAzZ@[`{09:_\x7f\x80\xffÉé*"
+	for n := 0; n <= 40; n++ {
+		for k := 0; k < 20; k++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = chars[(i*7+k*13+n)%len(chars)]
+			}
+			s := string(b)
+			w := []byte(s)
+			for i, c := range w {
+				if 'A' <= c && c <= 'Z' {
+					w[i] = c + 'a' - 'A'
+				}
+			}
+			want := string(w)
+			var buf [maxLowerAction]byte
+			got, ok, h := lowerAction(&buf, s)
+			if ok && got != want || !ok && n != 0 {
+				t.Fatalf("lowerAction(%q) = %q, %v, want %q", s, got, ok, want)
+			}
+			if h != hashFold(s) || h != hashFold(want) {
+				t.Fatalf("hashes of %q differ: %x %x %x", s, h, hashFold(s), hashFold(want))
+			}
+		}
+	}
+	if hashFold("ab") == hashFold("ba") || hashFold("a") == hashFold("a\x00") {
+		t.Error("hashFold collides on trivial inputs")
+	}
+}
+
+func TestSplitARN(t *testing.T) {
+	tests := []struct {
+		s    string
+		ok   bool
+		comp [6]string
+	}{
+		{"arn:aws:s3:::b/k:x", true, [6]string{"arn", "aws", "s3", "", "", "b/k:x"}},
+		{"arn:aws:iam::1:user/a", true, [6]string{"arn", "aws", "iam", "", "1", "user/a"}},
+		{"arn:::::", true, [6]string{"arn", "", "", "", "", ""}},
+		{"arn:aws:s3::", false, [6]string{}},
+		{"arn:aws", false, [6]string{}},
+		{"ARN:aws:s3:::b", false, [6]string{}},
+	}
+	for _, tt := range tests {
+		a := splitARN(tt.s)
+		if a.ok != tt.ok {
+			t.Errorf("splitARN(%q).ok = %v", tt.s, a.ok)
+			continue
+		}
+		for i := 0; a.ok && i < 6; i++ {
+			if got := a.component(tt.s, i); got != tt.comp[i] {
+				t.Errorf("splitARN(%q) component %d = %q, want %q", tt.s, i, got, tt.comp[i])
+			}
 		}
 	}
 }

@@ -64,6 +64,7 @@ func extensionGroups() []group {
 	return []group{
 		{"ProvidersCredentials", providerCredentialTests},
 		{"RolesPolicies", rolePolicyTests},
+		{"PasswordsMFA", passwordMFATests},
 	}
 }
 
