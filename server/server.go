@@ -71,36 +71,19 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
 	}
-	if cfg.MasterKeyFile == "" {
-		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile, true)
+	svc, store, err := openService(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	if created {
-		log.Info("generated master key", "path", cfg.MasterKeyFile)
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			store.Close()
 		}
 	}()
-	svc, err := iam.NewService(ctx, iam.Config{Store: store, Keyring: kr, Logger: log, Clock: cfg.Clock, Quotas: cfg.Quotas})
-	if err != nil {
-		return nil, err
-	}
 	boot, err := svc.Bootstrap(ctx, iam.BootstrapConfig{
 		AccountID: cfg.AccountID, RootAccessKeyID: cfg.RootAccessKeyID, RootSecret: cfg.RootSecret,
 	})
@@ -149,6 +132,53 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	}()
 	log.Info("iamd listening", "endpoint", s.Endpoint(), "account", boot.Account.ID, "data_dir", cfg.DataDir)
 	return s, nil
+}
+
+// openService opens the data directory's master key and database and
+// builds the IAM service over them.
+func openService(ctx context.Context, cfg Config, log *slog.Logger) (*iam.Service, *sqlite.DB, error) {
+	if cfg.MasterKeyFile == "" {
+		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	kr, created, err := keyring.LoadOrCreate(cfg.MasterKeyFile, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		log.Info("generated master key", "path", cfg.MasterKeyFile)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	svc, err := iam.NewService(ctx, iam.Config{Store: store, Keyring: kr, Logger: log, Clock: cfg.Clock, Quotas: cfg.Quotas})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return svc, store, nil
+}
+
+// OpenService opens a data directory for an administrative command (such
+// as creating an account) while a server may be running on it: SQLite
+// serializes the writers, and the server picks the change up from the
+// change feed within seconds. close releases the database.
+func OpenService(ctx context.Context, cfg Config) (svc *iam.Service, close func() error, err error) {
+	if cfg.DataDir == "" {
+		return nil, nil, errors.New("data directory is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	svc, store, err := openService(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, store.Close, nil
 }
 
 // Endpoint is the server's base URL.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stdout, stderr)
+	case "account":
+		return account(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "iamd", version)
 		return nil
@@ -52,6 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 var version = "dev"
 
 const usage = `usage: iamd [serve] [flags]   run the server (the default command)
+       iamd account create [--account-id ID] [--data-dir DIR]
+                                add an account (with its root user and key) to a deployment
+       iamd account list [--data-dir DIR]
        iamd version             print the version
 
 Run "iamd serve -h" for the flags; every flag has an IAMD_* environment variable.
@@ -144,4 +150,50 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// account administers the deployment's accounts. It works on the data
+// directory directly, also while a server runs on it: the server applies
+// the change from its change feed within seconds.
+func account(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("account: want create or list\n%s", usage)
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("account "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
+	masterKey := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
+	var accountID *string
+	if sub == "create" {
+		accountID = fs.String("account-id", "", "12-digit ID of the new account; random when unset")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: *dataDir, MasterKeyFile: *masterKey})
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	switch sub {
+	case "create":
+		res, err := svc.CreateAccount(ctx, *accountID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account: %s\n", res.Account.ID)
+		fmt.Fprintf(stdout, "root access key id:     %s\n", res.RootAccessKeyID)
+		fmt.Fprintf(stdout, "root secret access key: %s\n", res.RootSecret)
+		fmt.Fprintln(stdout, "(the secret is printed only now)")
+		return nil
+	case "list":
+		ids := svc.Accounts()
+		slices.Sort(ids)
+		for _, id := range ids {
+			fmt.Fprintln(stdout, id)
+		}
+		return nil
+	}
+	return fmt.Errorf("account: unknown subcommand %q", sub)
 }

@@ -139,3 +139,25 @@ func TestGracefulShutdownOnSIGTERM(t *testing.T) {
 		t.Fatal("iamd did not stop within 20 s of SIGTERM")
 	}
 }
+
+func TestAccountCreateAndList(t *testing.T) {
+	dir := t.TempDir()
+	var out strings.Builder
+	env := func(string) string { return "" }
+	if err := run(t.Context(), []string{"account", "create", "--data-dir", dir, "--account-id", "222233334444"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`account: 222233334444\nroot access key id:     AKIA[A-Z2-7]{16}\nroot secret access key: \S{40}\n`).MatchString(out.String()) {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if err := run(t.Context(), []string{"account", "create", "--data-dir", dir, "--account-id", "222233334444"}, env, io.Discard, io.Discard); err == nil {
+		t.Error("creating the same account twice succeeded")
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"account", "list", "--data-dir", dir}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "222233334444\n" {
+		t.Errorf("list = %q", out.String())
+	}
+}
