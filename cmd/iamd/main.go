@@ -68,6 +68,7 @@ type config struct {
 	listen, dataDir, masterKeyFile, accountID string
 	rootKeyID, rootSecret                     string
 	logLevel, logFormat                       string
+	quotas                                    string
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -95,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.dataDir, "data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	fs.StringVar(&c.masterKeyFile, "master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file; default DATA_DIR/master.key, generated on first start (IAMD_MASTER_KEY_FILE)")
 	fs.StringVar(&c.accountID, "account-id", getenv("IAMD_ACCOUNT_ID"), "12-digit account ID to create on first start; random when unset (IAMD_ACCOUNT_ID)")
+	fs.StringVar(&c.quotas, "quotas", getenv("IAMD_QUOTAS"), "quota overrides, e.g. UsersPerAccount=10000,RolesPerAccount=5000; AWS's defaults otherwise (IAMD_QUOTAS)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "IAMD_LOG_LEVEL", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "IAMD_LOG_FORMAT", "text"), "text or json (IAMD_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +113,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	c.rootKeyID = getenv("IAMD_ROOT_ACCESS_KEY_ID")
 	c.rootSecret = getenv("IAMD_ROOT_SECRET_ACCESS_KEY")
 
+	quotas, err := parseQuotas(c.quotas)
+	if err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return fmt.Errorf("log level: %w", err)
@@ -128,7 +134,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv, err := server.Start(ctx, server.Config{
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
-		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, Logger: log,
+		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, Logger: log, Quotas: quotas,
 	})
 	if err != nil {
 		return err

@@ -161,3 +161,15 @@ func TestAccountCreateAndList(t *testing.T) {
 		t.Errorf("list = %q", out.String())
 	}
 }
+
+func TestParseQuotas(t *testing.T) {
+	q, err := parseQuotas("UsersPerAccount=10000, RolesPerAccount=5000")
+	if err != nil || q.UsersPerAccount != 10000 || q.RolesPerAccount != 5000 || q.AccessKeysPerUser != 2 {
+		t.Fatalf("parseQuotas = %+v, %v", q, err)
+	}
+	for _, bad := range []string{"Nope=1", "UsersPerAccount", "UsersPerAccount=0", "UsersPerAccount=x"} {
+		if _, err := parseQuotas(bad); err == nil {
+			t.Errorf("parseQuotas(%q) succeeded", bad)
+		}
+	}
+}
