@@ -195,20 +195,8 @@ type actTable struct {
 
 type actSlot struct {
 	hash uint64
-	// w is words(key): keys of up to 16 bytes compare as two words.
-	w    [2]uint64
 	key  string
 	list []entry
-}
-
-// words returns s's first eight bytes and its last eight as words (for
-// a string shorter than eight bytes, all of it and zero). Strings of
-// equal length up to 16 bytes are equal exactly when their words are.
-func words(s string) [2]uint64 {
-	if len(s) < 8 {
-		return [2]uint64{loadShort(s), 0}
-	}
-	return [2]uint64{load8(s), load8(s[len(s)-8:])}
 }
 
 func newActTable(m map[string][]entry) actTable {
@@ -221,7 +209,7 @@ func newActTable(m map[string][]entry) actTable {
 		h := hashFold(k)
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
 			if t.slots[i].list == nil {
-				t.slots[i] = actSlot{h, words(k), k, v}
+				t.slots[i] = actSlot{h, k, v}
 				break
 			}
 		}
@@ -229,29 +217,16 @@ func newActTable(m map[string][]entry) actTable {
 	return t
 }
 
-// get looks up key, which may be in any case; h is the hash of its lower
-// case form. The table has at least one empty slot, so probing ends.
-func (t *actTable) get(h uint64, key string) ([]entry, bool) {
+// get looks up key, which is lower case if lower is set and may otherwise
+// be in any case; h is the hash of its lower case form. The table has at
+// least one empty slot, so probing ends.
+func (t *actTable) get(h uint64, key string, lower bool) ([]entry, bool) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.list == nil {
 			return nil, false
 		}
-		if s.hash == h && len(s.key) == len(key) && hasPrefixFold(key, s.key) {
-			return s.list, true
-		}
-	}
-}
-
-// getLower is get for a lower-case key of at most 16 bytes, whose words
-// are w: a match compares two words instead of the text.
-func (t *actTable) getLower(h uint64, key string, w [2]uint64) ([]entry, bool) {
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		s := &t.slots[i]
-		if s.list == nil {
-			return nil, false
-		}
-		if s.hash == h && s.w == w && len(s.key) == len(key) {
+		if s.hash == h && len(s.key) == len(key) && (lower && s.key == key || !lower && hasPrefixFold(key, s.key)) {
 			return s.list, true
 		}
 	}

@@ -75,8 +75,8 @@
 // prefixes, and a bucket for NotAction and wildcard services), keeping for
 // each statement only the action patterns that can match each key; the
 // request's action is lower-cased and hashed once, eight bytes at a time,
-// and reused for every policy (index keys of up to 16 bytes then compare
-// as two words), and a per-policy 64-bit service filter skips policies
+// and reused for every policy (index keys then compare without case
+// folding), and a per-policy 64-bit service filter skips policies
 // that never name the request's service. Statements about other actions
 // cost nothing. No regular expressions are used. Evaluate does not
 // allocate: the request [Context] is one contiguous block (keys with

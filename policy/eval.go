@@ -267,11 +267,6 @@ type evaluator struct {
 	// it byte for byte instead of folding case per policy and statement.
 	act      string
 	actLower bool
-	// actShort and svcShort: the action and its service prefix are
-	// lower case and at most 16 bytes, so index keys compare as the
-	// words actW and svcW.
-	actShort, svcShort bool
-	actW, svcW         [2]uint64
 	// actHash and svcHash are hashFold of the action and of its service
 	// prefix (svcLen bytes).
 	actHash uint64
@@ -333,20 +328,13 @@ func lowerAction(buf *[maxLowerAction]byte, a string) (string, bool, uint64) {
 // prepareAction hashes the action's service prefix.
 func (e *evaluator) prepareAction() {
 	a := e.act
-	if e.actShort = e.actLower && len(a) <= 16; e.actShort {
-		e.actW = words(a)
-	}
 	e.svcLen = strings.IndexByte(a, ':')
 	if e.svcLen < 0 {
 		// No service prefix: the exact table may still hold the action,
 		// under itself as its own prefix.
 		e.svcHash = e.actHash
 	} else {
-		svc := a[:e.svcLen]
-		e.svcHash = hashFold(svc)
-		if e.svcShort = e.actLower && len(svc) <= 16; e.svcShort {
-			e.svcW = words(svc)
-		}
+		e.svcHash = hashFold(a[:e.svcLen])
 	}
 }
 
@@ -365,20 +353,11 @@ func (e *evaluator) candidates(c *Compiled) []entry {
 	if c.svcBits&(1<<(e.svcHash&63)) == 0 {
 		return c.global
 	}
-	if e.actShort {
-		if l, ok := c.exact.getLower(e.actHash, a, e.actW); ok {
-			return l
-		}
-	} else if l, ok := c.exact.get(e.actHash, a); ok {
+	if l, ok := c.exact.get(e.actHash, a, e.actLower); ok {
 		return l
 	}
 	if e.svcLen >= 0 {
-		svc := a[:e.svcLen]
-		if e.svcShort {
-			if l, ok := c.bySvc.getLower(e.svcHash, svc, e.svcW); ok {
-				return l
-			}
-		} else if l, ok := c.bySvc.get(e.svcHash, svc); ok {
+		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen], e.actLower); ok {
 			return l
 		}
 	}
