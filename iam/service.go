@@ -152,10 +152,9 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Now returns the service clock's current time, truncated to what the store
-// keeps (milliseconds would lose nothing AWS shows; seconds is what IAM
-// returns on the wire).
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+// clock returns the time stamped on entities. IAM reports dates with
+// whole seconds (2013-04-18T17:26:57Z), so iamd stores them that way too.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // BootstrapConfig says how to create the first account.
 type BootstrapConfig struct {
