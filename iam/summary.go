@@ -84,6 +84,11 @@ func (s *Service) GetAccountSummary(ctx context.Context, p *Principal) (map[stri
 		if len(certs) > 0 {
 			m["AccountSigningCertificatesPresent"] = 1
 		}
+		if ok, err := rootPasswordPresent(tx, acct); err != nil {
+			return err
+		} else if ok {
+			m["AccountPasswordPresent"] = 1
+		}
 		devices, err := tx.MFADevices(acct)
 		if err != nil {
 			return err

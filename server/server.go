@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/httpapi"
 	"github.com/iamd/iamd/iam"
 	"github.com/iamd/iamd/keyring"
@@ -30,9 +31,11 @@ type Config struct {
 	AccountID       string // first start only; "" = random
 	RootAccessKeyID string // preset root key pair (with RootSecret)
 	RootSecret      string
+	RootPassword    string // sets the root user's password at start when non-empty
 	Logger          *slog.Logger
 	Clock           func() time.Time
 	Quotas          iam.Quotas
+	AuditRetention  time.Duration // audit events older than this are pruned; 0 keeps them forever
 }
 
 // DefaultListen is where iamd listens unless told otherwise: loopback only,
@@ -54,6 +57,7 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	store    *sqlite.DB
+	audit    *audit.Writer
 	log      *slog.Logger
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -90,6 +94,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if cfg.RootPassword != "" {
+		if err := svc.SetRootPassword(ctx, boot.Account.ID, cfg.RootPassword); err != nil {
+			return nil, fmt.Errorf("IAMD_ROOT_PASSWORD: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -102,7 +111,11 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 			return nil, err
 		}
 	}
-	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock})
+	if s.audit, err = openAudit(ctx, cfg, store, log); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock, Audit: s.audit})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -194,7 +207,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err := s.http.Shutdown(ctx)
 		s.cancel()
 		s.wg.Wait()
-		s.stopErr = errors.Join(err, s.store.Close())
+		aerr := s.audit.Close() // after the requests in flight: commits the last events and a final digest
+		s.stopErr = errors.Join(err, aerr, s.store.Close())
 	})
 	return s.stopErr
 }
@@ -211,4 +225,21 @@ aws_secret_access_key = %s
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// openAudit loads (or creates, 0600) the audit signing key in the data
+// directory and starts the audit trail's group-commit writer.
+func openAudit(ctx context.Context, cfg Config, store *sqlite.DB, log *slog.Logger) (*audit.Writer, error) {
+	key, created, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, audit.KeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("audit signing key: %w", err)
+	}
+	if created {
+		log.Info("generated audit signing key", "path", filepath.Join(cfg.DataDir, audit.KeyFile))
+	}
+	w, err := audit.NewWriter(ctx, audit.Config{Store: store, Key: key, Logger: log, Retention: cfg.AuditRetention, Clock: cfg.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("audit trail: %w", err)
+	}
+	return w, nil
 }

@@ -42,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "account":
 		return account(ctx, args, getenv, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args, getenv, stdout, stderr) // audit.go
 	case "version":
 		fmt.Fprintln(stdout, "iamd", version)
 		return nil
@@ -58,6 +60,10 @@ const usage = `usage: iamd [serve] [flags]   run the server (the default command
        iamd account create [--account-id ID] [--data-dir DIR]
                                 add an account (with its root user and key) to a deployment
        iamd account list [--data-dir DIR]
+       iamd audit verify [--data-dir DIR] [--public-key HEX]
+                                check the audit trail's hash chain and signed digests
+       iamd audit export [--data-dir DIR] [--start T] [--end T] [--event-name N] [--username U] ...
+                                print audit events as JSON lines
        iamd version             print the version
 
 Run "iamd serve -h" for the flags; every flag has an IAMD_* environment variable.
@@ -99,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.quotas, "quotas", getenv("IAMD_QUOTAS"), "quota overrides, e.g. UsersPerAccount=10000,RolesPerAccount=5000; AWS's defaults otherwise (IAMD_QUOTAS)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "IAMD_LOG_LEVEL", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "IAMD_LOG_FORMAT", "text"), "text or json (IAMD_LOG_FORMAT)")
+	auditRetention := fs.String("audit-retention", getenv("IAMD_AUDIT_RETENTION"), "prune audit events older than this, e.g. 90d or 2160h; kept forever when unset (IAMD_AUDIT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -114,6 +121,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	c.rootSecret = getenv("IAMD_ROOT_SECRET_ACCESS_KEY")
 
 	quotas, err := parseQuotas(c.quotas)
+	if err != nil {
+		return err
+	}
+	retention, err := parseRetention(*auditRetention) // audit.go
 	if err != nil {
 		return err
 	}
@@ -134,7 +145,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv, err := server.Start(ctx, server.Config{
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
-		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, Logger: log, Quotas: quotas,
+		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, RootPassword: getenv("IAMD_ROOT_PASSWORD"),
+		Logger: log, Quotas: quotas, AuditRetention: retention,
 	})
 	if err != nil {
 		return err
