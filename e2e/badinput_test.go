@@ -79,7 +79,9 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 		{"bad percent-encoding", "iam", "Action=ListUsers&Version=2010-05-08&PathPrefix=%zz", nil, 404, "MalformedQueryString", "iam"},
 		{"non-UTF-8 value", "iam", "Action=CreateUser&Version=2010-05-08&UserName=%ff%fe", nil, 400, "", "iam"},
 		{"not implemented", "iam", "Action=GenerateCredentialReport&Version=2010-05-08", nil, 501, "NotImplemented", "iam"},
-		{"not implemented STS", "sts", "Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=abc", nil, 501, "NotImplemented", "sts"},
+		{"not implemented STS", "sts", "Action=AssumeRoot&Version=2011-06-15&TargetPrincipal=123456789012&TaskPolicyArn.arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials", nil, 501, "NotImplemented", "sts"},
+		// iamd issues no encoded authorization messages, so none decodes.
+		{"undecodable authorization message", "sts", "Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage=abc", nil, 400, "InvalidAuthorizationMessageException", "sts"},
 		{"tampered body", "iam", "Action=ListUsers&Version=2010-05-08", func(r *http.Request) {
 			r.Body = io.NopCloser(strings.NewReader("Action=ListUsers&Version=2010-05-08&MaxItems=1"))
 			r.ContentLength = int64(len("Action=ListUsers&Version=2010-05-08&MaxItems=1"))

@@ -8,11 +8,12 @@ import (
 // stsRoutes routes the STS operations.
 func (h *Handler) stsRoutes() map[string]operation {
 	return map[string]operation{
-		"GetCallerIdentity":  h.getCallerIdentity,
-		"AssumeRole":         h.assumeRole,
-		"GetSessionToken":    h.getSessionToken,
-		"GetFederationToken": h.getFederationToken,
-		"GetAccessKeyInfo":   h.getAccessKeyInfo,
+		"GetCallerIdentity":          h.getCallerIdentity,
+		"AssumeRole":                 h.assumeRole,
+		"GetSessionToken":            h.getSessionToken,
+		"GetFederationToken":         h.getFederationToken,
+		"GetAccessKeyInfo":           h.getAccessKeyInfo,
+		"DecodeAuthorizationMessage": h.decodeAuthorizationMessage,
 	}
 }
 
@@ -106,4 +107,12 @@ func (h *Handler) getAccessKeyInfo(c *call) (awsquery.Struct, error) {
 		return nil, err
 	}
 	return awsquery.Struct{"Account": acct}, nil
+}
+
+func (h *Handler) decodeAuthorizationMessage(c *call) (awsquery.Struct, error) {
+	msg, err := h.svc.DecodeAuthorizationMessage(c.ctx, c.principal, str(c.in, "EncodedMessage"))
+	if err != nil {
+		return nil, err
+	}
+	return awsquery.Struct{"DecodedMessage": msg}, nil
 }

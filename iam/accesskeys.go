@@ -207,14 +207,16 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, p *Principal, keyID 
 	}
 	resource := "arn:" + Partition + ":iam::" + p.AccountID + ":root"
 	name := "root"
+	var keys authzKeys
 	if k.UserID != "" {
 		u := s.state.userByID(k.UserID)
 		if u == nil {
 			return nil, Errorf(CodeAccessDenied, "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", p.ARN, keyID)
 		}
 		resource, name = u.ARN(), u.Name
+		keys.resourceTags, keys.iamResourceTag = u.Tags, true
 	}
-	if err := s.authorize(p, "iam:GetAccessKeyLastUsed", resource); err != nil {
+	if err := s.authorizeWith(p, "iam:GetAccessKeyLastUsed", resource, &keys); err != nil {
 		return nil, err
 	}
 	out := &KeyLastUsed{UserName: name, Date: k.LastUsedDate, Service: k.LastUsedService, Region: k.LastUsedRegion}

@@ -57,21 +57,27 @@ type owner struct {
 // transaction and authorizes action on it. Roles that AWS protects
 // (service-linked) refuse every change to their policies.
 func (s *Service) ownerForAction(tx Tx, p *Principal, kind OwnerKind, action, name string) (owner, error) {
+	return s.ownerForActionWith(tx, p, kind, action, name, nil)
+}
+
+// ownerForActionWith is ownerForAction with the request's own condition
+// keys.
+func (s *Service) ownerForActionWith(tx Tx, p *Principal, kind OwnerKind, action, name string, extra *authzKeys) (owner, error) {
 	switch kind {
 	case OwnerUser:
-		u, err := s.userForAction(tx, p, action, name)
+		u, err := s.userForActionWith(tx, p, action, name, extra)
 		if err != nil {
 			return owner{}, err
 		}
 		return owner{kind, u.ID, u.Name}, nil
 	case OwnerGroup:
-		g, err := s.groupForAction(tx, p, action, name)
+		g, err := s.groupForActionWith(tx, p, action, name, extra)
 		if err != nil {
 			return owner{}, err
 		}
 		return owner{kind, g.ID, g.Name}, nil
 	default:
-		r, err := s.modifiableRole(tx, p, action, name)
+		r, err := s.modifiableRoleWith(tx, p, action, name, extra)
 		if err != nil {
 			return owner{}, err
 		}
@@ -128,7 +134,7 @@ func (s *Service) AttachPolicy(ctx context.Context, p *Principal, kind OwnerKind
 		return invalidARN(arn)
 	}
 	return s.update(ctx, func(tx Tx) error {
-		o, err := s.ownerForAction(tx, p, kind, ownerAction("Attach", kind, "Policy"), name)
+		o, err := s.ownerForActionWith(tx, p, kind, ownerAction("Attach", kind, "Policy"), name, &authzKeys{policyARN: arn})
 		if err != nil {
 			return err
 		}
@@ -163,7 +169,7 @@ func (s *Service) DetachPolicy(ctx context.Context, p *Principal, kind OwnerKind
 		return invalidARN(arn)
 	}
 	return s.update(ctx, func(tx Tx) error {
-		o, err := s.ownerForAction(tx, p, kind, ownerAction("Detach", kind, "Policy"), name)
+		o, err := s.ownerForActionWith(tx, p, kind, ownerAction("Detach", kind, "Policy"), name, &authzKeys{policyARN: arn})
 		if err != nil {
 			return err
 		}

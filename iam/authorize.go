@@ -59,6 +59,69 @@ func (s *Service) Authorize(p *Principal, action, resource string) error {
 // that allows, no explicit deny anywhere, and, when they have one, a
 // permissions boundary that allows too.
 func (s *Service) authorize(p *Principal, action, resource string) error {
+	return s.authorizeWith(p, action, resource, nil)
+}
+
+// authzKeys are the request-specific condition keys of one operation, as
+// the Service Authorization Reference lists them for IAM's actions. The
+// zero value adds nothing; callers keep it on the stack.
+type authzKeys struct {
+	// requestTags are the tags the request carries: aws:RequestTag/<key>
+	// for each and aws:TagKeys for their keys.
+	requestTags []Tag
+	// tagKeys are the keys an Untag* request removes (aws:TagKeys).
+	tagKeys []string
+	// resourceTags are the existing resource's tags: aws:ResourceTag/<key>,
+	// and iam:ResourceTag/<key> too when iamResourceTag is set (users and
+	// roles).
+	resourceTags   []Tag
+	iamResourceTag bool
+	boundary       string // iam:PermissionsBoundary
+	policyARN      string // iam:PolicyARN
+	serviceName    string // iam:AWSServiceName
+	passedTo       string // iam:PassedToService
+	associatedARN  string // iam:AssociatedResourceArn
+}
+
+// set adds k's keys to c.
+func (k *authzKeys) set(c *policy.Context) {
+	if len(k.requestTags) > 0 {
+		keys := make([]string, len(k.requestTags))
+		for i, t := range k.requestTags {
+			c.Set("aws:RequestTag/"+t.Key, t.Value)
+			keys[i] = t.Key
+		}
+		c.Set("aws:TagKeys", keys...)
+	}
+	if len(k.tagKeys) > 0 {
+		c.Set("aws:TagKeys", k.tagKeys...)
+	}
+	for _, t := range k.resourceTags {
+		c.Set("aws:ResourceTag/"+t.Key, t.Value)
+		if k.iamResourceTag {
+			c.Set("iam:ResourceTag/"+t.Key, t.Value)
+		}
+	}
+	if k.boundary != "" {
+		c.Set("iam:PermissionsBoundary", k.boundary)
+	}
+	if k.policyARN != "" {
+		c.Set("iam:PolicyARN", k.policyARN)
+	}
+	if k.serviceName != "" {
+		c.Set("iam:AWSServiceName", k.serviceName)
+	}
+	if k.passedTo != "" {
+		c.Set("iam:PassedToService", k.passedTo)
+	}
+	if k.associatedARN != "" {
+		c.Set("iam:AssociatedResourceArn", k.associatedARN)
+	}
+}
+
+// authorizeWith is authorize with the operation's own condition keys
+// (nil: none, which costs nothing).
+func (s *Service) authorizeWith(p *Principal, action, resource string, k *authzKeys) error {
 	if p.IsRoot() && arnAccount(resource) == p.AccountID {
 		return nil
 	}
@@ -74,6 +137,9 @@ func (s *Service) authorize(p *Principal, action, resource string) error {
 	pctx.Reset()
 	defer contextPool.Put(pctx)
 	s.fillContext(pctx, p)
+	if k != nil {
+		k.set(pctx)
+	}
 	req := policy.Request{
 		Principal: s.policyPrincipal(p),
 		Action:    action,
@@ -87,6 +153,48 @@ func (s *Service) authorize(p *Principal, action, resource string) error {
 		return nil
 	}
 	return accessDenied(p, action, resource, d)
+}
+
+// AuthorizePassRole decides whether p may pass the role roleARN to
+// service (iam:PassRole with iam:PassedToService, and
+// iam:AssociatedResourceArn when associated is given), as AWS checks when
+// a service is handed a role. nil means allowed.
+func (s *Service) AuthorizePassRole(p *Principal, roleARN, service string, associated ...string) error {
+	k := authzKeys{passedTo: service}
+	if len(associated) > 0 {
+		k.associatedARN = associated[0]
+	}
+	if r := s.roleByARN(roleARN); r != nil {
+		k.resourceTags, k.iamResourceTag = r.Tags, true
+	}
+	return s.authorizeWith(p, "iam:PassRole", roleARN, &k)
+}
+
+// withEntity returns k (or the zero keys) completed with an existing
+// user's or role's tags and, for the actions AWS evaluates
+// iam:PermissionsBoundary on for an existing entity, its current boundary.
+func withEntity(k *authzKeys, action string, tags []Tag, boundary string) authzKeys {
+	var out authzKeys
+	if k != nil {
+		out = *k
+	}
+	out.resourceTags, out.iamResourceTag = tags, true
+	if out.boundary == "" && boundary != "" && entityBoundaryAction(action) {
+		out.boundary = boundary
+	}
+	return out
+}
+
+// entityBoundaryAction reports whether AWS supplies iam:PermissionsBoundary
+// (the entity's boundary) for action on an existing user or role.
+func entityBoundaryAction(action string) bool {
+	switch action {
+	case "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:AttachUserPolicy", "iam:DetachUserPolicy",
+		"iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+		"iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary":
+		return true
+	}
+	return false
 }
 
 // arnAccount returns the account field of an ARN, or "" for "*" and

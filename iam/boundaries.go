@@ -24,7 +24,7 @@ func (s *Service) checkBoundary(tx Tx, p *Principal, arn string) error {
 // PutUserPermissionsBoundary sets or replaces a user's boundary.
 func (s *Service) PutUserPermissionsBoundary(ctx context.Context, p *Principal, name, arn string) error {
 	return s.update(ctx, func(tx Tx) error {
-		u, err := s.userForAction(tx, p, "iam:PutUserPermissionsBoundary", name)
+		u, err := s.userForActionWith(tx, p, "iam:PutUserPermissionsBoundary", name, &authzKeys{boundary: arn})
 		if err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, p *Principa
 // PutRolePermissionsBoundary sets or replaces a role's boundary.
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, p *Principal, name, arn string) error {
 	return s.update(ctx, func(tx Tx) error {
-		r, err := s.modifiableRole(tx, p, "iam:PutRolePermissionsBoundary", name)
+		r, err := s.modifiableRoleWith(tx, p, "iam:PutRolePermissionsBoundary", name, &authzKeys{boundary: arn})
 		if err != nil {
 			return err
 		}

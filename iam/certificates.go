@@ -277,7 +277,7 @@ func (s *Service) UploadServerCertificate(ctx context.Context, p *Principal, in 
 	}
 	c := &ServerCertificate{ID: newID(PrefixServerCertificate, 17), AccountID: p.AccountID, Name: in.Name, Path: in.Path,
 		Body: in.Body, Chain: in.Chain, UploadDate: s.clock()}
-	if err := s.authorize(p, "iam:UploadServerCertificate", c.ARN()); err != nil {
+	if err := s.authorizeWith(p, "iam:UploadServerCertificate", c.ARN(), &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
 	leaf, err := parseCertificatePEM(in.Body)
@@ -331,18 +331,25 @@ func (s *Service) UploadServerCertificate(ctx context.Context, p *Principal, in 
 
 // serverCertOf loads the named certificate and authorizes action on it,
 // with the path-less ARN when it does not exist (as userForAction does).
-func (s *Service) serverCertOf(tx Tx, p *Principal, action, name string) (*ServerCertificate, error) {
+// extra are the request's own condition keys (nil: none); the
+// certificate's tags are added to them.
+func (s *Service) serverCertOf(tx Tx, p *Principal, action, name string, extra *authzKeys) (*ServerCertificate, error) {
 	c, err := tx.ServerCertificate(p.AccountID, name)
 	if err != nil {
 		if isNotFound(err) {
-			if err := s.authorize(p, action, entityARN(p.AccountID, "server-certificate", "/", name)); err != nil {
+			if err := s.authorizeWith(p, action, entityARN(p.AccountID, "server-certificate", "/", name), extra); err != nil {
 				return nil, err
 			}
 			return nil, noSuchServerCert(name)
 		}
 		return nil, err
 	}
-	if err := s.authorize(p, action, c.ARN()); err != nil {
+	var k authzKeys
+	if extra != nil {
+		k = *extra
+	}
+	k.resourceTags = c.Tags
+	if err := s.authorizeWith(p, action, c.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -357,7 +364,7 @@ func (s *Service) viewServerCert(ctx context.Context, p *Principal, action, name
 	var out *ServerCertificate
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		out, err = s.serverCertOf(tx, p, action, name)
+		out, err = s.serverCertOf(tx, p, action, name, nil)
 		return err
 	})
 	if err != nil {
@@ -395,7 +402,7 @@ func (s *Service) ListServerCertificates(ctx context.Context, p *Principal, in L
 // UpdateServerCertificate renames a certificate or changes its path.
 func (s *Service) UpdateServerCertificate(ctx context.Context, p *Principal, name string, newPath, newName *string) error {
 	return s.update(ctx, func(tx Tx) error {
-		c, err := s.serverCertOf(tx, p, "iam:UpdateServerCertificate", name)
+		c, err := s.serverCertOf(tx, p, "iam:UpdateServerCertificate", name, nil)
 		if err != nil {
 			return err
 		}
@@ -406,7 +413,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, p *Principal, nam
 		if newName != nil {
 			next.Name = *newName
 			// Renaming needs permission on the new name as well, as in AWS.
-			if err := s.authorize(p, "iam:UpdateServerCertificate", next.ARN()); err != nil {
+			if err := s.authorizeWith(p, "iam:UpdateServerCertificate", next.ARN(), &authzKeys{resourceTags: c.Tags}); err != nil {
 				return err
 			}
 		}
@@ -426,7 +433,7 @@ func (s *Service) UpdateServerCertificate(ctx context.Context, p *Principal, nam
 // DeleteServerCertificate deletes a certificate.
 func (s *Service) DeleteServerCertificate(ctx context.Context, p *Principal, name string) error {
 	return s.update(ctx, func(tx Tx) error {
-		c, err := s.serverCertOf(tx, p, "iam:DeleteServerCertificate", name)
+		c, err := s.serverCertOf(tx, p, "iam:DeleteServerCertificate", name, nil)
 		if err != nil {
 			return err
 		}
@@ -434,9 +441,9 @@ func (s *Service) DeleteServerCertificate(ctx context.Context, p *Principal, nam
 	})
 }
 
-func (s *Service) modifyServerCert(ctx context.Context, p *Principal, action, name string, change func(*ServerCertificate) error) error {
+func (s *Service) modifyServerCert(ctx context.Context, p *Principal, action, name string, extra *authzKeys, change func(*ServerCertificate) error) error {
 	return s.update(ctx, func(tx Tx) error {
-		c, err := s.serverCertOf(tx, p, action, name)
+		c, err := s.serverCertOf(tx, p, action, name, extra)
 		if err != nil {
 			return err
 		}
@@ -449,7 +456,7 @@ func (s *Service) modifyServerCert(ctx context.Context, p *Principal, action, na
 
 // TagServerCertificate adds or overwrites tags.
 func (s *Service) TagServerCertificate(ctx context.Context, p *Principal, name string, tags []Tag) error {
-	return s.modifyServerCert(ctx, p, "iam:TagServerCertificate", name, func(c *ServerCertificate) error {
+	return s.modifyServerCert(ctx, p, "iam:TagServerCertificate", name, &authzKeys{requestTags: tags}, func(c *ServerCertificate) error {
 		merged, err := s.mergeTags(c.Tags, tags)
 		c.Tags = merged
 		return err
@@ -458,7 +465,7 @@ func (s *Service) TagServerCertificate(ctx context.Context, p *Principal, name s
 
 // UntagServerCertificate removes tags by key.
 func (s *Service) UntagServerCertificate(ctx context.Context, p *Principal, name string, keys []string) error {
-	return s.modifyServerCert(ctx, p, "iam:UntagServerCertificate", name, func(c *ServerCertificate) error {
+	return s.modifyServerCert(ctx, p, "iam:UntagServerCertificate", name, &authzKeys{tagKeys: keys}, func(c *ServerCertificate) error {
 		c.Tags = removeTags(c.Tags, keys)
 		return nil
 	})

@@ -41,17 +41,23 @@ func noSuchGroup(name string) error {
 }
 
 func (s *Service) groupForAction(tx Tx, p *Principal, action, name string) (*Group, error) {
+	return s.groupForActionWith(tx, p, action, name, nil)
+}
+
+// groupForActionWith is groupForAction with the request's own condition
+// keys (groups carry no tags).
+func (s *Service) groupForActionWith(tx Tx, p *Principal, action, name string, extra *authzKeys) (*Group, error) {
 	g, err := tx.Group(p.AccountID, name)
 	if err != nil {
 		if isNotFound(err) {
-			if err := s.authorize(p, action, groupARN(p.AccountID, "/", name)); err != nil {
+			if err := s.authorizeWith(p, action, groupARN(p.AccountID, "/", name), extra); err != nil {
 				return nil, err
 			}
 			return nil, noSuchGroup(name)
 		}
 		return nil, err
 	}
-	if err := s.authorize(p, action, g.ARN()); err != nil {
+	if err := s.authorizeWith(p, action, g.ARN(), extra); err != nil {
 		return nil, err
 	}
 	return g, nil

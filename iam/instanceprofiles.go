@@ -61,7 +61,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, p *Principal, path,
 	if path == "" {
 		path = "/"
 	}
-	if err := s.authorize(p, "iam:CreateInstanceProfile", instanceProfileARN(p.AccountID, path, name)); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateInstanceProfile", instanceProfileARN(p.AccountID, path, name), &authzKeys{requestTags: tags}); err != nil {
 		return nil, err
 	}
 	merged, err := s.mergeTags(nil, tags)
@@ -100,24 +100,35 @@ func (s *Service) profileForRead(p *Principal, action, name string) (*InstancePr
 		}
 		return nil, noSuchInstanceProfile(name)
 	}
-	if err := s.authorize(p, action, ip.ARN()); err != nil {
+	if err := s.authorizeWith(p, action, ip.ARN(), &authzKeys{resourceTags: ip.Tags}); err != nil {
 		return nil, err
 	}
 	return ip, nil
 }
 
 func (s *Service) profileForAction(tx Tx, p *Principal, action, name string) (*InstanceProfile, error) {
+	return s.profileForActionWith(tx, p, action, name, nil)
+}
+
+// profileForActionWith is profileForAction with the request's own
+// condition keys; the profile's tags are added to them.
+func (s *Service) profileForActionWith(tx Tx, p *Principal, action, name string, extra *authzKeys) (*InstanceProfile, error) {
 	ip, err := tx.InstanceProfile(p.AccountID, name)
 	if err != nil {
 		if isNotFound(err) {
-			if err := s.authorize(p, action, instanceProfileARN(p.AccountID, "/", name)); err != nil {
+			if err := s.authorizeWith(p, action, instanceProfileARN(p.AccountID, "/", name), extra); err != nil {
 				return nil, err
 			}
 			return nil, noSuchInstanceProfile(name)
 		}
 		return nil, err
 	}
-	if err := s.authorize(p, action, ip.ARN()); err != nil {
+	var k authzKeys
+	if extra != nil {
+		k = *extra
+	}
+	k.resourceTags = ip.Tags
+	if err := s.authorizeWith(p, action, ip.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return ip, nil
@@ -230,7 +241,7 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, p *Principa
 // TagInstanceProfile adds or overwrites tags on a profile.
 func (s *Service) TagInstanceProfile(ctx context.Context, p *Principal, name string, tags []Tag) error {
 	return s.update(ctx, func(tx Tx) error {
-		ip, err := s.profileForAction(tx, p, "iam:TagInstanceProfile", name)
+		ip, err := s.profileForActionWith(tx, p, "iam:TagInstanceProfile", name, &authzKeys{requestTags: tags})
 		if err != nil {
 			return err
 		}
@@ -246,7 +257,7 @@ func (s *Service) TagInstanceProfile(ctx context.Context, p *Principal, name str
 // UntagInstanceProfile removes tags by key.
 func (s *Service) UntagInstanceProfile(ctx context.Context, p *Principal, name string, keys []string) error {
 	return s.update(ctx, func(tx Tx) error {
-		ip, err := s.profileForAction(tx, p, "iam:UntagInstanceProfile", name)
+		ip, err := s.profileForActionWith(tx, p, "iam:UntagInstanceProfile", name, &authzKeys{tagKeys: keys})
 		if err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, p *Principal, in C
 		in.Path = "/"
 	}
 	serial := mfaSerial(p.AccountID, in.Path, in.Name)
-	if err := s.authorize(p, "iam:CreateVirtualMFADevice", serial); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateVirtualMFADevice", serial, &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
 	tags, err := s.mergeTags(nil, in.Tags)
@@ -280,11 +280,8 @@ func (s *Service) DeactivateMFADevice(ctx context.Context, p *Principal, userNam
 
 // DeleteVirtualMFADevice deletes an unassigned virtual MFA device.
 func (s *Service) DeleteVirtualMFADevice(ctx context.Context, p *Principal, serial string) error {
-	if err := s.authorize(p, "iam:DeleteVirtualMFADevice", serial); err != nil {
-		return err
-	}
 	return s.update(ctx, func(tx Tx) error {
-		d, err := deviceOf(tx, p, serial, noSuchVirtualMFADevice)
+		d, err := s.deviceForAction(tx, p, "iam:DeleteVirtualMFADevice", serial, nil)
 		if err != nil {
 			return err
 		}
@@ -402,13 +399,28 @@ func (s *Service) GetMFADevice(ctx context.Context, p *Principal, userName, seri
 	return out, internal(err)
 }
 
-// modifyMFATags changes a device's tags.
-func (s *Service) modifyMFATags(ctx context.Context, p *Principal, action, serial string, change func(*MFADevice) error) error {
-	if err := s.authorize(p, action, serial); err != nil {
-		return err
+// deviceForAction loads a virtual MFA device and authorizes action on its
+// serial with the device's tags added to extra (nil: no other keys). The
+// authorization comes first, as it did before the device was loaded.
+func (s *Service) deviceForAction(tx Tx, p *Principal, action, serial string, extra *authzKeys) (*MFADevice, error) {
+	d, err := deviceOf(tx, p, serial, noSuchVirtualMFADevice)
+	var k authzKeys
+	if extra != nil {
+		k = *extra
 	}
+	if err == nil {
+		k.resourceTags = d.Tags
+	}
+	if aerr := s.authorizeWith(p, action, serial, &k); aerr != nil {
+		return nil, aerr
+	}
+	return d, err
+}
+
+// modifyMFATags changes a device's tags.
+func (s *Service) modifyMFATags(ctx context.Context, p *Principal, action, serial string, extra *authzKeys, change func(*MFADevice) error) error {
 	return s.update(ctx, func(tx Tx) error {
-		d, err := deviceOf(tx, p, serial, noSuchVirtualMFADevice)
+		d, err := s.deviceForAction(tx, p, action, serial, extra)
 		if err != nil {
 			return err
 		}
@@ -421,7 +433,7 @@ func (s *Service) modifyMFATags(ctx context.Context, p *Principal, action, seria
 
 // TagMFADevice adds or overwrites tags on a virtual MFA device.
 func (s *Service) TagMFADevice(ctx context.Context, p *Principal, serial string, tags []Tag) error {
-	return s.modifyMFATags(ctx, p, "iam:TagMFADevice", serial, func(d *MFADevice) error {
+	return s.modifyMFATags(ctx, p, "iam:TagMFADevice", serial, &authzKeys{requestTags: tags}, func(d *MFADevice) error {
 		merged, err := s.mergeTags(d.Tags, tags)
 		if err != nil {
 			return err
@@ -433,7 +445,7 @@ func (s *Service) TagMFADevice(ctx context.Context, p *Principal, serial string,
 
 // UntagMFADevice removes tags by key; missing keys are ignored.
 func (s *Service) UntagMFADevice(ctx context.Context, p *Principal, serial string, keys []string) error {
-	return s.modifyMFATags(ctx, p, "iam:UntagMFADevice", serial, func(d *MFADevice) error {
+	return s.modifyMFATags(ctx, p, "iam:UntagMFADevice", serial, &authzKeys{tagKeys: keys}, func(d *MFADevice) error {
 		d.Tags = removeTags(d.Tags, keys)
 		return nil
 	})
@@ -441,12 +453,9 @@ func (s *Service) UntagMFADevice(ctx context.Context, p *Principal, serial strin
 
 // ListMFADeviceTags lists a virtual MFA device's tags.
 func (s *Service) ListMFADeviceTags(ctx context.Context, p *Principal, serial string, in ListInput) (Page[Tag], error) {
-	if err := s.authorize(p, "iam:ListMFADeviceTags", serial); err != nil {
-		return Page[Tag]{}, err
-	}
 	var out Page[Tag]
 	err := s.store.View(ctx, func(tx Tx) error {
-		d, err := deviceOf(tx, p, serial, noSuchVirtualMFADevice)
+		d, err := s.deviceForAction(tx, p, "iam:ListMFADeviceTags", serial, nil)
 		if err != nil {
 			return err
 		}

@@ -180,7 +180,8 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 			return err
 		}
 		if pol == nil || !pol.AllowUsersToChangePassword {
-			if err := s.authorize(p, "iam:ChangePassword", u.ARN()); err != nil {
+			k := withEntity(nil, "iam:ChangePassword", u.Tags, "")
+			if err := s.authorizeWith(p, "iam:ChangePassword", u.ARN(), &k); err != nil {
 				return err
 			}
 		}

@@ -173,20 +173,37 @@ func (s *Service) authorizePolicyRead(p *Principal, action, arn string) error {
 	if awsmanaged.IsAWSManaged(arn) && p.IsRoot() {
 		return nil
 	}
-	return s.authorize(p, action, arn)
+	var k authzKeys
+	if e := s.state.policyByARN(arn); e != nil && e.p.AccountID == p.AccountID {
+		k.resourceTags = e.p.Tags
+	}
+	return s.authorizeWith(p, action, arn, &k)
 }
 
 // customerPolicyForAction finds a customer managed policy in a write
 // transaction and authorizes action on it. Acting on an AWS managed policy
 // fails authorization, as acting on another account's resource does.
 func (s *Service) customerPolicyForAction(tx Tx, p *Principal, action, arn string) (*ManagedPolicy, error) {
+	return s.customerPolicyForActionWith(tx, p, action, arn, nil)
+}
+
+// customerPolicyForActionWith is customerPolicyForAction with the
+// request's own condition keys; the policy's tags are added to them.
+func (s *Service) customerPolicyForActionWith(tx Tx, p *Principal, action, arn string, extra *authzKeys) (*ManagedPolicy, error) {
 	if _, _, _, ok := parsePolicyARN(arn); !ok {
 		return nil, invalidARN(arn)
 	}
-	if err := s.authorize(p, action, arn); err != nil {
-		return nil, err
-	}
 	_, pol, err := s.managedInTx(tx, p.AccountID, arn)
+	var k authzKeys
+	if extra != nil {
+		k = *extra
+	}
+	if pol != nil {
+		k.resourceTags = pol.Tags
+	}
+	if aerr := s.authorizeWith(p, action, arn, &k); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +236,7 @@ func (s *Service) CreatePolicy(ctx context.Context, p *Principal, in CreatePolic
 	if in.Path == "" {
 		in.Path = "/"
 	}
-	if err := s.authorize(p, "iam:CreatePolicy", policyARN(p.AccountID, in.Path, in.PolicyName)); err != nil {
+	if err := s.authorizeWith(p, "iam:CreatePolicy", policyARN(p.AccountID, in.Path, in.PolicyName), &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
@@ -560,7 +577,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, p *Principal, arn
 // TagPolicy adds or overwrites tags on a customer managed policy.
 func (s *Service) TagPolicy(ctx context.Context, p *Principal, arn string, tags []Tag) error {
 	return s.update(ctx, func(tx Tx) error {
-		pol, err := s.customerPolicyForAction(tx, p, "iam:TagPolicy", arn)
+		pol, err := s.customerPolicyForActionWith(tx, p, "iam:TagPolicy", arn, &authzKeys{requestTags: tags})
 		if err != nil {
 			return err
 		}
@@ -576,7 +593,7 @@ func (s *Service) TagPolicy(ctx context.Context, p *Principal, arn string, tags 
 // UntagPolicy removes tags by key.
 func (s *Service) UntagPolicy(ctx context.Context, p *Principal, arn string, keys []string) error {
 	return s.update(ctx, func(tx Tx) error {
-		pol, err := s.customerPolicyForAction(tx, p, "iam:UntagPolicy", arn)
+		pol, err := s.customerPolicyForActionWith(tx, p, "iam:UntagPolicy", arn, &authzKeys{tagKeys: keys})
 		if err != nil {
 			return err
 		}

@@ -104,7 +104,7 @@ func (s *Service) CreateOIDCProvider(ctx context.Context, p *Principal, in Creat
 		return nil, err
 	}
 	prov := &OIDCProvider{AccountID: p.AccountID, URL: url, CreateDate: s.clock()}
-	if err := s.authorize(p, "iam:CreateOpenIDConnectProvider", prov.ARN()); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateOpenIDConnectProvider", prov.ARN(), &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
 	if err := checkThumbprints(in.Thumbprints); err != nil {
@@ -148,15 +148,24 @@ func (s *Service) CreateOIDCProvider(ctx context.Context, p *Principal, in Creat
 }
 
 // oidcForRead authorizes action on the provider named by arn and loads it.
-func (s *Service) oidcForRead(tx Tx, p *Principal, action, arn string) (*OIDCProvider, error) {
+// extra are the request's own condition keys (nil: none); the provider's
+// tags are added to them.
+func (s *Service) oidcForRead(tx Tx, p *Principal, action, arn string, extra *authzKeys) (*OIDCProvider, error) {
 	account, url, ok := providerARNPart(arn, "oidc-provider")
 	if !ok {
 		return nil, Errorf(CodeInvalidInput, "Invalid ARN: %s", arn)
 	}
-	if err := s.authorize(p, action, arn); err != nil {
+	prov, err := tx.OIDCProvider(account, url)
+	var k authzKeys
+	if extra != nil {
+		k = *extra
+	}
+	if err == nil && prov != nil {
+		k.resourceTags = prov.Tags
+	}
+	if err := s.authorizeWith(p, action, arn, &k); err != nil {
 		return nil, err
 	}
-	prov, err := tx.OIDCProvider(account, url)
 	if isNotFound(err) {
 		return nil, noSuchOIDC(arn)
 	}
@@ -168,7 +177,7 @@ func (s *Service) GetOIDCProvider(ctx context.Context, p *Principal, arn string)
 	var out *OIDCProvider
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		out, err = s.oidcForRead(tx, p, "iam:GetOpenIDConnectProvider", arn)
+		out, err = s.oidcForRead(tx, p, "iam:GetOpenIDConnectProvider", arn, nil)
 		return err
 	})
 	return out, internal(err)
@@ -192,7 +201,7 @@ func (s *Service) ListOIDCProviders(ctx context.Context, p *Principal) ([]*OIDCP
 // DeleteOIDCProvider deletes a provider.
 func (s *Service) DeleteOIDCProvider(ctx context.Context, p *Principal, arn string) error {
 	return s.update(ctx, func(tx Tx) error {
-		prov, err := s.oidcForRead(tx, p, "iam:DeleteOpenIDConnectProvider", arn)
+		prov, err := s.oidcForRead(tx, p, "iam:DeleteOpenIDConnectProvider", arn, nil)
 		if err != nil {
 			return err
 		}
@@ -201,9 +210,9 @@ func (s *Service) DeleteOIDCProvider(ctx context.Context, p *Principal, arn stri
 }
 
 // modifyOIDC runs change on the provider inside a write transaction.
-func (s *Service) modifyOIDC(ctx context.Context, p *Principal, action, arn string, change func(*OIDCProvider) error) error {
+func (s *Service) modifyOIDC(ctx context.Context, p *Principal, action, arn string, extra *authzKeys, change func(*OIDCProvider) error) error {
 	return s.update(ctx, func(tx Tx) error {
-		prov, err := s.oidcForRead(tx, p, action, arn)
+		prov, err := s.oidcForRead(tx, p, action, arn, extra)
 		if err != nil {
 			return err
 		}
@@ -217,7 +226,7 @@ func (s *Service) modifyOIDC(ctx context.Context, p *Principal, action, arn stri
 // AddClientIDToOIDCProvider adds an audience; adding one already present
 // is not an error, as AWS documents.
 func (s *Service) AddClientIDToOIDCProvider(ctx context.Context, p *Principal, arn, clientID string) error {
-	return s.modifyOIDC(ctx, p, "iam:AddClientIDToOpenIDConnectProvider", arn, func(prov *OIDCProvider) error {
+	return s.modifyOIDC(ctx, p, "iam:AddClientIDToOpenIDConnectProvider", arn, nil, func(prov *OIDCProvider) error {
 		if slices.Contains(prov.ClientIDs, clientID) {
 			return nil
 		}
@@ -232,7 +241,7 @@ func (s *Service) AddClientIDToOIDCProvider(ctx context.Context, p *Principal, a
 // RemoveClientIDFromOIDCProvider removes an audience; removing one that is
 // absent is not an error, as AWS documents.
 func (s *Service) RemoveClientIDFromOIDCProvider(ctx context.Context, p *Principal, arn, clientID string) error {
-	return s.modifyOIDC(ctx, p, "iam:RemoveClientIDFromOpenIDConnectProvider", arn, func(prov *OIDCProvider) error {
+	return s.modifyOIDC(ctx, p, "iam:RemoveClientIDFromOpenIDConnectProvider", arn, nil, func(prov *OIDCProvider) error {
 		prov.ClientIDs = slices.DeleteFunc(prov.ClientIDs, func(c string) bool { return c == clientID })
 		return nil
 	})
@@ -243,7 +252,7 @@ func (s *Service) UpdateOIDCProviderThumbprint(ctx context.Context, p *Principal
 	if err := checkThumbprints(tps); err != nil {
 		return err
 	}
-	return s.modifyOIDC(ctx, p, "iam:UpdateOpenIDConnectProviderThumbprint", arn, func(prov *OIDCProvider) error {
+	return s.modifyOIDC(ctx, p, "iam:UpdateOpenIDConnectProviderThumbprint", arn, nil, func(prov *OIDCProvider) error {
 		prov.Thumbprints = tps
 		return nil
 	})
@@ -251,7 +260,7 @@ func (s *Service) UpdateOIDCProviderThumbprint(ctx context.Context, p *Principal
 
 // TagOIDCProvider adds or overwrites tags.
 func (s *Service) TagOIDCProvider(ctx context.Context, p *Principal, arn string, tags []Tag) error {
-	return s.modifyOIDC(ctx, p, "iam:TagOpenIDConnectProvider", arn, func(prov *OIDCProvider) error {
+	return s.modifyOIDC(ctx, p, "iam:TagOpenIDConnectProvider", arn, &authzKeys{requestTags: tags}, func(prov *OIDCProvider) error {
 		merged, err := s.mergeTags(prov.Tags, tags)
 		prov.Tags = merged
 		return err
@@ -260,7 +269,7 @@ func (s *Service) TagOIDCProvider(ctx context.Context, p *Principal, arn string,
 
 // UntagOIDCProvider removes tags by key.
 func (s *Service) UntagOIDCProvider(ctx context.Context, p *Principal, arn string, keys []string) error {
-	return s.modifyOIDC(ctx, p, "iam:UntagOpenIDConnectProvider", arn, func(prov *OIDCProvider) error {
+	return s.modifyOIDC(ctx, p, "iam:UntagOpenIDConnectProvider", arn, &authzKeys{tagKeys: keys}, func(prov *OIDCProvider) error {
 		prov.Tags = removeTags(prov.Tags, keys)
 		return nil
 	})
@@ -384,7 +393,7 @@ type CreateSAMLProviderInput struct {
 func (s *Service) CreateSAMLProvider(ctx context.Context, p *Principal, in CreateSAMLProviderInput) (*SAMLProvider, error) {
 	prov := &SAMLProvider{ID: newSAMLProviderID(), AccountID: p.AccountID, Name: in.Name, Metadata: in.Metadata,
 		CreateDate: s.clock(), AssertionEncryptionMode: in.AssertionEncryptionMode}
-	if err := s.authorize(p, "iam:CreateSAMLProvider", prov.ARN()); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateSAMLProvider", prov.ARN(), &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
 	if in.AddPrivateKey != "" || in.AssertionEncryptionMode == "Required" {
@@ -430,15 +439,25 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, p *Principal, in Creat
 	return prov, nil
 }
 
-func (s *Service) samlForRead(tx Tx, p *Principal, action, arn string) (*SAMLProvider, error) {
+// samlForRead authorizes action on the provider named by arn and loads
+// it; extra are the request's own condition keys (nil: none), the
+// provider's tags are added to them.
+func (s *Service) samlForRead(tx Tx, p *Principal, action, arn string, extra *authzKeys) (*SAMLProvider, error) {
 	account, name, ok := providerARNPart(arn, "saml-provider")
 	if !ok {
 		return nil, Errorf(CodeInvalidInput, "Invalid ARN: %s", arn)
 	}
-	if err := s.authorize(p, action, arn); err != nil {
+	prov, err := tx.SAMLProvider(account, name)
+	var k authzKeys
+	if extra != nil {
+		k = *extra
+	}
+	if err == nil && prov != nil {
+		k.resourceTags = prov.Tags
+	}
+	if err := s.authorizeWith(p, action, arn, &k); err != nil {
 		return nil, err
 	}
-	prov, err := tx.SAMLProvider(account, name)
 	if isNotFound(err) {
 		return nil, noSuchSAML(arn)
 	}
@@ -450,7 +469,7 @@ func (s *Service) GetSAMLProvider(ctx context.Context, p *Principal, arn string)
 	var out *SAMLProvider
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
-		out, err = s.samlForRead(tx, p, "iam:GetSAMLProvider", arn)
+		out, err = s.samlForRead(tx, p, "iam:GetSAMLProvider", arn, nil)
 		return err
 	})
 	return out, internal(err)
@@ -495,7 +514,7 @@ func (s *Service) UpdateSAMLProvider(ctx context.Context, p *Principal, in Updat
 	}
 	var out *SAMLProvider
 	err := s.update(ctx, func(tx Tx) error {
-		prov, err := s.samlForRead(tx, p, "iam:UpdateSAMLProvider", in.ARN)
+		prov, err := s.samlForRead(tx, p, "iam:UpdateSAMLProvider", in.ARN, nil)
 		if err != nil {
 			return err
 		}
@@ -521,7 +540,7 @@ func (s *Service) UpdateSAMLProvider(ctx context.Context, p *Principal, in Updat
 // DeleteSAMLProvider deletes a provider.
 func (s *Service) DeleteSAMLProvider(ctx context.Context, p *Principal, arn string) error {
 	return s.update(ctx, func(tx Tx) error {
-		prov, err := s.samlForRead(tx, p, "iam:DeleteSAMLProvider", arn)
+		prov, err := s.samlForRead(tx, p, "iam:DeleteSAMLProvider", arn, nil)
 		if err != nil {
 			return err
 		}
@@ -529,9 +548,9 @@ func (s *Service) DeleteSAMLProvider(ctx context.Context, p *Principal, arn stri
 	})
 }
 
-func (s *Service) modifySAML(ctx context.Context, p *Principal, action, arn string, change func(*SAMLProvider) error) error {
+func (s *Service) modifySAML(ctx context.Context, p *Principal, action, arn string, extra *authzKeys, change func(*SAMLProvider) error) error {
 	return s.update(ctx, func(tx Tx) error {
-		prov, err := s.samlForRead(tx, p, action, arn)
+		prov, err := s.samlForRead(tx, p, action, arn, extra)
 		if err != nil {
 			return err
 		}
@@ -544,7 +563,7 @@ func (s *Service) modifySAML(ctx context.Context, p *Principal, action, arn stri
 
 // TagSAMLProvider adds or overwrites tags.
 func (s *Service) TagSAMLProvider(ctx context.Context, p *Principal, arn string, tags []Tag) error {
-	return s.modifySAML(ctx, p, "iam:TagSAMLProvider", arn, func(prov *SAMLProvider) error {
+	return s.modifySAML(ctx, p, "iam:TagSAMLProvider", arn, &authzKeys{requestTags: tags}, func(prov *SAMLProvider) error {
 		merged, err := s.mergeTags(prov.Tags, tags)
 		prov.Tags = merged
 		return err
@@ -553,7 +572,7 @@ func (s *Service) TagSAMLProvider(ctx context.Context, p *Principal, arn string,
 
 // UntagSAMLProvider removes tags by key.
 func (s *Service) UntagSAMLProvider(ctx context.Context, p *Principal, arn string, keys []string) error {
-	return s.modifySAML(ctx, p, "iam:UntagSAMLProvider", arn, func(prov *SAMLProvider) error {
+	return s.modifySAML(ctx, p, "iam:UntagSAMLProvider", arn, &authzKeys{tagKeys: keys}, func(prov *SAMLProvider) error {
 		prov.Tags = removeTags(prov.Tags, keys)
 		return nil
 	})

@@ -99,7 +99,8 @@ func (s *Service) CreateRole(ctx context.Context, p *Principal, in CreateRoleInp
 	if in.Path == "" {
 		in.Path = "/"
 	}
-	if err := s.authorize(p, "iam:CreateRole", roleARN(p.AccountID, in.Path, in.RoleName)); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateRole", roleARN(p.AccountID, in.Path, in.RoleName),
+		&authzKeys{requestTags: in.Tags, boundary: in.PermissionsBoundary}); err != nil {
 		return nil, err
 	}
 	if in.MaxSessionDuration == 0 {
@@ -180,7 +181,8 @@ func (s *Service) roleForRead(p *Principal, action, name string) (*Role, error) 
 		}
 		return nil, noSuchRole(name)
 	}
-	if err := s.authorize(p, action, r.ARN()); err != nil {
+	k := withEntity(nil, action, r.Tags, r.PermissionsBoundary)
+	if err := s.authorizeWith(p, action, r.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -188,17 +190,24 @@ func (s *Service) roleForRead(p *Principal, action, name string) (*Role, error) 
 
 // roleForAction is roleForRead inside a write transaction.
 func (s *Service) roleForAction(tx Tx, p *Principal, action, name string) (*Role, error) {
+	return s.roleForActionWith(tx, p, action, name, nil)
+}
+
+// roleForActionWith is roleForAction with the request's own condition
+// keys; the role's tags (and boundary) are added to them.
+func (s *Service) roleForActionWith(tx Tx, p *Principal, action, name string, extra *authzKeys) (*Role, error) {
 	r, err := tx.Role(p.AccountID, name)
 	if err != nil {
 		if isNotFound(err) {
-			if err := s.authorize(p, action, roleARN(p.AccountID, "/", name)); err != nil {
+			if err := s.authorizeWith(p, action, roleARN(p.AccountID, "/", name), extra); err != nil {
 				return nil, err
 			}
 			return nil, noSuchRole(name)
 		}
 		return nil, err
 	}
-	if err := s.authorize(p, action, r.ARN()); err != nil {
+	k := withEntity(extra, action, r.Tags, r.PermissionsBoundary)
+	if err := s.authorizeWith(p, action, r.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -207,7 +216,13 @@ func (s *Service) roleForAction(tx Tx, p *Principal, action, name string) (*Role
 // modifiableRole is roleForAction for the operations AWS refuses on
 // service-linked roles.
 func (s *Service) modifiableRole(tx Tx, p *Principal, action, name string) (*Role, error) {
-	r, err := s.roleForAction(tx, p, action, name)
+	return s.modifiableRoleWith(tx, p, action, name, nil)
+}
+
+// modifiableRoleWith is modifiableRole with the request's own condition
+// keys.
+func (s *Service) modifiableRoleWith(tx Tx, p *Principal, action, name string, extra *authzKeys) (*Role, error) {
+	r, err := s.roleForActionWith(tx, p, action, name, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +337,7 @@ func checkNoPolicies(tx Tx, kind OwnerKind, id string) error {
 // TagRole adds or overwrites tags on a role.
 func (s *Service) TagRole(ctx context.Context, p *Principal, name string, tags []Tag) error {
 	return s.update(ctx, func(tx Tx) error {
-		r, err := s.roleForAction(tx, p, "iam:TagRole", name)
+		r, err := s.roleForActionWith(tx, p, "iam:TagRole", name, &authzKeys{requestTags: tags})
 		if err != nil {
 			return err
 		}
@@ -338,7 +353,7 @@ func (s *Service) TagRole(ctx context.Context, p *Principal, name string, tags [
 // UntagRole removes tags by key.
 func (s *Service) UntagRole(ctx context.Context, p *Principal, name string, keys []string) error {
 	return s.update(ctx, func(tx Tx) error {
-		r, err := s.roleForAction(tx, p, "iam:UntagRole", name)
+		r, err := s.roleForActionWith(tx, p, "iam:UntagRole", name, &authzKeys{tagKeys: keys})
 		if err != nil {
 			return err
 		}
@@ -403,7 +418,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, p *Principal, ser
 		name += "_" + customSuffix
 	}
 	path := serviceRolePath + service + "/"
-	if err := s.authorize(p, "iam:CreateServiceLinkedRole", roleARN(p.AccountID, path, name)); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateServiceLinkedRole", roleARN(p.AccountID, path, name), &authzKeys{serviceName: service}); err != nil {
 		return nil, err
 	}
 	r := &Role{

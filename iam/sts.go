@@ -396,3 +396,22 @@ func SessionAllows(p *Principal, service, action string) error {
 	}
 	return nil
 }
+
+// CodeInvalidAuthorizationMessage is STS's error for an EncodedMessage it
+// cannot decode (HTTP 400 in the STS API model).
+const CodeInvalidAuthorizationMessage Code = "InvalidAuthorizationMessageException"
+
+// DecodeAuthorizationMessage decodes an encoded authorization failure
+// message. iamd's denials are worded in clear text (AccessDenied with the
+// deciding policy type) and never carry an encoded message, so no message
+// is one iamd issued: every EncodedMessage is answered as AWS answers an
+// invalid one, after the caller's sts:DecodeAuthorizationMessage
+// permission (which has no resource type: "*") is checked.
+func (s *Service) DecodeAuthorizationMessage(ctx context.Context, p *Principal, encoded string) (string, error) {
+	if err := s.authorize(p, "sts:DecodeAuthorizationMessage", "*"); err != nil {
+		return "", err
+	}
+	// The STS API Reference describes the error as returned when "the
+	// message passed to DecodeAuthorizationMessage was invalid".
+	return "", Errorf(CodeInvalidAuthorizationMessage, "The message passed to DecodeAuthorizationMessage was invalid.")
+}

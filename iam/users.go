@@ -19,7 +19,8 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 	if in.Path == "" {
 		in.Path = "/"
 	}
-	if err := s.authorize(p, "iam:CreateUser", userARN(p.AccountID, in.Path, in.UserName)); err != nil {
+	if err := s.authorizeWith(p, "iam:CreateUser", userARN(p.AccountID, in.Path, in.UserName),
+		&authzKeys{requestTags: in.Tags, boundary: in.PermissionsBoundary}); err != nil {
 		return nil, err
 	}
 	tags, err := s.mergeTags(nil, in.Tags)
@@ -95,7 +96,8 @@ func (s *Service) userForRead(p *Principal, action, name string) (*User, error) 
 		}
 		return nil, noSuchUser(name)
 	}
-	if err := s.authorize(p, action, u.ARN()); err != nil {
+	k := withEntity(nil, action, u.Tags, u.PermissionsBoundary)
+	if err := s.authorizeWith(p, action, u.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -104,17 +106,24 @@ func (s *Service) userForRead(p *Principal, action, name string) (*User, error) 
 // userForAction is userForRead inside a write transaction, which is the
 // authority for the rules a write checks.
 func (s *Service) userForAction(tx Tx, p *Principal, action, name string) (*User, error) {
+	return s.userForActionWith(tx, p, action, name, nil)
+}
+
+// userForActionWith is userForAction with the request's own condition
+// keys; the user's tags (and boundary) are added to them.
+func (s *Service) userForActionWith(tx Tx, p *Principal, action, name string, extra *authzKeys) (*User, error) {
 	u, err := tx.User(p.AccountID, name)
 	if err != nil {
 		if isNotFound(err) {
-			if err := s.authorize(p, action, userARN(p.AccountID, "/", name)); err != nil {
+			if err := s.authorizeWith(p, action, userARN(p.AccountID, "/", name), extra); err != nil {
 				return nil, err
 			}
 			return nil, noSuchUser(name)
 		}
 		return nil, err
 	}
-	if err := s.authorize(p, action, u.ARN()); err != nil {
+	k := withEntity(extra, action, u.Tags, u.PermissionsBoundary)
+	if err := s.authorizeWith(p, action, u.ARN(), &k); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -155,7 +164,8 @@ func (s *Service) UpdateUser(ctx context.Context, p *Principal, in UpdateUserInp
 		if in.NewUserName != nil {
 			next.Name = *in.NewUserName
 			// Renaming needs permission on the new name as well, as in AWS.
-			if err := s.authorize(p, "iam:UpdateUser", userARN(p.AccountID, next.Path, next.Name)); err != nil {
+			k := withEntity(nil, "iam:UpdateUser", u.Tags, u.PermissionsBoundary)
+			if err := s.authorizeWith(p, "iam:UpdateUser", userARN(p.AccountID, next.Path, next.Name), &k); err != nil {
 				return err
 			}
 		}
@@ -236,7 +246,7 @@ func (s *Service) DeleteUser(ctx context.Context, p *Principal, name string) err
 // TagUser adds or overwrites tags on a user.
 func (s *Service) TagUser(ctx context.Context, p *Principal, name string, tags []Tag) error {
 	return s.update(ctx, func(tx Tx) error {
-		u, err := s.userForAction(tx, p, "iam:TagUser", name)
+		u, err := s.userForActionWith(tx, p, "iam:TagUser", name, &authzKeys{requestTags: tags})
 		if err != nil {
 			return err
 		}
@@ -253,7 +263,7 @@ func (s *Service) TagUser(ctx context.Context, p *Principal, name string, tags [
 // ignored, as in AWS.
 func (s *Service) UntagUser(ctx context.Context, p *Principal, name string, keys []string) error {
 	return s.update(ctx, func(tx Tx) error {
-		u, err := s.userForAction(tx, p, "iam:UntagUser", name)
+		u, err := s.userForActionWith(tx, p, "iam:UntagUser", name, &authzKeys{tagKeys: keys})
 		if err != nil {
 			return err
 		}
