@@ -32,6 +32,7 @@ type Config struct {
 	Logger       *slog.Logger
 	Clock        func() time.Time // nil: time.Now
 	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes
+	Audit        Auditor          // nil: no audit trail; else every request is recorded (audit.go)
 }
 
 // Handler is the AWS API handler. It is safe for concurrent use.
@@ -46,6 +47,9 @@ type Handler struct {
 	iamVerifier, stsVerifier *sigv4.Verifier
 	routes                   map[*awsmodel.Operation]operation
 	iam, sts                 *awsmodel.Service
+	audit                    Auditor // audit trail (audit.go); nil when off
+	// auth limits authentication failures (ratelimit.go).
+	auth authLimiter
 }
 
 // NewHandler returns the API handler.
@@ -70,6 +74,9 @@ func NewHandler(cfg Config) *Handler {
 		h.maxBody = DefaultMaxBodyBytes
 	}
 	h.routes = h.buildRoutes()
+	if h.audit = cfg.Audit; h.audit != nil {
+		h.auditRoutes()
+	}
 	return h
 }
 
@@ -110,8 +117,16 @@ func newRequestID() string {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Target") != "" {
+		h.serveJSON(w, r) // CloudTrail's JSON protocol (cloudtrail.go)
+		return
+	}
+	var ac *auditCall // the request's audit event, when the trail is on (audit.go)
+	if h.audit != nil {
+		ac, r = h.auditStart(r)
+	}
 	requestID := newRequestID()
-	svc, op, result, err := h.serve(r, requestID)
+	svc, op, result, err := h.limitAuth(r, requestID, h.serve)
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -127,6 +142,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = qe.Status
 		buf.Reset()
 		awsquery.WriteError(buf, svc, qe, requestID)
+	}
+	if ac != nil { // recorded durably before the response is written, or 500
+		status = h.auditFinish(ac, r, buf, svc, op, result, err, status, requestID)
 	}
 	hdr := w.Header()
 	hdr["X-Amzn-Requestid"] = []string{requestID}

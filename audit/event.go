@@ -1,0 +1,127 @@
+// Package audit records every API request iamd receives as an event in
+// CloudTrail's record format, hash-chains the events for tamper evidence,
+// signs periodic digests of the chain with an Ed25519 key, and verifies
+// the chain. Storage is behind the Store interface (sqlite implements it);
+// this package holds every rule: what an event contains, what is redacted,
+// how it is encoded and chained, and what verification checks.
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// EventVersion is CloudTrail's record format version iamd writes.
+const EventVersion = "1.08"
+
+// Event is one CloudTrail record. Field order is the canonical order.
+type Event struct {
+	EventVersion       string         `json:"eventVersion"`
+	UserIdentity       UserIdentity   `json:"userIdentity"`
+	EventTime          string         `json:"eventTime"` // RFC 3339, UTC, seconds
+	EventSource        string         `json:"eventSource"`
+	EventName          string         `json:"eventName"`
+	AWSRegion          string         `json:"awsRegion"`
+	SourceIPAddress    string         `json:"sourceIPAddress"`
+	UserAgent          string         `json:"userAgent"`
+	ErrorCode          string         `json:"errorCode,omitempty"`
+	ErrorMessage       string         `json:"errorMessage,omitempty"`
+	RequestParameters  map[string]any `json:"requestParameters"`
+	ResponseElements   map[string]any `json:"responseElements"`
+	RequestID          string         `json:"requestID"`
+	EventID            string         `json:"eventID"`
+	ReadOnly           bool           `json:"readOnly"`
+	Resources          []Resource     `json:"resources,omitempty"`
+	EventType          string         `json:"eventType"`
+	ManagementEvent    bool           `json:"managementEvent"`
+	RecipientAccountID string         `json:"recipientAccountId"`
+	EventCategory      string         `json:"eventCategory"`
+}
+
+// UserIdentity is CloudTrail's userIdentity element.
+type UserIdentity struct {
+	Type           string          `json:"type"`
+	PrincipalID    string          `json:"principalId,omitempty"`
+	ARN            string          `json:"arn,omitempty"`
+	AccountID      string          `json:"accountId,omitempty"`
+	AccessKeyID    string          `json:"accessKeyId,omitempty"`
+	UserName       string          `json:"userName,omitempty"`
+	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+}
+
+// SessionContext describes temporary credentials.
+type SessionContext struct {
+	SessionIssuer *SessionIssuer `json:"sessionIssuer,omitempty"`
+	Attributes    SessionAttrs   `json:"attributes"`
+	SourceIdent   string         `json:"sourceIdentity,omitempty"`
+}
+
+// SessionAttrs are a session's attributes.
+type SessionAttrs struct {
+	CreationDate     string `json:"creationDate"`
+	MFAAuthenticated string `json:"mfaAuthenticated"` // "true" | "false", as CloudTrail writes it
+}
+
+// SessionIssuer is the role or user that issued a session.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
+}
+
+// Resource is one resource an event refers to (LookupEvents' Resources).
+type Resource struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+// Canonical is the event's canonical JSON: encoding/json of the struct
+// (fixed field order, map keys sorted, no HTML escaping, no trailing
+// newline). The hash chain covers exactly these bytes, which are also
+// what is stored.
+func (e *Event) Canonical() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// Time parses EventTime.
+func (e *Event) Time() time.Time {
+	t, _ := time.Parse(time.RFC3339, e.EventTime)
+	return t
+}
+
+// Username is LookupEvents' Username attribute: the user name, the role
+// session name, or "root".
+func (e *Event) Username() string {
+	u := e.UserIdentity
+	switch u.Type {
+	case "Root":
+		return "root"
+	case "IAMUser":
+		return u.UserName
+	case "AssumedRole", "FederatedUser":
+		if i := strings.LastIndexByte(u.ARN, '/'); i >= 0 {
+			return u.ARN[i+1:]
+		}
+	}
+	return u.UserName
+}
+
+// IsReadOnly says whether an operation only reads: CloudTrail's readOnly.
+func IsReadOnly(operation string) bool {
+	for _, p := range []string{"Get", "List", "Simulate", "Describe", "Lookup"} {
+		if strings.HasPrefix(operation, p) {
+			return true
+		}
+	}
+	return false
+}

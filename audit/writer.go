@@ -1,0 +1,258 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("audit: writer is closed")
+
+// Config configures a Writer.
+type Config struct {
+	Store          Store
+	Key            ed25519.PrivateKey
+	Logger         *slog.Logger
+	DigestEvery    int64         // sign a digest at least every this many events; 0: 1000
+	DigestInterval time.Duration // and at least this often while events arrive; 0: 1 minute
+	Retention      time.Duration // 0: keep forever
+	Clock          func() time.Time
+}
+
+// Writer appends events durably with group commit: Record blocks until
+// its event is committed; events recorded while a commit is in flight are
+// chained and committed together in the next transaction, so concurrent
+// requests share one fsync.
+type Writer struct {
+	cfg  Config
+	log  *slog.Logger
+	reqs chan *pending
+	done chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+
+	// owned by the loop goroutine
+	seq        int64
+	hash       []byte
+	digestSeq  int64
+	digestTime time.Time
+	lastPrune  time.Time
+	lastBatch  int
+	lastCommit time.Duration
+}
+
+// gather waits briefly for more events when the batch is much smaller
+// than the previous one: under load, the clients the previous commit
+// released are about to send their next requests, and without the wait
+// batches alternate between one event and all the others. The wait is at
+// most half the previous commit's duration (and 1 ms), and stops as soon
+// as the batch is as large as the previous one.
+func (w *Writer) gather(batch []*pending) []*pending {
+	timer := time.NewTimer(min(w.lastCommit/2, time.Millisecond))
+	defer timer.Stop()
+	for len(batch) < w.lastBatch && len(batch) < maxBatch {
+		select {
+		case q, ok := <-w.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, q)
+		case <-timer.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+type pending struct {
+	e   *Event
+	err chan error
+}
+
+// maxBatch caps one transaction.
+const maxBatch = 512
+
+// NewWriter loads the chain head and starts the commit loop.
+func NewWriter(ctx context.Context, cfg Config) (*Writer, error) {
+	if cfg.DigestEvery <= 0 {
+		cfg.DigestEvery = 1000
+	}
+	if cfg.DigestInterval <= 0 {
+		cfg.DigestInterval = time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	w := &Writer{cfg: cfg, log: cfg.Logger, reqs: make(chan *pending, 4096), done: make(chan struct{})}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if err := w.loadHead(ctx); err != nil {
+		return nil, err
+	}
+	w.digestTime = cfg.Clock()
+	w.wg.Add(1)
+	go w.loop()
+	return w, nil
+}
+
+func (w *Writer) loadHead(ctx context.Context) error {
+	seq, hash, dseq, err := w.cfg.Store.AuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	if hash == nil {
+		hash = ZeroHash
+	}
+	w.seq, w.hash, w.digestSeq = seq, hash, dseq
+	return nil
+}
+
+// Record appends e and returns once it is durable (or failed).
+func (w *Writer) Record(ctx context.Context, e *Event) error {
+	p := &pending{e: e, err: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.reqs <- p
+	w.mu.Unlock()
+	// Not abandoned on ctx cancellation: the outcome decides the response.
+	return <-p.err
+}
+
+// Close commits what is queued, signs a final digest and stops.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	close(w.reqs)
+	w.mu.Unlock()
+	w.wg.Wait()
+	return nil
+}
+
+func (w *Writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*pending, 0, maxBatch)
+	for p := range w.reqs {
+		batch = append(batch[:0], p)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case q, ok := <-w.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, q)
+			default:
+				break drain
+			}
+		}
+		if len(batch) < w.lastBatch/2 {
+			batch = w.gather(batch)
+		}
+		start := time.Now()
+		w.commit(batch, false)
+		w.lastBatch, w.lastCommit = len(batch), time.Since(start)
+	}
+	w.commit(nil, true)
+}
+
+func (w *Writer) commit(batch []*pending, final bool) {
+	ctx := context.Background()
+	recs := make([]*Record, 0, len(batch))
+	seq, hash := w.seq, w.hash
+	var failed []*pending
+	var ok []*pending
+	for _, p := range batch {
+		r, err := NewRecord(p.e, seq+1, hash)
+		if err != nil {
+			p.err <- err
+			failed = append(failed, p)
+			continue
+		}
+		seq, hash = r.Seq, r.Hash
+		recs = append(recs, r)
+		ok = append(ok, p)
+	}
+	now := w.cfg.Clock()
+	var d *Digest
+	if seq > w.digestSeq && (final || seq-w.digestSeq >= w.cfg.DigestEvery || now.Sub(w.digestTime) >= w.cfg.DigestInterval) {
+		d = &Digest{Seq: seq, Hash: hash, Time: now.UTC()}
+		d.Signature = ed25519.Sign(w.cfg.Key, d.SignedBytes())
+	}
+	if len(recs) == 0 && d == nil {
+		return
+	}
+	err := w.cfg.Store.AppendAudit(ctx, recs, d)
+	if err != nil {
+		w.log.Error("audit: append failed", "events", len(recs), "err", err)
+		// The head may or may not have moved (commit outcome unknown):
+		// read it back.
+		if lerr := w.loadHead(ctx); lerr != nil {
+			w.log.Error("audit: reload head", "err", lerr)
+		}
+	} else {
+		w.seq, w.hash = seq, hash
+		if d != nil {
+			w.digestSeq, w.digestTime = d.Seq, now
+		}
+	}
+	for _, p := range ok {
+		p.err <- err
+	}
+	if err == nil && w.cfg.Retention > 0 && now.Sub(w.lastPrune) >= time.Hour {
+		w.lastPrune = now
+		w.prune(ctx, now.Add(-w.cfg.Retention))
+	}
+}
+
+// prune deletes events older than cutoff, up to the newest digest (but
+// the last) signed before cutoff, so that the remaining trail starts right
+// after a signed digest and stays verifiable.
+func (w *Writer) prune(ctx context.Context, cutoff time.Time) {
+	digests, err := w.cfg.Store.AuditDigests(ctx)
+	if err != nil {
+		w.log.Error("audit: prune", "err", err)
+		return
+	}
+	// The newest digest's event is always kept, so the trail never ends
+	// before a digest (which verification reports as deletion).
+	var through int64
+	if len(digests) > 0 {
+		digests = digests[:len(digests)-1]
+	}
+	for _, d := range digests {
+		if d.Time.After(cutoff) {
+			break
+		}
+		through = d.Seq
+	}
+	if through == 0 {
+		return
+	}
+	if err := w.cfg.Store.PruneAudit(ctx, through); err != nil {
+		w.log.Error("audit: prune", "err", err)
+	}
+}
+
+// Prune runs retention now (for the administrative command and tests).
+func Prune(ctx context.Context, st Store, cutoff time.Time) error {
+	w := &Writer{cfg: Config{Store: st}, log: slog.New(slog.DiscardHandler)}
+	w.prune(ctx, cutoff)
+	return nil
+}
+
+// Store is the store the writer appends to (LookupEvents reads it).
+func (w *Writer) Store() Store { return w.cfg.Store }

@@ -1,0 +1,270 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/awsmodel"
+	"github.com/iamd/iamd/awsquery"
+	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/sigv4"
+)
+
+// Auditor receives one event per request and returns once it is durable;
+// an error fails the request (500 ServiceFailure). *audit.Writer
+// implements it.
+type Auditor interface {
+	Record(ctx context.Context, e *audit.Event) error
+}
+
+type auditKey struct{}
+
+// auditCall collects what the audit event needs while serve runs.
+type auditCall struct {
+	start     time.Time
+	principal *iam.Principal
+	in        awsquery.Struct
+	body      teeBody
+}
+
+// teeBody keeps what serve read of the body, so that the action of a
+// request refused before its action was resolved can still be named.
+type teeBody struct {
+	io.ReadCloser
+	buf []byte
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	return n, err
+}
+
+// unauthenticated are the codes of requests refused before (or at)
+// authentication: their events name only the access key ID.
+var unauthenticated = map[string]bool{
+	"InvalidClientTokenId": true, "SignatureDoesNotMatch": true, "IncompleteSignature": true,
+	"MissingAuthenticationToken": true, "ExpiredToken": true, "MalformedQueryString": true,
+	"RequestEntityTooLarge": true, "Throttling": true, "": true,
+}
+
+// auditStart attaches an auditCall to the request.
+func (h *Handler) auditStart(r *http.Request) (*auditCall, *http.Request) {
+	ac := &auditCall{start: h.now()}
+	r = r.WithContext(context.WithValue(r.Context(), auditKey{}, ac))
+	if r.Body != nil {
+		ac.body.ReadCloser = r.Body
+		r.Body = &ac.body
+	}
+	return ac, r
+}
+
+// auditRoutes wraps every route so that the authenticated principal and
+// the decoded input reach the audit event.
+func (h *Handler) auditRoutes() {
+	for op, fn := range h.routes {
+		h.routes[op] = func(c *call) (awsquery.Struct, error) {
+			if ac, ok := c.ctx.Value(auditKey{}).(*auditCall); ok {
+				ac.principal, ac.in = c.principal, c.in
+			}
+			return fn(c)
+		}
+	}
+}
+
+// auditFinish records the request's event; on failure the response in buf
+// becomes a 500 ServiceFailure and the new status is returned.
+func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer, svc *awsmodel.Service, op *awsmodel.Operation,
+	result awsquery.Struct, err error, status int, requestID string) int {
+	name := ""
+	if op != nil {
+		name = op.Name
+	}
+	code, msg := "", ""
+	if err != nil {
+		code, msg = errorCodeMessage(err)
+	}
+	if ac.principal == nil && !unauthenticated[code] {
+		// Authenticated, then refused before routing (validation, unknown
+		// action, session restrictions): the signature was verified.
+		ac.principal = h.principalOf(r)
+	}
+	if name == "" {
+		if form, perr := url.ParseQuery(string(ac.body.buf)); perr == nil {
+			name = form.Get("Action")
+		}
+	}
+	e := h.newEvent(ac, r, svc.EndpointPrefix, name, requestID)
+	if op != nil && ac.in != nil {
+		e.RequestParameters = audit.Redact(ac.in, op.Input)
+		e.Resources = resourcesOf(ac.in)
+	}
+	if err != nil {
+		e.ErrorCode, e.ErrorMessage = code, msg
+	} else if !e.ReadOnly && op != nil {
+		e.ResponseElements = audit.Redact(result, op.Output)
+	}
+	if aerr := h.audit.Record(context.WithoutCancel(r.Context()), e); aerr != nil {
+		h.auditFailed(e, aerr)
+		qe := awsquery.ErrorFor(svc, string(iam.CodeServiceFailure), "An internal error occurred.")
+		buf.Reset()
+		awsquery.WriteError(buf, svc, qe, requestID)
+		return qe.Status
+	}
+	return status
+}
+
+// newEvent fills what every event has: identity, time, source, client.
+func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, requestID string) *audit.Event {
+	e := &audit.Event{
+		EventVersion: audit.EventVersion, EventTime: ac.start.UTC().Format(time.RFC3339),
+		EventSource: source + ".amazonaws.com", EventName: name, UserAgent: r.UserAgent(),
+		RequestID: requestID, EventID: newRequestID(), ReadOnly: audit.IsReadOnly(name),
+		EventType: "AwsApiCall", ManagementEvent: true, EventCategory: "Management", AWSRegion: "us-east-1",
+	}
+	if e.EventName == "" {
+		e.EventName = r.URL.Query().Get("Action")
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		e.SourceIPAddress = host
+	}
+	sig, serr := sigv4.Parse(r)
+	if serr == nil && sig.Region != "" {
+		e.AWSRegion = sig.Region
+	}
+	p := ac.principal
+	if p == nil && serr == nil && sig.SecurityToken == "" {
+		// Failed before routing (validation, unknown action, or an
+		// unauthenticated request): the key's account, when it exists.
+		if cred := h.svc.Authenticate(sig.AccessKeyID); cred != nil {
+			e.RecipientAccountID = cred.Principal.AccountID
+		}
+	}
+	if p == nil {
+		e.UserIdentity = audit.UserIdentity{Type: "Unknown"}
+		if serr == nil {
+			e.UserIdentity.AccessKeyID = sig.AccessKeyID
+		}
+		return e
+	}
+	e.UserIdentity = identityOf(p)
+	e.RecipientAccountID = p.AccountID
+	return e
+}
+
+// principalOf re-derives the principal of a request whose signature was
+// verified but which failed before its route ran.
+func (h *Handler) principalOf(r *http.Request) *iam.Principal {
+	sig, err := sigv4.Parse(r)
+	if err != nil {
+		return nil
+	}
+	var cred *iam.Credential
+	if sig.SecurityToken != "" {
+		cred, _ = h.svc.AuthenticateSession(sig.AccessKeyID, sig.SecurityToken)
+	} else {
+		cred = h.svc.Authenticate(sig.AccessKeyID)
+	}
+	if cred == nil {
+		return nil
+	}
+	return cred.Principal
+}
+
+// identityOf is CloudTrail's userIdentity for a principal.
+func identityOf(p *iam.Principal) audit.UserIdentity {
+	u := audit.UserIdentity{PrincipalID: p.UserID, ARN: p.ARN, AccountID: p.AccountID, AccessKeyID: p.AccessKeyID}
+	switch p.Type {
+	case iam.PrincipalRoot:
+		u.Type = "Root"
+	case iam.PrincipalUser:
+		u.Type, u.UserName = "IAMUser", p.UserName
+	case iam.PrincipalAssumedRole:
+		u.Type = "AssumedRole"
+	case iam.PrincipalFederatedUser:
+		u.Type = "FederatedUser"
+	default:
+		u.Type = "Unknown"
+	}
+	if s := p.Session; s != nil {
+		sc := &audit.SessionContext{SourceIdent: s.SourceIdentity, Attributes: audit.SessionAttrs{
+			CreationDate: time.Unix(s.Issued, 0).UTC().Format(time.RFC3339), MFAAuthenticated: strconv.FormatBool(s.MFA)}}
+		switch s.Kind {
+		case iam.SessionRole:
+			roleName := s.RoleARN[lastSlash(s.RoleARN)+1:]
+			sc.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: s.RoleID, ARN: s.RoleARN, AccountID: s.Account, UserName: roleName}
+		case iam.SessionFederated:
+			issuer := &audit.SessionIssuer{Type: "Root", PrincipalID: s.Account, ARN: "arn:aws:iam::" + s.Account + ":root", AccountID: s.Account}
+			if s.SourceUserID != "" {
+				issuer.Type, issuer.PrincipalID, issuer.ARN = "IAMUser", s.SourceUserID, ""
+			}
+			sc.SessionIssuer = issuer
+		}
+		u.SessionContext = sc
+	} else if p.Type == iam.PrincipalUser || p.Type == iam.PrincipalRoot {
+		// Long-term keys: CloudTrail records no sessionContext.
+		u.SessionContext = nil
+	}
+	return u
+}
+
+func lastSlash(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+// resourceMembers maps input members to CloudTrail resource types.
+var resourceMembers = []struct{ member, typ string }{
+	{"UserName", "AWS::IAM::User"}, {"GroupName", "AWS::IAM::Group"}, {"RoleName", "AWS::IAM::Role"},
+	{"RoleArn", "AWS::IAM::Role"}, {"PolicyArn", "AWS::IAM::Policy"}, {"InstanceProfileName", "AWS::IAM::InstanceProfile"},
+	{"AccessKeyId", "AWS::IAM::AccessKey"}, {"SerialNumber", "AWS::IAM::MfaDevice"}, {"PolicyName", "AWS::IAM::Policy"},
+	{"OpenIDConnectProviderArn", "AWS::IAM::OIDCProvider"}, {"SAMLProviderArn", "AWS::IAM::SAMLProvider"},
+}
+
+func resourcesOf(in awsquery.Struct) []audit.Resource {
+	var out []audit.Resource
+	for _, rm := range resourceMembers {
+		if v, ok := in[rm.member].(string); ok && v != "" {
+			out = append(out, audit.Resource{Type: rm.typ, Name: v})
+		}
+	}
+	return out
+}
+
+// errorCodeMessage is the wire error's code and message, as toQueryError
+// maps it (without logging).
+func errorCodeMessage(err error) (string, string) {
+	var qe *awsquery.Error
+	if errors.As(err, &qe) {
+		return qe.Code, qe.Message
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return se.Code, se.Message
+	}
+	var ie *iam.Error
+	if errors.As(err, &ie) {
+		return string(ie.Code), ie.Message
+	}
+	return string(iam.CodeServiceFailure), "An internal error occurred."
+}
+
+// auditFailed logs an event that could not be stored, whole (it is
+// already redacted), so that a change committed before the failure is
+// still on record somewhere: the client gets 500 ServiceFailure.
+func (h *Handler) auditFailed(e *audit.Event, err error) {
+	body, _ := e.Canonical()
+	h.log.Error("audit event could not be recorded; request failed with ServiceFailure", "request_id", e.RequestID, "err", err, "event", string(body))
+}

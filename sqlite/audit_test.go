@@ -1,0 +1,157 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/audit"
+)
+
+// auditTrail writes n events (a digest every 5) and returns the database.
+func auditTrail(t *testing.T, n int) (*DB, ed25519.PrivateKey) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	key, _, err := audit.LoadOrCreateKey(filepath.Join(t.TempDir(), audit.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.NewWriter(ctx, audit.Config{Store: db, Key: key, DigestEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range n {
+		e := &audit.Event{EventVersion: audit.EventVersion, EventTime: base.Add(time.Duration(i) * time.Second).Format(time.RFC3339),
+			EventSource: "iam.amazonaws.com", EventName: fmt.Sprintf("CreateUser%d", i+1), EventID: fmt.Sprintf("id-%d", i+1),
+			UserIdentity: audit.UserIdentity{Type: "Root", AccountID: "123456789012"}, RecipientAccountID: "123456789012",
+			EventType: "AwsApiCall", ManagementEvent: true}
+		if err := w.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return db, key
+}
+
+func TestAuditVerifyDetectsTampering(t *testing.T) {
+	ctx := context.Background()
+	forge := func(db *DB, seq int64, prev []byte) {
+		e := &audit.Event{EventName: "Forged", EventID: "forged", EventTime: "2026-01-02T03:04:05Z", RecipientAccountID: "123456789012"}
+		r, err := audit.NewRecord(e, seq, prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AppendAudit(ctx, []*audit.Record{r}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hashOf := func(db *DB, seq int64) []byte {
+		var h []byte
+		if err := db.w.QueryRowContext(ctx, "SELECT hash FROM audit_events WHERE seq = ?", seq).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	exec := func(db *DB, stmts ...string) {
+		for _, s := range stmts {
+			if _, err := db.w.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		tamper  func(db *DB)
+		wantSeq int64
+		want    string
+	}{
+		{"modified body", func(db *DB) {
+			exec(db, `UPDATE audit_events SET body = replace(body, 'CreateUser7', 'DeleteUser7') WHERE seq = 7`)
+		}, 7, "modified"},
+		{"modified column", func(db *DB) {
+			exec(db, `UPDATE audit_events SET username = 'alice' WHERE seq = 4`)
+		}, 4, "indexed columns"},
+		{"deleted", func(db *DB) { exec(db, `DELETE FROM audit_events WHERE seq = 9`) }, 10, "missing"},
+		{"deleted and renumbered", func(db *DB) {
+			exec(db, `DELETE FROM audit_events WHERE seq = 9`, `UPDATE audit_events SET seq = seq - 1 WHERE seq > 9`)
+		}, 9, "previous-hash link"},
+		{"deleted from the end", func(db *DB) { exec(db, `DELETE FROM audit_events WHERE seq > 10`) }, 12, "deleted from the end"},
+		{"inserted", func(db *DB) {
+			// Make room after seq 10, then insert a well-formed event
+			// chained to seq 10.
+			exec(db, `UPDATE audit_events SET seq = seq + 1000 WHERE seq > 10`, `UPDATE audit_events SET seq = seq - 999 WHERE seq > 1000`)
+			forge(db, 11, hashOf(db, 10))
+		}, 12, "previous-hash link"},
+		{"reordered", func(db *DB) {
+			exec(db, `UPDATE audit_events SET seq = -1 WHERE seq = 3`, `UPDATE audit_events SET seq = 3 WHERE seq = 4`, `UPDATE audit_events SET seq = 4 WHERE seq = -1`)
+		}, 3, "previous-hash link"},
+		{"chain rewritten", func(db *DB) {
+			// Replace everything from seq 3 on with a recomputed chain:
+			// only the signed digests can tell.
+			exec(db, `DELETE FROM audit_events WHERE seq >= 3`)
+			prev := hashOf(db, 2)
+			for s := int64(3); s <= 12; s++ {
+				forge(db, s, prev)
+				prev = hashOf(db, s)
+			}
+		}, 5, "signed digest"},
+		{"digest forged", func(db *DB) {
+			exec(db, `UPDATE audit_digests SET hash = zeroblob(32) WHERE seq = 5`)
+		}, 5, "signature is invalid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, key := auditTrail(t, 12)
+			pub := key.Public().(ed25519.PublicKey)
+			rep, err := audit.Verify(ctx, db, pub)
+			if err != nil || !rep.OK() || rep.Events != 12 {
+				t.Fatalf("untouched trail: %+v, %v", rep, err)
+			}
+			tc.tamper(db)
+			rep, err = audit.Verify(ctx, db, pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatal("tampering not detected")
+			}
+			p := rep.Problems[0]
+			if p.Seq != tc.wantSeq || !strings.Contains(p.Message, tc.want) {
+				t.Errorf("first problem = %s; want seq %d, %q (all: %v)", p, tc.wantSeq, tc.want, rep.Problems)
+			}
+		})
+	}
+}
+
+func TestAuditPruneKeepsTrailVerifiable(t *testing.T) {
+	ctx := context.Background()
+	db, key := auditTrail(t, 12)
+	// Digests at 5, 10 and 12 (final); prune events older than the digest at 10.
+	if err := audit.Prune(ctx, db, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(ctx, db, key.Public().(ed25519.PublicKey))
+	if err != nil || !rep.OK() || rep.First != 11 || rep.Last != 12 {
+		t.Fatalf("after prune: %+v %v", rep, err)
+	}
+	// Deleting a prefix not at a digest boundary is detected.
+	db2, key2 := auditTrail(t, 12)
+	if _, err := db2.w.ExecContext(ctx, "DELETE FROM audit_events WHERE seq <= 3"); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = audit.Verify(ctx, db2, key2.Public().(ed25519.PublicKey))
+	if rep.OK() || rep.Problems[0].Seq != 4 {
+		t.Errorf("prefix deletion: %v", rep.Problems)
+	}
+}
