@@ -128,6 +128,42 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 	return <-p.err
 }
 
+// Enqueue appends e without waiting for it to be durable: it is committed
+// with the next group commit (within milliseconds), and is lost only if the
+// process dies before that. It blocks while the queue is full, so a writer
+// that falls behind slows requests down rather than dropping events.
+// httpapi uses it for read-only calls, whose events do not record a change.
+func (w *Writer) Enqueue(e *Event) error {
+	p := &pending{e: e}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.reqs <- p
+	return nil
+}
+
+// Flush returns once every event handed over before the call (by Record or
+// Enqueue) is durable: readers of the trail call it so that they see what
+// happened before them.
+func (w *Writer) Flush(ctx context.Context) error {
+	p := &pending{err: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.reqs <- p
+	w.mu.Unlock()
+	select {
+	case err := <-p.err:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close commits what is queued, signs a final digest and stops.
 func (w *Writer) Close() error {
 	w.mu.Lock()
@@ -176,9 +212,17 @@ func (w *Writer) commit(batch []*pending, final bool) {
 	var failed []*pending
 	var ok []*pending
 	for _, p := range batch {
+		if p.e == nil { // a Flush barrier: answered with the batch's outcome
+			ok = append(ok, p)
+			continue
+		}
 		r, err := NewRecord(p.e, seq+1, hash)
 		if err != nil {
-			p.err <- err
+			if p.err != nil {
+				p.err <- err
+			} else {
+				w.log.Error("audit: encode event", "event_id", p.e.EventID, "err", err)
+			}
 			failed = append(failed, p)
 			continue
 		}
@@ -193,6 +237,9 @@ func (w *Writer) commit(batch []*pending, final bool) {
 		d.Signature = ed25519.Sign(w.cfg.Key, d.SignedBytes())
 	}
 	if len(recs) == 0 && d == nil {
+		for _, p := range ok { // only Flush barriers: nothing to write
+			p.err <- nil
+		}
 		return
 	}
 	err := w.cfg.Store.AppendAudit(ctx, recs, d)
@@ -210,7 +257,9 @@ func (w *Writer) commit(batch []*pending, final bool) {
 		}
 	}
 	for _, p := range ok {
-		p.err <- err
+		if p.err != nil {
+			p.err <- err
+		}
 	}
 	if err == nil && w.cfg.Retention > 0 && now.Sub(w.lastPrune) >= time.Hour {
 		w.lastPrune = now

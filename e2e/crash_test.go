@@ -103,11 +103,11 @@ func (p *iamdProcess) kill() {
 
 func (p *iamdProcess) config(keyID, secret string) aws.Config {
 	return aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		BaseEndpoint:     aws.String(p.endpoint),
-		HTTPClient:       &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 20 * time.Second},
-		RetryMaxAttempts: 1,
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		BaseEndpoint: aws.String(p.endpoint),
+		HTTPClient:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 20 * time.Second},
+		Retryer:      closedConnRetryer,
 	}
 }
 

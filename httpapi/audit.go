@@ -18,11 +18,14 @@ import (
 	"github.com/iamd/iamd/sigv4"
 )
 
-// Auditor receives one event per request and returns once it is durable;
-// an error fails the request (500 ServiceFailure). *audit.Writer
-// implements it.
+// Auditor receives one event per request. Record returns once the event is
+// durable, and its error fails the request (500 ServiceFailure): mutations
+// go through it. Enqueue hands over the event of a read-only call, which
+// becomes durable with the next group commit, milliseconds later, without
+// the request waiting for the disk. *audit.Writer implements it.
 type Auditor interface {
 	Record(ctx context.Context, e *audit.Event) error
+	Enqueue(e *audit.Event) error
 }
 
 type auditKey struct{}
@@ -112,7 +115,13 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 	} else if !e.ReadOnly && op != nil {
 		e.ResponseElements = audit.Redact(result, op.Output)
 	}
-	if aerr := h.audit.Record(context.WithoutCancel(r.Context()), e); aerr != nil {
+	var aerr error
+	if e.ReadOnly && err == nil {
+		aerr = h.audit.Enqueue(e)
+	} else {
+		aerr = h.audit.Record(context.WithoutCancel(r.Context()), e)
+	}
+	if aerr != nil {
 		h.auditFailed(e, aerr)
 		qe := awsquery.ErrorFor(svc, string(iam.CodeServiceFailure), "An internal error occurred.")
 		buf.Reset()

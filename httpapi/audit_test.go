@@ -92,6 +92,9 @@ func (f *auditFixture) do(tb testing.TB, c creds, service string, form url.Value
 func (f *auditFixture) events(tb testing.TB) []*audit.Event {
 	tb.Helper()
 	var out []*audit.Event
+	if err := f.w.Flush(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 	err := f.db.ScanAudit(context.Background(), audit.Query{}, func(r *audit.Record) error {
 		e := &audit.Event{}
 		if err := json.Unmarshal(r.Body, e); err != nil {
@@ -293,6 +296,9 @@ func TestAuditRecordsNoSecrets(t *testing.T) {
 
 	var all strings.Builder
 	n := 0
+	if err := f.w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	err := f.db.ScanAudit(context.Background(), audit.Query{}, func(r *audit.Record) error {
 		n++
 		all.Write(r.Body)
@@ -325,6 +331,7 @@ func TestAuditRecordsNoSecrets(t *testing.T) {
 type failingAuditor struct{}
 
 func (failingAuditor) Record(context.Context, *audit.Event) error { return context.DeadlineExceeded }
+func (failingAuditor) Enqueue(*audit.Event) error                 { return context.DeadlineExceeded }
 
 func TestAuditWriteFailureFailsRequest(t *testing.T) {
 	f := newAuditFixture(t, nil)

@@ -224,6 +224,13 @@ func (h *Handler) lookupEvents(r *http.Request, ac *auditCall) (*lookupOutput, e
 	if !ok {
 		return &lookupOutput{Events: []ctEvent{}}, nil
 	}
+	// Events of read-only calls are committed a few milliseconds after their
+	// response; a lookup sees everything that happened before it.
+	if f, ok := h.audit.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(r.Context()); err != nil {
+			return nil, err
+		}
+	}
 	q.Limit = limit + 1
 	out := &lookupOutput{Events: []ctEvent{}}
 	var lastSeq int64

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +150,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr["X-Amzn-Requestid"] = []string{requestID}
 	hdr["Content-Type"] = []string{"text/xml"}
+	// An explicit length, as AWS sends, rather than chunked encoding for
+	// bodies beyond net/http's buffer: aws-sdk-go-v2 can fail reading a
+	// large chunked answer that arrives all at once ("use of closed network
+	// connection", aws/aws-sdk-go-v2#2737).
+	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
