@@ -116,6 +116,9 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 		e.ResponseElements = audit.Redact(result, op.Output)
 	}
 	var aerr error
+	if e.ReadOnly && err == nil && h.skipReadEvents {
+		return status
+	}
 	if e.ReadOnly && err == nil {
 		aerr = h.audit.Enqueue(e)
 	} else {

@@ -34,6 +34,10 @@ type Config struct {
 	Clock        func() time.Time // nil: time.Now
 	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes
 	Audit        Auditor          // nil: no audit trail; else every request is recorded (audit.go)
+	// SkipReadEvents leaves successful read-only calls out of the audit
+	// trail, for deployments that trade their record for read throughput
+	// (see docs/audit.md and docs/benchmarks.md).
+	SkipReadEvents bool
 }
 
 // Handler is the AWS API handler. It is safe for concurrent use.
@@ -49,6 +53,7 @@ type Handler struct {
 	routes                   map[*awsmodel.Operation]operation
 	iam, sts                 *awsmodel.Service
 	audit                    Auditor // audit trail (audit.go); nil when off
+	skipReadEvents           bool
 	// auth limits authentication failures (ratelimit.go).
 	auth authLimiter
 }
@@ -75,6 +80,7 @@ func NewHandler(cfg Config) *Handler {
 		h.maxBody = DefaultMaxBodyBytes
 	}
 	h.routes = h.buildRoutes()
+	h.skipReadEvents = cfg.SkipReadEvents
 	if h.audit = cfg.Audit; h.audit != nil {
 		h.auditRoutes()
 	}

@@ -36,6 +36,7 @@ type Config struct {
 	Clock           func() time.Time
 	Quotas          iam.Quotas
 	AuditRetention  time.Duration // audit events older than this are pruned; 0 keeps them forever
+	AuditSkipReads  bool          // leave successful read-only calls out of the audit trail
 }
 
 // DefaultListen is where iamd listens unless told otherwise: loopback only,
@@ -115,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		ln.Close()
 		return nil, err
 	}
-	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock, Audit: s.audit})
+	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock, Audit: s.audit, SkipReadEvents: cfg.AuditSkipReads})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

@@ -26,7 +26,7 @@ cp -r "$SHARED/perf/http" "$OUT/floor-src" && chmod -R u+w "$OUT/floor-src"
 
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-IAMD_PORT=19393 MOTO_PORT=19394 FLOOR_PORT=19395
+IAMD_PORT=19393 MOTO_PORT=19394 FLOOR_PORT=19395 IAMD2_PORT=19396
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -38,15 +38,22 @@ IAMD_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID IAMD_ROOT_SECRET_ACCESS_KEY=$AWS_SECR
   IAMD_ACCOUNT_ID=123456789012 IAMD_LOG_LEVEL=warn \
   "$OUT/iamd" serve --listen 127.0.0.1:$IAMD_PORT --data-dir "$OUT/data" >"$OUT/iamd.log" 2>&1 &
 pids+=($!); IAMD_PID=$!
+# A second iamd that leaves successful reads out of the audit trail
+# (IAMD_AUDIT_READS=false), to show what read auditing costs.
+IAMD_ROOT_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID IAMD_ROOT_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
+  IAMD_ACCOUNT_ID=123456789012 IAMD_LOG_LEVEL=warn IAMD_AUDIT_READS=false \
+  "$OUT/iamd" serve --listen 127.0.0.1:$IAMD2_PORT --data-dir "$OUT/data2" >"$OUT/iamd2.log" 2>&1 &
+pids+=($!); IAMD2_PID=$!
 moto_server -p $MOTO_PORT >"$OUT/moto.log" 2>&1 &
 pids+=($!); MOTO_PID=$!
 "$OUT/httpfloor" -addr 127.0.0.1:$FLOOR_PORT -mode plain >"$OUT/floor.log" 2>&1 &
 pids+=($!); FLOOR_PID=$!
 wait_up http://127.0.0.1:$IAMD_PORT/healthz
+wait_up http://127.0.0.1:$IAMD2_PORT/healthz
 wait_up http://127.0.0.1:$FLOOR_PORT/
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:$MOTO_PORT/ && break; sleep 0.2; done
 
-for port in $IAMD_PORT $MOTO_PORT; do
+for port in $IAMD_PORT $IAMD2_PORT $MOTO_PORT; do
   aws --endpoint-url http://127.0.0.1:$port iam create-user --user-name alice >/dev/null
 done
 
@@ -64,6 +71,8 @@ script iamd-gci $IAMD_PORT sts GetCallerIdentity ""
 script iamd-getuser $IAMD_PORT iam GetUser "UserName=alice"
 AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET \
   script iamd-assumerole $IAMD_PORT sts AssumeRole "RoleArn=arn:aws:iam::123456789012:role/Reader&RoleSessionName=bench"
+script iamd2-gci $IAMD2_PORT sts GetCallerIdentity ""
+script iamd2-getuser $IAMD2_PORT iam GetUser "UserName=alice"
 script moto-gci $MOTO_PORT sts GetCallerIdentity ""
 script moto-getuser $MOTO_PORT iam GetUser "UserName=alice"
 
@@ -91,5 +100,7 @@ run floor-plain $FLOOR_PID http://127.0.0.1:$FLOOR_PORT/
 run iamd-GetCallerIdentity $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-gci
 run iamd-GetUser $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-getuser
 run iamd-AssumeRole $IAMD_PID http://127.0.0.1:$IAMD_PORT/ iamd-assumerole
+run iamd-noreadaudit-GetCallerIdentity $IAMD2_PID http://127.0.0.1:$IAMD2_PORT/ iamd2-gci
+run iamd-noreadaudit-GetUser $IAMD2_PID http://127.0.0.1:$IAMD2_PORT/ iamd2-getuser
 run moto-GetCallerIdentity $MOTO_PID http://127.0.0.1:$MOTO_PORT/ moto-gci
 run moto-GetUser $MOTO_PID http://127.0.0.1:$MOTO_PORT/ moto-getuser

@@ -105,6 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.quotas, "quotas", getenv("IAMD_QUOTAS"), "quota overrides, e.g. UsersPerAccount=10000,RolesPerAccount=5000; AWS's defaults otherwise (IAMD_QUOTAS)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "IAMD_LOG_LEVEL", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "IAMD_LOG_FORMAT", "text"), "text or json (IAMD_LOG_FORMAT)")
+	auditReads := fs.Bool("audit-reads", envOr(getenv, "IAMD_AUDIT_READS", "true") != "false", "record successful read-only calls in the audit trail too (IAMD_AUDIT_READS=false to skip them)")
 	auditRetention := fs.String("audit-retention", getenv("IAMD_AUDIT_RETENTION"), "prune audit events older than this, e.g. 90d or 2160h; kept forever when unset (IAMD_AUDIT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -146,7 +147,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv, err := server.Start(ctx, server.Config{
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
 		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, RootPassword: getenv("IAMD_ROOT_PASSWORD"),
-		Logger: log, Quotas: quotas, AuditRetention: retention,
+		Logger: log, Quotas: quotas, AuditRetention: retention, AuditSkipReads: !*auditReads,
 	})
 	if err != nil {
 		return err
