@@ -123,6 +123,12 @@ func (s *Service) AssumeRole(ctx context.Context, p *Principal, in AssumeRoleInp
 		}
 		extra["aws:TagKeys"] = keys
 	}
+	if in.SerialNumber != "" {
+		// The code was verified above: the trust policy sees this call as
+		// MFA-authenticated, as AWS's does.
+		extra["aws:MultiFactorAuthPresent"] = []string{"true"}
+		extra["aws:MultiFactorAuthAge"] = []string{"0"}
+	}
 	actions := []string{"sts:AssumeRole"}
 	if len(in.Tags) > 0 {
 		actions = append(actions, "sts:TagSession")
