@@ -207,22 +207,33 @@ func (s *Service) EnableMFADevice(ctx context.Context, p *Principal, userName, s
 		if len(inUse) >= s.quotaMFAPerUser() {
 			return Errorf(CodeLimitExceeded, "Cannot exceed quota for MFADevicesInUsePerUser: %d", s.quotaMFAPerUser())
 		}
-		seed, err := s.seedOf(d)
+		// code2 may be the current step give or take the window.
+		st, _, err := s.matchDevicePair(d, code1, code2, totpWindow)
 		if err != nil {
 			return err
-		}
-		now := timeStep(s.now())
-		// code2 may be the current step give or take the window.
-		st, ok, err := matchPair(seed, code1, code2, now-1-totpWindow, now-1+totpWindow)
-		if err != nil {
-			return internal(err)
-		}
-		if !ok || st+1 <= d.LastStep {
-			return errInvalidAuthCode
 		}
 		d.UserID, d.EnableDate, d.LastStep, d.Drift = owner, s.clock(), st+1, 0
 		return tx.UpdateMFADevice(d)
 	})
+}
+
+// matchDevicePair finds two consecutive codes of d's seed with the second
+// within window steps of now, refusing steps already spent. It returns the
+// first code's step and the current step.
+func (s *Service) matchDevicePair(d *MFADevice, code1, code2 string, window int64) (step, now int64, err error) {
+	seed, err := s.seedOf(d)
+	if err != nil {
+		return 0, 0, err
+	}
+	now = timeStep(s.now())
+	st, ok, err := matchPair(seed, code1, code2, now-1-window, now-1+window)
+	if err != nil {
+		return 0, 0, internal(err)
+	}
+	if !ok || st+1 <= d.LastStep {
+		return 0, 0, errInvalidAuthCode
+	}
+	return st, now, nil
 }
 
 // ResyncMFADevice resynchronizes an assigned device whose clock drifted:
@@ -241,17 +252,9 @@ func (s *Service) ResyncMFADevice(ctx context.Context, p *Principal, userName, s
 		if d.UserID != owner {
 			return noSuchMFADevice(serial)
 		}
-		seed, err := s.seedOf(d)
+		st, now, err := s.matchDevicePair(d, code1, code2, resyncWindow)
 		if err != nil {
 			return err
-		}
-		now := timeStep(s.now())
-		st, ok, err := matchPair(seed, code1, code2, now-1-resyncWindow, now-1+resyncWindow)
-		if err != nil {
-			return internal(err)
-		}
-		if !ok || st+1 <= d.LastStep {
-			return errInvalidAuthCode
 		}
 		d.LastStep, d.Drift = st+1, st+1-now
 		return tx.UpdateMFADevice(d)
