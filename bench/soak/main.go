@@ -1,7 +1,8 @@
 // Command soak drives a running iamd with a steady mix of reads and
 // writes for a fixed time and records, once per interval, the server's
-// resident memory, open file descriptors and threads (from /proc) and the
-// client-side latency percentiles and error count, as CSV. It is the
+// resident memory, open file descriptors and threads (from /proc), its
+// goroutines (go_goroutines from /metrics) and the client-side latency
+// percentiles and error count, as CSV. It is the
 // instrument of the reliability issue's soak run; docs/ holds its results.
 //
 //	iamd serve --listen 127.0.0.1:19500 --data-dir /tmp/soak &   # with IAMD_ROOT_* preset
@@ -12,6 +13,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
@@ -91,7 +93,7 @@ func main() {
 		}
 	}
 
-	fmt.Println("elapsed_s,requests,errors,p50_ms,p99_ms,max_ms,rss_kib,fds,threads")
+	fmt.Println("elapsed_s,requests,errors,p50_ms,p99_ms,max_ms,rss_kib,fds,threads,goroutines")
 	start := time.Now()
 	sample := func() {
 		mu.Lock()
@@ -106,8 +108,8 @@ func main() {
 			return float64(l[min(len(l)-1, int(p*float64(len(l))))].Microseconds()) / 1000
 		}
 		rss, threads, fds := procStats(*pid)
-		fmt.Printf("%.0f,%d,%d,%.2f,%.2f,%.2f,%d,%d,%d\n", time.Since(start).Seconds(), total.Load(), errs.Load(),
-			pct(0.5), pct(0.99), pct(1), rss, fds, threads)
+		fmt.Printf("%.0f,%d,%d,%.2f,%.2f,%.2f,%d,%d,%d,%d\n", time.Since(start).Seconds(), total.Load(), errs.Load(),
+			pct(0.5), pct(0.99), pct(1), rss, fds, threads, goroutines(*endpoint))
 	}
 	tick := time.NewTicker(time.Second / time.Duration(*rate))
 	defer tick.Stop()
@@ -167,4 +169,31 @@ func procStats(pid int) (rss, threads, fds int) {
 		fds = len(ents)
 	}
 	return rss, threads, fds
+}
+
+// goroutines reads go_goroutines from the server's Prometheus endpoint;
+// -1 when the endpoint or the metric is absent.
+func goroutines(endpoint string) int {
+	resp, err := http.Get(endpoint + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return -1
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return -1
+			}
+			return int(f)
+		}
+	}
+	return -1
 }
