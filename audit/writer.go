@@ -231,11 +231,7 @@ func (w *Writer) commit(batch []*pending, final bool) {
 		ok = append(ok, p)
 	}
 	now := w.cfg.Clock()
-	var d *Digest
-	if seq > w.digestSeq && (final || seq-w.digestSeq >= w.cfg.DigestEvery || now.Sub(w.digestTime) >= w.cfg.DigestInterval) {
-		d = &Digest{Seq: seq, Hash: hash, Time: now.UTC()}
-		d.Signature = ed25519.Sign(w.cfg.Key, d.SignedBytes())
-	}
+	d := w.digest(seq, hash, now, final)
 	if len(recs) == 0 && d == nil {
 		for _, p := range ok { // only Flush barriers: nothing to write
 			p.err <- nil
@@ -243,6 +239,23 @@ func (w *Writer) commit(batch []*pending, final bool) {
 		return
 	}
 	err := w.cfg.Store.AppendAudit(ctx, recs, d)
+	// Another node sharing the store appended first: chain the batch
+	// after the new head and try again, so all nodes form one chain.
+	for try := 0; errors.Is(err, ErrHeadMoved) && try < maxHeadRetries; try++ {
+		if err = w.loadHead(ctx); err != nil {
+			break
+		}
+		seq, hash = w.seq, w.hash
+		for _, r := range recs {
+			r.Seq, r.PrevHash = seq+1, hash
+			r.Hash = ChainHash(r.PrevHash, r.Body)
+			seq, hash = r.Seq, r.Hash
+		}
+		if d = w.digest(seq, hash, now, final); len(recs) == 0 && d == nil {
+			break
+		}
+		err = w.cfg.Store.AppendAudit(ctx, recs, d)
+	}
 	if err != nil {
 		w.log.Error("audit: append failed", "events", len(recs), "err", err)
 		// The head may or may not have moved (commit outcome unknown):
@@ -265,6 +278,21 @@ func (w *Writer) commit(batch []*pending, final bool) {
 		w.lastPrune = now
 		w.prune(ctx, now.Add(-w.cfg.Retention))
 	}
+}
+
+// maxHeadRetries bounds the re-chaining when other nodes keep appending
+// first; each retry follows a commit of another node, so it is only
+// reached under extreme contention, and the batch then fails.
+const maxHeadRetries = 50
+
+// digest signs a digest for the head seq/hash when one is due.
+func (w *Writer) digest(seq int64, hash []byte, now time.Time, final bool) *Digest {
+	if seq > w.digestSeq && (final || seq-w.digestSeq >= w.cfg.DigestEvery || now.Sub(w.digestTime) >= w.cfg.DigestInterval) {
+		d := &Digest{Seq: seq, Hash: hash, Time: now.UTC()}
+		d.Signature = ed25519.Sign(w.cfg.Key, d.SignedBytes())
+		return d
+	}
+	return nil
 }
 
 // prune deletes events older than cutoff, up to the newest digest (but

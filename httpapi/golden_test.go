@@ -374,6 +374,23 @@ func goldenScenario(t *testing.T) []goldenStep {
 		st("ListUsers", "empty"),
 		st("ListRoles", "empty"),
 		st("ListPolicies", "empty", "Scope", "Local"),
+
+		// Credential report and access advisor (reports.go).
+		st("GetCredentialReport", "ReportNotPresent"),
+		st("CreateUser", "auditor", "UserName", "auditor"),
+		st("PutUserPolicy", "auditor", "UserName", "auditor", "PolicyName", "ReadIAM",
+			"PolicyDocument", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}`),
+		st("GenerateCredentialReport", ""),
+		st("GenerateCredentialReport", "COMPLETE"),
+		st("GetCredentialReport", ""),
+		st("GenerateServiceLastAccessedDetails", "", "Arn", "arn:aws:iam::"+goldenAccount+":user/auditor").capturing("JobId"),
+		st("GetServiceLastAccessedDetails", "", "JobId", "{{JobId}}"),
+		st("GetServiceLastAccessedDetailsWithEntities", "", "JobId", "{{JobId}}", "ServiceNamespace", "iam"),
+		st("GetServiceLastAccessedDetails", "NoSuchEntity", "JobId", "00000000-0000-4000-8000-000000000000"),
+		st("GenerateServiceLastAccessedDetails", "NoSuchEntity", "Arn", "arn:aws:iam::"+goldenAccount+":user/nobody"),
+		st("ListPoliciesGrantingServiceAccess", "", "Arn", "arn:aws:iam::"+goldenAccount+":user/auditor",
+			"ServiceNamespaces.member.1", "iam", "ServiceNamespaces.member.2", "sts"),
+		st("GenerateOrganizationsAccessReport", "AWSOrganizationsNotInUseException", "EntityPath", "o-a1b2c3d4e5/r-f6g7h8i9j0example"),
 	}
 }
 

@@ -38,6 +38,7 @@ type Config struct {
 	// trail, for deployments that trade their record for read throughput
 	// (see docs/audit.md and docs/benchmarks.md).
 	SkipReadEvents bool
+	Metrics        RequestObserver // nil: none (reports.go)
 }
 
 // Handler is the AWS API handler. It is safe for concurrent use.
@@ -55,7 +56,8 @@ type Handler struct {
 	audit                    Auditor // audit trail (audit.go); nil when off
 	skipReadEvents           bool
 	// auth limits authentication failures (ratelimit.go).
-	auth authLimiter
+	auth    authLimiter
+	metrics RequestObserver
 }
 
 // NewHandler returns the API handler.
@@ -81,6 +83,7 @@ func NewHandler(cfg Config) *Handler {
 	}
 	h.routes = h.buildRoutes()
 	h.skipReadEvents = cfg.SkipReadEvents
+	h.metrics = cfg.Metrics
 	if h.audit = cfg.Audit; h.audit != nil {
 		h.auditRoutes()
 	}
@@ -128,6 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveJSON(w, r) // CloudTrail's JSON protocol (cloudtrail.go)
 		return
 	}
+	start := time.Now()
 	var ac *auditCall // the request's audit event, when the trail is on (audit.go)
 	if h.audit != nil {
 		ac, r = h.auditStart(r)
@@ -137,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
-	status := http.StatusOK
+	status, code := http.StatusOK, ""
 	if err == nil {
 		if err = awsquery.WriteResponse(buf, svc, op, result, requestID); err != nil {
 			buf.Reset()
@@ -146,7 +150,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		qe := h.toQueryError(svc, err, requestID, op)
-		status = qe.Status
+		status, code = qe.Status, qe.Code
 		buf.Reset()
 		awsquery.WriteError(buf, svc, qe, requestID)
 	}
@@ -163,6 +167,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+	h.observe(r, svc, op, status, code, requestID, start) // metrics and access log (reports.go)
 }
 
 // toQueryError maps any error to the wire error. Unknown errors are server
@@ -253,6 +258,8 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 		h.svc.RecordKeyUse(sig.AccessKeyID, svc.EndpointPrefix, sig.Region)
 	} else if err := iam.SessionAllows(cred.Principal, svc.EndpointPrefix, action); err != nil {
 		return svc, nil, nil, err
+	} else {
+		h.svc.RecordSessionUse(cred.Principal, sig.Region) // RoleLastUsed
 	}
 
 	if action == "" {

@@ -299,12 +299,14 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			if err := s.FlushKeyUse(fctx); err != nil {
 				s.log.Error("flush access key use", "err", err)
 			}
+			s.flushActivityLogged(fctx)
 			cancel()
 			return
 		case <-t.C:
 			if err := s.FlushKeyUse(ctx); err != nil {
 				s.log.Error("flush access key use", "err", err)
 			}
+			s.flushActivityLogged(ctx)
 			// Follow writes made by other nodes sharing the store.
 			if err := s.sync(ctx); err != nil {
 				s.log.Error("sync state", "err", err)

@@ -150,6 +150,7 @@ func (s *Service) authorizeWith(p *Principal, action, resource string, k *authzK
 	defer decisionPool.Put(d)
 	policy.Evaluate(&set, &req, d)
 	if d.Effect == policy.Allow {
+		s.noteAccess(p, action, d) // access advisor (activity.go)
 		return nil
 	}
 	return accessDenied(p, action, resource, d)
@@ -507,6 +508,9 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 		}
 		set.Boundary = c
 	}
+	// One merged action index for all of the principal's identity
+	// policies: a decision then probes one table, not one per policy.
+	set.Prepare()
 	s.authz.mu.Lock()
 	s.authz.sets[cacheKey] = cachedSet{authzRev: rev, set: set}
 	s.authz.mu.Unlock()

@@ -94,6 +94,9 @@ type Config struct {
 	Logger  *slog.Logger
 	Clock   Clock  // nil: time.Now
 	Quotas  Quotas // zero: DefaultQuotas
+	// Services names the AWS services for the access advisor (advisor.go);
+	// nil: iam and sts only.
+	Services ServiceCatalog
 }
 
 // Service implements IAM's operations and rules over a Store. It is safe for
@@ -113,6 +116,11 @@ type Service struct {
 
 	lastUsedMu sync.Mutex
 	lastUsed   map[string]keyUse // access key ID -> latest use not yet stored
+
+	// Last-used data and reports (activity.go, advisor.go, credreport.go).
+	activity *activity
+	services ServiceCatalog
+	reports  reportState
 }
 
 type keyUse struct {
@@ -135,6 +143,8 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[string]cachedSet{}},
 		sessions: sessionCache{m: map[[32]byte]*Credential{}},
 		lastUsed: map[string]keyUse{},
+		activity: newActivity(),
+		services: cfg.Services,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -53,6 +53,8 @@ type state struct {
 
 	rolePolicyState
 
+	custom customCatalog // custom service definitions: catalog.go
+
 	// syncMu serializes syncs: each reads the feed from the last applied
 	// revision, and two interleaved syncs could apply an older snapshot
 	// over a newer one.
@@ -123,6 +125,9 @@ func (s *Service) loadLocked(ctx context.Context) error {
 			next.keys[k.ID] = k
 			ok := ownerKeyT{k.AccountID, k.UserID}
 			next.ownerKeys[ok] = append(next.ownerKeys[ok], k)
+		}
+		if err := s.loadCustomServices(tx); err != nil { // catalog.go
+			return err
 		}
 		return next.loadRolesPolicies(tx, accounts)
 	})
@@ -229,6 +234,8 @@ func (s *Service) sync(ctx context.Context) error {
 					if _, seen := keys[c.ID]; !seen {
 						keys[c.ID], err = tx.AccessKey(c.ID)
 					}
+				case ChangeServiceDefinition:
+					err = s.syncCustomService(tx, c) // catalog.go
 				default:
 					err = rp.read(tx, c)
 				}

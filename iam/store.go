@@ -50,6 +50,12 @@ type Tx interface {
 	// Login profiles, password policy and history, MFA devices:
 	// store_passwords_mfa.go.
 	PasswordMFATx
+	RekeyTx // sealed values for master-key rotation: store_rekey.go
+	// Service last-accessed records and generated reports: store_activity.go.
+	ActivityTx
+	// Console sessions and sign-in lockout counters: store_console.go.
+	ConsoleTx
+	ServiceCatalogTx // custom service definitions: store_catalog.go
 
 	// Meta reads a deployment-wide setting; ErrNotFound when unset.
 	Meta(key string) (string, error)

@@ -53,8 +53,8 @@ func TestRotationKeepsOldKeysReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.current != 2 {
-		t.Fatalf("current = %d, want 2", k.current)
+	if k.Current() != 2 {
+		t.Fatalf("current = %d, want 2", k.Current())
 	}
 	if got, err := k.Open(sealedOld, nil); err != nil || string(got) != "a" {
 		t.Fatalf("Open old = %q, %v", got, err)
@@ -100,5 +100,36 @@ func TestLoadOrCreate(t *testing.T) {
 	}
 	if got, err := k2.Open(sealed, nil); err != nil || string(got) != "x" {
 		t.Fatalf("Open after reload = %q, %v", got, err)
+	}
+}
+
+// BenchmarkOpen measures opening a session-token-sized value with a
+// file-backed keyring, including its on-use reload check.
+func BenchmarkOpen(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "master.key")
+	k, _, err := LoadOrCreate(path, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealed := k.Seal(bytes.Repeat([]byte("s"), 400), []byte("iamd/session-token/v1"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Open(sealed, []byte("iamd/session-token/v1")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSeal measures sealing, including the on-use reload check.
+func BenchmarkSeal(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "master.key")
+	k, _, err := LoadOrCreate(path, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain := bytes.Repeat([]byte("s"), 40)
+	b.ReportAllocs()
+	for b.Loop() {
+		k.Seal(plain, []byte("AKIAEXAMPLE"))
 	}
 }

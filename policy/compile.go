@@ -22,8 +22,8 @@ type Compiled struct {
 	// exact (actions named without wildcards); failing that its service
 	// prefix in bySvc; failing that global holds what can match any
 	// action. Each list is complete for its key and in statement order.
-	exact  actTable
-	bySvc  actTable
+	exact  actTable[entry]
+	bySvc  actTable[entry]
 	global []entry
 	// svcBits has bit hash%64 set for the hash of every service prefix
 	// that occurs in exact or bySvc, so most policies that do not mention
@@ -52,6 +52,10 @@ type cstmt struct {
 	principal   *cprincipal
 	notPrinc    bool
 	conds       []cond
+	// simple: no Principal, no conditions and a resource element that
+	// matches every resource, so a statement whose action is known to
+	// match (entry.known) matches without reading the request further.
+	simple bool
 }
 
 // Compile prepares p for evaluation. id and versionID are reported in
@@ -83,6 +87,11 @@ func compileStatement(s *Statement, vars bool) cstmt {
 	for i := range s.Conditions {
 		cs.conds = append(cs.conds, compileCond(&s.Conditions[i], vars && supportsVars(s.Conditions[i].Operator)))
 	}
+	anyRes := !cs.hasResource
+	for _, r := range cs.resources {
+		anyRes = anyRes || r.any && !cs.notResource
+	}
+	cs.simple = anyRes && cs.principal == nil && len(cs.conds) == 0
 	return cs
 }
 
@@ -185,31 +194,35 @@ func merge(a, b []entry) []entry {
 }
 
 // actTable is an open-addressing hash table keyed by lower-case action or
-// service prefix. The key's hash (hashFold) is computed once per request
-// and reused for every policy; a Go map would hash the key again for each
-// of the caller's policies.
-type actTable struct {
-	slots []actSlot
+// service prefix, holding a policy's index lists (entry) or a set's merged
+// ones (mref). The key's hash (hashFold) is computed once per request
+// and reused for every table probed; a Go map would hash the key again
+// for each of them.
+type actTable[E any] struct {
+	slots []actSlot[E]
 	mask  uint64
 }
 
-type actSlot struct {
+type actSlot[E any] struct {
 	hash uint64
 	key  string
-	list []entry
+	list []E // nil marks an empty slot
 }
 
-func newActTable(m map[string][]entry) actTable {
+func newActTable[E any](m map[string][]E) actTable[E] {
 	n := 1
 	for n < 2*len(m) {
 		n <<= 1
 	}
-	t := actTable{slots: make([]actSlot, n), mask: uint64(n - 1)}
+	t := actTable[E]{slots: make([]actSlot[E], n), mask: uint64(n - 1)}
 	for k, v := range m {
+		if v == nil {
+			v = []E{}
+		}
 		h := hashFold(k)
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
 			if t.slots[i].list == nil {
-				t.slots[i] = actSlot{h, k, v}
+				t.slots[i] = actSlot[E]{h, k, v}
 				break
 			}
 		}
@@ -220,7 +233,7 @@ func newActTable(m map[string][]entry) actTable {
 // get looks up key, which is lower case if lower is set and may otherwise
 // be in any case; h is the hash of its lower case form. The table has at
 // least one empty slot, so probing ends.
-func (t *actTable) get(h uint64, key string, lower bool) ([]entry, bool) {
+func (t *actTable[E]) get(h uint64, key string, lower bool) ([]E, bool) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.list == nil {

@@ -184,6 +184,7 @@ func TestCorpus(t *testing.T) {
 			var d Decision
 			Evaluate(set, req, &d)
 			checkDecision(t, &c, "Evaluate", d)
+			checkDecision(t, &c, "prepared Evaluate", evaluatePrepared(set, req))
 			checkDecision(t, &c, "refEvaluate", refEvaluate(ref, req))
 		})
 	}

@@ -84,6 +84,8 @@ type Set struct {
 	// governed by SCPs (no organization, the management account, or a
 	// service-linked role).
 	SCP [][]*Compiled
+
+	index *identityIndex // built by Prepare
 }
 
 // Evaluate decides req against set with AWS's evaluation logic and writes
@@ -112,8 +114,12 @@ type Set struct {
 func Evaluate(set *Set, req *Request, d *Decision) {
 	e := evaluator{req: req, d: d}
 	var actBuf [maxLowerAction]byte
-	e.act, e.actLower, e.actHash = lowerAction(&actBuf, req.Action)
-	e.prepareAction()
+	if k := req.ActionKey; k != nil && k.name == req.Action {
+		e.act = actionRef{act: k.lower, lower: true, hash: k.hash, svcHash: k.svcHash, svcLen: k.svcLen}
+	} else {
+		e.act.act, e.act.lower, e.act.hash = lowerAction(&actBuf, req.Action)
+		e.act.prepare()
+	}
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
 	p := &req.Principal
@@ -132,9 +138,13 @@ func Evaluate(set *Set, req *Request, d *Decision) {
 	var idAllow, bAllow, sAllow bool
 	rAllow := matchNone
 	if human {
-		for _, c := range set.Identity {
-			a, dn, _ := e.policy(c, GateIdentity)
-			idAllow, deny[GateIdentity] = idAllow || a, deny[GateIdentity] || dn
+		if ix := set.index; ix != nil && ix.valid(set.Identity) {
+			idAllow, deny[GateIdentity] = e.merged(ix)
+		} else {
+			for _, c := range set.Identity {
+				a, dn, _ := e.policy(c, GateIdentity)
+				idAllow, deny[GateIdentity] = idAllow || a, deny[GateIdentity] || dn
+			}
 		}
 	}
 	if set.Resource != nil {
@@ -262,16 +272,7 @@ type evaluator struct {
 	// use: many requests are decided without an ARN pattern.
 	res     arnParts
 	resDone bool
-	// act is the action, lower-cased (actLower) when it fits actBuf,
-	// which is nearly always: table keys and action patterns then compare
-	// it byte for byte instead of folding case per policy and statement.
-	act      string
-	actLower bool
-	// actHash and svcHash are hashFold of the action and of its service
-	// prefix (svcLen bytes).
-	actHash uint64
-	svcHash uint64
-	svcLen  int
+	act     actionRef
 	// bounded: the caller has a permissions boundary.
 	bounded bool
 	// The last date and address parsed from a request value: several
@@ -325,16 +326,30 @@ func lowerAction(buf *[maxLowerAction]byte, a string) (string, bool, uint64) {
 	return unsafe.String(&buf[0], n), true, hashFinish(h, w)
 }
 
-// prepareAction hashes the action's service prefix.
-func (e *evaluator) prepareAction() {
-	a := e.act
-	e.svcLen = strings.IndexByte(a, ':')
-	if e.svcLen < 0 {
+// actionRef is the request's action as the indexes are probed with it.
+type actionRef struct {
+	// act is the action, lower-cased (lower) when it fits the stack
+	// buffer or comes from an ActionKey, which is nearly always: table keys
+	// and action patterns then compare it byte for byte instead of
+	// folding case per policy and statement.
+	act   string
+	lower bool
+	// hash and svcHash are hashFold of the action and of its service
+	// prefix (svcLen bytes).
+	hash    uint64
+	svcHash uint64
+	svcLen  int
+}
+
+// prepare hashes the action's service prefix.
+func (a *actionRef) prepare() {
+	a.svcLen = strings.IndexByte(a.act, ':')
+	if a.svcLen < 0 {
 		// No service prefix: the exact table may still hold the action,
 		// under itself as its own prefix.
-		e.svcHash = e.actHash
+		a.svcHash = a.hash
 	} else {
-		e.svcHash = hashFold(a[:e.svcLen])
+		a.svcHash = hashFold(a.act[:a.svcLen])
 	}
 }
 
@@ -347,17 +362,16 @@ func (e *evaluator) resource() *arnParts {
 }
 
 // candidates returns the index entries of c's statements that can apply
-// to the request's action.
-func (e *evaluator) candidates(c *Compiled) []entry {
-	a := e.act
-	if c.svcBits&(1<<(e.svcHash&63)) == 0 {
+// to action a.
+func (c *Compiled) candidates(a *actionRef) []entry {
+	if c.svcBits&(1<<(a.svcHash&63)) == 0 {
 		return c.global
 	}
-	if l, ok := c.exact.get(e.actHash, a, e.actLower); ok {
+	if l, ok := c.exact.get(a.hash, a.act, a.lower); ok {
 		return l
 	}
-	if e.svcLen >= 0 {
-		if l, ok := c.bySvc.get(e.svcHash, a[:e.svcLen], e.actLower); ok {
+	if a.svcLen >= 0 {
+		if l, ok := c.bySvc.get(a.svcHash, a.act[:a.svcLen], a.lower); ok {
 			return l
 		}
 	}
@@ -368,47 +382,62 @@ func (e *evaluator) candidates(c *Compiled) []entry {
 // ones in the Decision and reports whether an Allow and a Deny matched,
 // and how the strongest matching Allow named the caller.
 func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principalMatch) {
-	list := e.candidates(c)
+	list := c.candidates(&e.act)
 	for k := range list {
 		ent := &list[k]
-		i := int(ent.stmt)
-		s := &c.stmts[i]
-		if !ent.known && !s.matchAction(ent.pats, e) {
+		m := e.statement(c, ent, g)
+		if m == matchNone {
 			continue
 		}
-		if !s.matchResource(e) {
-			continue
-		}
-		m := matchDirect
-		if s.principal != nil {
-			p := &e.req.Principal
-			if s.notPrinc {
-				if !e.bounded && s.principal.excludes(p) {
-					continue
-				}
-			} else if m = s.principal.match(p); m == matchNone {
-				continue
-			}
-		}
-		if !s.matchConds(e) {
-			continue
-		}
-		e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
-		if s.effect == Allow {
+		if c.stmts[ent.stmt].effect == Allow {
 			allow = true
 			how = max(how, m)
 		} else {
 			deny = true
-			e.d.denies++
 		}
 	}
 	return allow, deny, how
 }
 
+// statement decides whether the candidate statement ent of c matches the
+// request; if it does, it records it in the Decision and returns how its
+// Principal element named the caller (matchDirect without one).
+func (e *evaluator) statement(c *Compiled, ent *entry, g Gate) principalMatch {
+	i := int(ent.stmt)
+	s := &c.stmts[i]
+	m := matchDirect
+	if !ent.known || !s.simple {
+		if !ent.known && !s.matchAction(ent.pats, e) {
+			return matchNone
+		}
+		if !s.matchResource(e) {
+			return matchNone
+		}
+		if s.principal != nil {
+			p := &e.req.Principal
+			if s.notPrinc {
+				if !e.bounded && s.principal.excludes(p) {
+					return matchNone
+				}
+			} else if m = s.principal.match(p); m == matchNone {
+				return matchNone
+			}
+		}
+		if !s.matchConds(e) {
+			return matchNone
+		}
+	}
+	e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
+	if s.effect != Allow {
+		e.d.denies++
+	}
+	return m
+}
+
 func (s *cstmt) matchAction(pats []pattern, e *evaluator) bool {
 	hit := false
 	for i := range pats {
-		if pats[i].matchAction(e.act, e.actLower) {
+		if pats[i].matchAction(e.act.act, e.act.lower) {
 			hit = true
 			break
 		}

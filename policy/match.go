@@ -397,6 +397,9 @@ type arnPattern struct {
 	// components are wildcard-free, the common case: one comparison
 	// replaces five.
 	head string
+	// full is head followed by the resource component when that is
+	// exact or a prefix pattern, so that one comparison decides.
+	full string
 	comp [6]pattern // arn, partition, service, region, account, resource
 }
 
@@ -425,6 +428,9 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 	}
 	if simple {
 		ap.head = strings.Join(comps[:5], ":") + ":"
+		if k := ap.comp[5].kind; k == patExact || k == patPrefix {
+			ap.full = ap.head + ap.comp[5].text
+		}
 	}
 	return ap
 }
@@ -439,6 +445,11 @@ func (ap *arnPattern) quick(s string, r *evaluator) (match, ok bool) {
 		return true, true
 	case ap.whole != nil:
 		return ap.whole.match(s, r), true
+	case ap.full != "":
+		if ap.comp[5].kind == patExact {
+			return s == ap.full, true
+		}
+		return strings.HasPrefix(s, ap.full), true
 	case ap.head != "":
 		return strings.HasPrefix(s, ap.head) && ap.comp[5].match(s[len(ap.head):], r), true
 	}

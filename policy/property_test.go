@@ -225,6 +225,9 @@ func TestEngineMatchesReference(t *testing.T) {
 		if got.Effect != want.Effect || got.Gate != want.Gate || !sameRefs(got.Matched, want.Matched) {
 			t.Fatalf("case %d: Evaluate = %v %v %v, want %v %v %v\nrequest %+v\ncontext %+v\n%s", n, got.Effect, got.Gate, got.Matched, want.Effect, want.Gate, want.Matched, req, req.Context, dumpSet(ref))
 		}
+		if p := evaluatePrepared(set, req); p.Effect != want.Effect || p.Gate != want.Gate || !sameRefs(p.Matched, want.Matched) {
+			t.Fatalf("case %d: prepared Evaluate = %v %v %v, want %v %v %v\nrequest %+v\ncontext %+v\n%s", n, p.Effect, p.Gate, p.Matched, want.Effect, want.Gate, want.Matched, req, req.Context, dumpSet(ref))
+		}
 	}
 	// The generator must exercise every outcome, or the comparison is weak.
 	for _, e := range []Effect{Allow, ExplicitDeny, ImplicitDeny} {
@@ -280,5 +283,52 @@ func FuzzEvaluate(f *testing.F) {
 		if got.Effect != want.Effect || got.Gate != want.Gate || !sameRefs(got.Matched, want.Matched) {
 			t.Fatalf("Evaluate = %v %v %v, want %v %v %v\n%s", got.Effect, got.Gate, got.Matched, want.Effect, want.Gate, want.Matched, dumpSet(ref))
 		}
+		if p := evaluatePrepared(set, req); p.Effect != want.Effect || p.Gate != want.Gate || !sameRefs(p.Matched, want.Matched) {
+			t.Fatalf("prepared Evaluate = %v %v %v, want %v %v %v\n%s", p.Effect, p.Gate, p.Matched, want.Effect, want.Gate, want.Matched, dumpSet(ref))
+		}
 	})
+}
+
+// evaluatePrepared decides req the way a server does: through a copy of
+// set with the merged identity index (Set.Prepare) and with the action
+// prepared as an ActionKey.
+func evaluatePrepared(set *Set, req *Request) Decision {
+	ps := *set
+	ps.Prepare()
+	kr := *req
+	kr.ActionKey = NewActionKey(req.Action)
+	var d Decision
+	Evaluate(&ps, &kr, &d)
+	return d
+}
+
+// TestPreparedMatchesPolicyByPolicy draws identity sides of up to eight
+// random policies, more than randomCase does, so that the merged index
+// interleaves many policies' exact, service and global lists; the merged
+// evaluation must equal the policy-by-policy one, down to the matched
+// statements and their order.
+func TestPreparedMatchesPolicyByPolicy(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cases := 0
+	for cases < 3000 {
+		set := &Set{}
+		for i := r.IntN(9); i > 0; i-- {
+			p, err := Parse(genPolicy(r, Identity), Identity)
+			if err != nil {
+				continue
+			}
+			c, _ := Compile(fmt.Sprint("id", i), "v1", p)
+			set.Identity = append(set.Identity, c)
+		}
+		for range 4 {
+			req := genRequest(r)
+			req.Principal = genPrincipals[0]
+			cases++
+			var want Decision
+			Evaluate(set, req, &want)
+			if got := evaluatePrepared(set, req); got.Effect != want.Effect || got.Gate != want.Gate || !sameRefs(got.Matched, want.Matched) {
+				t.Fatalf("prepared Evaluate = %v %v %v, want %v %v %v\nrequest %+v", got.Effect, got.Gate, got.Matched, want.Effect, want.Gate, want.Matched, req)
+			}
+		}
+	}
 }

@@ -66,6 +66,10 @@ type Request struct {
 	Action    string // service:Action, any case
 	Resource  string // ARN, or "*" for actions without resource-level permissions
 	Context   *Context
+	// ActionKey, if set, is NewActionKey(Action), prepared once for every
+	// request with this action; Evaluate then neither lower-cases nor
+	// hashes the action. A key for another action is ignored.
+	ActionKey *ActionKey
 }
 
 // Context holds the request's condition keys and their values. It is
@@ -207,11 +211,11 @@ func (c *Context) is(i int, h uint64, key string, lower bool) bool {
 	if e.hash != h || int(e.klen) != len(key) {
 		return false
 	}
-	k := string(c.keys[e.koff : e.koff+e.klen])
+	k := c.keys[e.koff : e.koff+e.klen]
 	if lower {
-		return k == key
+		return string(k) == key // compared in place, not copied
 	}
-	return equalFoldASCII(key, k)
+	return equalFoldASCII(key, string(k))
 }
 
 // Lookup returns the values of key, ignoring ASCII case in the key. The

@@ -53,6 +53,7 @@ var (
 	wlOnce  sync.Once
 	wlAll   []workloadCase
 	wlS3    []workloadCase
+	wlNoKey []workloadCase // wlAll without ActionKeys
 	wlError error
 )
 
@@ -62,32 +63,49 @@ func loadWorkload(tb testing.TB) {
 	if path == "" {
 		tb.Skip("WORKLOAD is not set: generate the shared workload (cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json) and set WORKLOAD=/tmp/workload.json")
 	}
-	wlOnce.Do(func() { wlAll, wlS3, wlError = readWorkload(path) })
+	wlOnce.Do(func() {
+		wlAll, wlS3, wlNoKey, wlError = readWorkload(path)
+		signalLoaded()
+	})
 	if wlError != nil {
 		tb.Fatal(wlError)
 	}
 }
 
-func readWorkload(path string) (all, s3 []workloadCase, err error) {
+// signalLoaded supports counting instructions under valgrind without
+// paying for the workload's loading: with BENCH_LOADED_FILE set, it
+// creates that file once the workload is loaded and waits two seconds, so
+// that a script watching for the file can switch callgrind's
+// instrumentation on (callgrind_control -i on) before timing starts. See
+// docs/bench/policy.md.
+func signalLoaded() {
+	if f := os.Getenv("BENCH_LOADED_FILE"); f != "" {
+		if err := os.WriteFile(f, nil, 0o644); err == nil {
+			time.Sleep(2 * time.Second)
+		}
+	}
+}
+
+func readWorkload(path string) (all, s3, noKey []workloadCase, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var w workloadFile
 	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if w.Format != "iam-authz-workload/v1" {
-		return nil, nil, &Error{Message: "unknown workload format " + w.Format}
+		return nil, nil, nil, &Error{Message: "unknown workload format " + w.Format}
 	}
 	compiled := make([]*Compiled, len(w.Policies))
 	for i, p := range w.Policies {
 		pol, err := ParseStrict(string(p.Document), Identity)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if compiled[i], err = Compile(p.ARN, "v1", pol); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	sets := make([]*Set, len(w.Principals))
@@ -97,9 +115,15 @@ func readWorkload(path string) (all, s3 []workloadCase, err error) {
 		for _, idx := range p.Policies {
 			s.Identity = append(s.Identity, compiled[idx])
 		}
+		// As iam's policySet does: one merged identity index per
+		// principal, built once.
+		s.Prepare()
 		sets[i] = s
 		principals[i] = Principal{Type: PrincipalUser, ARN: p.ARN, Account: w.Account}
 	}
+	// A server knows each operation's action when it starts, so it
+	// prepares one ActionKey per action, not per request.
+	keys := map[string]*ActionKey{}
 	// A server parses a request's strings out of one request buffer that
 	// is hot in cache while it is being authorized. Cycling through
 	// 100,000 requests makes every request cold instead, so at least keep
@@ -131,12 +155,24 @@ func readWorkload(path string) (all, s3 []workloadCase, err error) {
 			}
 			ctx.Set(k, vals...)
 		}
-		all[i] = workloadCase{set: sets[r.Principal], req: Request{Principal: principals[r.Principal], Action: action, Resource: resource, Context: ctx}, expected: r.Expected}
+		k := keys[r.Action]
+		if k == nil {
+			k = NewActionKey(r.Action)
+			keys[r.Action] = k
+		}
+		// The request's Action is the key's own string, as when a server
+		// takes both from its table of operations.
+		all[i] = workloadCase{set: sets[r.Principal], req: Request{Principal: principals[r.Principal], Action: k.String(), ActionKey: k, Resource: resource, Context: ctx}, expected: r.Expected}
 		if strings.HasPrefix(r.Action, "s3:") {
 			s3 = append(s3, all[i])
 		}
+		// The same request with the action as request text, lower-cased
+		// and hashed by every Evaluate.
+		nk := all[i]
+		nk.req.Action, nk.req.ActionKey = action, nil
+		noKey = append(noKey, nk)
 	}
-	return all, s3, nil
+	return all, s3, noKey, nil
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -166,6 +202,12 @@ func TestAgreement(t *testing.T) {
 	t.Logf("agreement: %d / %d = %.2f%% (decisions: %v)", agree, len(wlAll), 100*float64(agree)/float64(len(wlAll)), byEffect)
 	if agree != len(wlAll) {
 		t.Errorf("agreement %d / %d, want all", agree, len(wlAll))
+	}
+	for i := range wlNoKey {
+		c := &wlNoKey[i]
+		if Evaluate(c.set, &c.req, &d); d.Effect.String() != c.expected {
+			t.Fatalf("request %d without ActionKey (%s %s): Evaluate = %v, want %s", i, c.req.Action, c.req.Resource, d.Effect, c.expected)
+		}
 	}
 }
 
@@ -217,6 +259,8 @@ func BenchmarkIamd(b *testing.B) {
 	// evaluator's CPU cost without the memory stalls of cycling through
 	// 100,000 cold requests.
 	b.Run("hot1000", func(b *testing.B) { benchWorkload(b, wlAll[:1000]) })
+	// Without ActionKeys: the action is request text, as iam passes it.
+	b.Run("all-nokey", func(b *testing.B) { benchWorkload(b, wlNoKey) })
 }
 
 func BenchmarkIamdParallel(b *testing.B) {

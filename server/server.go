@@ -17,9 +17,14 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/authzapi"
+	"github.com/iamd/iamd/console"
 	"github.com/iamd/iamd/httpapi"
 	"github.com/iamd/iamd/iam"
 	"github.com/iamd/iamd/keyring"
+	"github.com/iamd/iamd/metrics"
+	"github.com/iamd/iamd/postgres"
+	"github.com/iamd/iamd/servicecatalog"
 	"github.com/iamd/iamd/sqlite"
 )
 
@@ -37,6 +42,16 @@ type Config struct {
 	Quotas          iam.Quotas
 	AuditRetention  time.Duration // audit events older than this are pruned; 0 keeps them forever
 	AuditSkipReads  bool          // leave successful read-only calls out of the audit trail
+	// DatabaseURL selects PostgreSQL (postgres://...), shared by every node
+	// of a deployment; "" keeps SQLite in DataDir. DataDir still holds the
+	// master key and the audit signing key, which all nodes must share.
+	DatabaseURL string
+}
+
+// backend is what a database provides: IAM storage and the audit trail.
+type backend interface {
+	iam.Store
+	audit.Store
 }
 
 // DefaultListen is where iamd listens unless told otherwise: loopback only,
@@ -57,7 +72,7 @@ type Server struct {
 
 	listener net.Listener
 	http     *http.Server
-	store    *sqlite.DB
+	store    backend
 	audit    *audit.Writer
 	log      *slog.Logger
 	cancel   context.CancelFunc
@@ -116,11 +131,30 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		ln.Close()
 		return nil, err
 	}
-	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock, Audit: s.audit, SkipReadEvents: cfg.AuditSkipReads})
+	// Prometheus metrics and readiness (docs/operations.md).
+	m := metrics.New()
+	m.WatchService(svc)
+	api := httpapi.NewHandler(httpapi.Config{Service: svc, Logger: log, Clock: cfg.Clock, Audit: m.WrapAuditor(s.audit),
+		SkipReadEvents: cfg.AuditSkipReads, Metrics: m})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("GET /readyz", metrics.ReadyHandler(m.WatchStore(metrics.StorePing(store))))
+	mux.Handle("GET /metrics", m.Handler())
+	// The authorization API for other services (docs/authz-api.md), with
+	// the AuthZEN endpoints where AuthZEN clients look for them.
+	authz := authzapi.NewHandler(authzapi.Config{Service: svc, Audit: s.audit, Logger: log, Clock: cfg.Clock})
+	mux.Handle("/iamd/authz/", authz)
+	mux.Handle("/access/v1/", authz)
 	mux.Handle("/", api)
+	// The web console (docs/console.md).
+	con, err := console.New(console.Config{Service: svc, Audit: s.audit, Events: s.audit.Store(), Logger: log, Clock: cfg.Clock})
+	if err != nil {
+		s.audit.Close()
+		ln.Close()
+		return nil, err
+	}
+	mux.Handle(console.Prefix+"/", con)
+	mux.Handle(console.Prefix, con)
 	s.http = &http.Server{
 		Handler: mux,
 		// Slow clients must not hold connections forever.
@@ -138,6 +172,19 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		defer s.wg.Done()
 		svc.Run(bg, 5*time.Second)
 	}()
+	if pg, ok := store.(*postgres.DB); ok {
+		// Other nodes' writes are applied as soon as PostgreSQL notifies
+		// them; the 5 s polling above remains the fallback.
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			pg.FollowChanges(bg, log, func(ctx context.Context) {
+				if err := svc.Sync(ctx); err != nil {
+					log.Error("sync state", "err", err)
+				}
+			})
+		}()
+	}
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -150,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 
 // openService opens the data directory's master key and database and
 // builds the IAM service over them.
-func openService(ctx context.Context, cfg Config, log *slog.Logger) (*iam.Service, *sqlite.DB, error) {
+func openService(ctx context.Context, cfg Config, log *slog.Logger) (*iam.Service, backend, error) {
 	if cfg.MasterKeyFile == "" {
 		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
 	}
@@ -164,11 +211,18 @@ func openService(ctx context.Context, cfg Config, log *slog.Logger) (*iam.Servic
 	if created {
 		log.Info("generated master key", "path", cfg.MasterKeyFile)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
+	kr.SetLogger(log) // the keyring follows the file (`iamd keys rotate`) and logs its reloads
+	var store backend
+	if cfg.DatabaseURL != "" {
+		store, err = postgres.Open(ctx, cfg.DatabaseURL)
+	} else {
+		store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database: %w", err)
 	}
-	svc, err := iam.NewService(ctx, iam.Config{Store: store, Keyring: kr, Logger: log, Clock: cfg.Clock, Quotas: cfg.Quotas})
+	svc, err := iam.NewService(ctx, iam.Config{Store: store, Keyring: kr, Logger: log, Clock: cfg.Clock, Quotas: cfg.Quotas,
+		Services: servicecatalog.NewLive(servicecatalog.AWS())}) // AWS's services plus the custom ones, for the access advisor
 	if err != nil {
 		store.Close()
 		return nil, nil, err
@@ -230,7 +284,7 @@ aws_secret_access_key = %s
 
 // openAudit loads (or creates, 0600) the audit signing key in the data
 // directory and starts the audit trail's group-commit writer.
-func openAudit(ctx context.Context, cfg Config, store *sqlite.DB, log *slog.Logger) (*audit.Writer, error) {
+func openAudit(ctx context.Context, cfg Config, store backend, log *slog.Logger) (*audit.Writer, error) {
 	key, created, err := audit.LoadOrCreateKey(filepath.Join(cfg.DataDir, audit.KeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key: %w", err)

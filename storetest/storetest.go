@@ -65,6 +65,10 @@ func extensionGroups() []group {
 		{"ProvidersCredentials", providerCredentialTests},
 		{"RolesPolicies", rolePolicyTests},
 		{"PasswordsMFA", passwordMFATests},
+		{"Rekey", rekeyTests}, // rekey.go
+		{"Activity", activityTests},
+		{"Console", consoleTests},
+		{"ServiceCatalog", serviceCatalogTests}, // catalog.go
 	}
 }
 

@@ -94,6 +94,10 @@ type memTx struct {
 	iam.RolePolicyTx
 	iam.ProviderCredentialTx
 	iam.PasswordMFATx
+	iam.ActivityTx
+	iam.RekeyTx
+	iam.ConsoleTx
+	iam.ServiceCatalogTx
 
 	st    *memState
 	write bool

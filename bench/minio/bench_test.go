@@ -26,6 +26,9 @@ func TestAgreement(t *testing.T) {
 		return n
 	}
 	a, s := agree(l.iamdAll), agree(l.iamdS3)
+	if nk := agree(l.iamdS3NoKey); nk != s {
+		t.Errorf("iamd s3 without ActionKeys agrees on %d, with them on %d", nk, s)
+	}
 	t.Logf("iamd: all %d/%d (%.2f%%), s3 %d/%d (%.2f%%)", a, len(l.iamdAll), pct(a, len(l.iamdAll)), s, len(l.iamdS3), pct(s, len(l.iamdS3)))
 	if a != len(l.iamdAll) {
 		t.Errorf("iamd disagrees on %d requests", len(l.iamdAll)-a)
@@ -103,6 +106,8 @@ func BenchmarkIamd(b *testing.B) {
 	l := load(b)
 	b.Run("all", func(b *testing.B) { benchIamd(b, l.iamdAll) })
 	b.Run("s3", func(b *testing.B) { benchIamd(b, l.iamdS3) })
+	// The action as request text, lower-cased and hashed per decision.
+	b.Run("s3-nokey", func(b *testing.B) { benchIamd(b, l.iamdS3NoKey) })
 }
 
 func BenchmarkIamdParallel(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	minio "github.com/minio/pkg/v3/policy"
 
@@ -53,6 +54,7 @@ type minioCase struct {
 
 type loaded struct {
 	iamdAll, iamdS3 []iamdCase
+	iamdS3NoKey     []iamdCase // iamdS3 with the action as request text, no ActionKey
 	minio           []minioCase
 	untranslatable  map[string]string // "policy#stmt" -> MinIO's reason
 }
@@ -69,7 +71,16 @@ func load(tb testing.TB) *loaded {
 	if path == "" {
 		tb.Skip("WORKLOAD is not set: generate the shared workload (cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json) and set WORKLOAD=/tmp/workload.json")
 	}
-	once.Do(func() { wl, werr = read(path) })
+	once.Do(func() {
+		wl, werr = read(path)
+		// See policy/workload_bench_test.go's signalLoaded: lets a
+		// script switch callgrind's instrumentation on after loading.
+		if f := os.Getenv("BENCH_LOADED_FILE"); f != "" {
+			if err := os.WriteFile(f, nil, 0o644); err == nil {
+				time.Sleep(2 * time.Second)
+			}
+		}
+	})
 	if werr != nil {
 		tb.Fatal(werr)
 	}
@@ -273,7 +284,13 @@ func read(path string) (*loaded, error) {
 		}
 		m := minio.MergePolicies(ps...)
 		merged[pi] = &m
+		// iamd's counterpart of MinIO's pre-merged policy: one merged
+		// action index over the principal's policies (as iam does).
+		sets[pi].Prepare()
 	}
+	// One ActionKey per action, as a server prepares them from its table
+	// of operations; MinIO's Args.Action is likewise the action string.
+	keys := map[string]*policy.ActionKey{}
 	var d policy.Decision
 	for _, r := range w.Requests {
 		ctx := policy.NewContext(len(r.Context))
@@ -281,12 +298,20 @@ func read(path string) (*loaded, error) {
 			ctx.Set(k, v...)
 		}
 		pr := policy.Principal{Type: policy.PrincipalUser, ARN: w.Principals[r.Principal].ARN, Account: w.Account}
-		c := iamdCase{set: sets[r.Principal], req: policy.Request{Principal: pr, Action: r.Action, Resource: r.Resource, Context: ctx}, expected: r.Expected}
+		k := keys[r.Action]
+		if k == nil {
+			k = policy.NewActionKey(r.Action)
+			keys[r.Action] = k
+		}
+		c := iamdCase{set: sets[r.Principal], req: policy.Request{Principal: pr, Action: k.String(), ActionKey: k, Resource: r.Resource, Context: ctx}, expected: r.Expected}
 		l.iamdAll = append(l.iamdAll, c)
 		if !strings.HasPrefix(r.Action, "s3:") {
 			continue
 		}
 		l.iamdS3 = append(l.iamdS3, c)
+		nk := c
+		nk.req.Action, nk.req.ActionKey = r.Action, nil
+		l.iamdS3NoKey = append(l.iamdS3NoKey, nk)
 		if !minio.Action(r.Action).IsValid() {
 			continue
 		}

@@ -44,6 +44,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return account(ctx, args, getenv, stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args, getenv, stdout, stderr) // audit.go
+	case "keys":
+		return keysCmd(ctx, args, getenv, stdout, stderr) // keys.go
+	case "root-password":
+		return rootPasswordCmd(ctx, args, getenv, stdout, stderr) // rootpassword.go
+	case "signin":
+		return signinCmd(ctx, args, getenv, stdout, stderr) // signin.go
+	case "service":
+		return serviceCmd(ctx, args, getenv, stdout, stderr) // service.go
+	case "db":
+		return dbCmd(ctx, args, getenv, stdout, stderr) // db.go
 	case "version":
 		fmt.Fprintln(stdout, "iamd", version)
 		return nil
@@ -60,10 +70,21 @@ const usage = `usage: iamd [serve] [flags]   run the server (the default command
        iamd account create [--account-id ID] [--data-dir DIR]
                                 add an account (with its root user and key) to a deployment
        iamd account list [--data-dir DIR]
+       iamd db copy --from DB --to DB
+                                copy a deployment between SQLite and PostgreSQL (or back up)
        iamd audit verify [--data-dir DIR] [--public-key HEX]
                                 check the audit trail's hash chain and signed digests
        iamd audit export [--data-dir DIR] [--start T] [--end T] [--event-name N] [--username U] ...
                                 print audit events as JSON lines
+       iamd keys rotate|status|prune [--data-dir DIR] [--master-key-file F]
+                                rotate the master key: add a key, re-encrypt every stored secret;
+                                show what each key seals; remove keys nothing needs
+       iamd root-password --account ID [--data-dir DIR]
+                                set the root user's console password, read from standard input
+       iamd signin unlock|status --account ID --user NAME [--data-dir DIR]
+                                clear or show a user's console sign-in lockout (--user root for root)
+       iamd service put|list|get|delete|validate ...
+                                manage custom services; validate policies (docs/custom-services.md)
        iamd version             print the version
 
 Run "iamd serve -h" for the flags; every flag has an IAMD_* environment variable.
@@ -106,6 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "IAMD_LOG_LEVEL", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "IAMD_LOG_FORMAT", "text"), "text or json (IAMD_LOG_FORMAT)")
 	auditReads := fs.Bool("audit-reads", envOr(getenv, "IAMD_AUDIT_READS", "true") != "false", "record successful read-only calls in the audit trail too (IAMD_AUDIT_READS=false to skip them)")
+	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL (postgres://...) shared by every node; SQLite in the data directory when unset. Keep the password in PGPASSWORD or ~/.pgpass, not in the flag (IAMD_DATABASE_URL)")
 	auditRetention := fs.String("audit-retention", getenv("IAMD_AUDIT_RETENTION"), "prune audit events older than this, e.g. 90d or 2160h; kept forever when unset (IAMD_AUDIT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -147,7 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv, err := server.Start(ctx, server.Config{
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
 		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, RootPassword: getenv("IAMD_ROOT_PASSWORD"),
-		Logger: log, Quotas: quotas, AuditRetention: retention, AuditSkipReads: !*auditReads,
+		Logger: log, Quotas: quotas, AuditRetention: retention, AuditSkipReads: !*auditReads, DatabaseURL: *database,
 	})
 	if err != nil {
 		return err
@@ -183,6 +205,7 @@ func account(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	masterKey := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
+	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL; SQLite in the data directory when unset (IAMD_DATABASE_URL)")
 	var accountID *string
 	if sub == "create" {
 		accountID = fs.String("account-id", "", "12-digit ID of the new account; random when unset")
@@ -190,7 +213,7 @@ func account(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: *dataDir, MasterKeyFile: *masterKey})
+	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: *dataDir, MasterKeyFile: *masterKey, DatabaseURL: *database})
 	if err != nil {
 		return err
 	}

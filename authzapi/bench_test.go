@@ -1,0 +1,94 @@
+package authzapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/iamd/iamd/authzapi"
+	"github.com/iamd/iamd/authzclient"
+)
+
+// handlerRequest returns a POST of body to path authenticated with the
+// service's static token, so that the benchmark measures the handler, not
+// the client's signing.
+func handlerRequest(f *fixture, path string, body []byte) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	r.Header.Set("Authorization", "Bearer "+f.token(acct+"/service"))
+	r.RemoteAddr = "192.0.2.1:1234"
+	return r
+}
+
+func benchHandler(b *testing.B, path string, in any) {
+	f := newFixture(b)
+	h := authzapi.NewHandler(authzapi.Config{Service: f.svc})
+	body, _ := json.Marshal(in)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, handlerRequest(f, path, body))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"decision"`) {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, handlerRequest(f, path, body))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkHandlerAuthorizeARN(b *testing.B) {
+	benchHandler(b, "/iamd/authz/v1/authorize", &authzclient.AuthorizeRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN},
+		Check: authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a", Context: map[string][]string{"aws:SourceIp": {"10.0.0.1"}}}})
+}
+
+func BenchmarkHandlerAuthorizeSigned(b *testing.B) {
+	f := newFixture(b)
+	sr := f.signed(b, acct+"/alice", "", "s3", http.MethodGet, "/data/a?x-id=GetObject", nil)
+	h := authzapi.NewHandler(authzapi.Config{Service: f.svc})
+	body, _ := json.Marshal(&authzclient.AuthorizeRequest{Subject: authzclient.Subject{SignedRequest: sr},
+		Check: authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a"}})
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, handlerRequest(f, "/iamd/authz/v1/authorize", body))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkHandlerBatch10(b *testing.B) {
+	checks := make([]authzclient.Check, 10)
+	for i := range checks {
+		checks[i] = authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/k" + itoa(i)}
+	}
+	f := newFixture(b)
+	h := authzapi.NewHandler(authzapi.Config{Service: f.svc})
+	body, _ := json.Marshal(&authzclient.BatchRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN}, Checks: checks})
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, handlerRequest(f, "/iamd/authz/v1/authorize-batch", body))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*10)/b.Elapsed().Seconds(), "decisions/s")
+}

@@ -1,0 +1,295 @@
+// Command loadtest measures the authorization API of a real iamd: it
+// starts a server (SQLite and the audit trail in a temporary directory),
+// creates a calling service and a user, and drives POST
+// /iamd/authz/v1/authorize and /authorize-batch with wrk (Debian's package
+// wrk) or, with -gen go, with a Go load generator. Results go to stdout as
+// Markdown rows for docs/bench/authz.md.
+//
+//	go run ./authzapi/loadtest -duration 10s -connections 16
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/iamd/iamd/authzapi/wire"
+	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/server"
+)
+
+const account = "123456789012"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type scenario struct {
+	name      string
+	path      string
+	body      []byte
+	decisions int // per request
+}
+
+func run() error {
+	duration := flag.Duration("duration", 10*time.Second, "duration of each scenario")
+	conns := flag.Int("connections", 16, "concurrent connections")
+	threads := flag.Int("threads", 1, "wrk threads")
+	gen := flag.String("gen", "wrk", "load generator: wrk or go")
+	only := flag.String("only", "", "run only the scenario with this name")
+	flag.Parse()
+
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "iamd-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, AccountID: account,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown(context.Background())
+	svc := srv.Service
+	root := svc.Authenticate(srv.Bootstrap.RootAccessKeyID).Principal
+	mk := func(name, doc string) (*iam.NewAccessKey, error) {
+		if _, err := svc.CreateUser(ctx, root, iam.CreateUserInput{UserName: name, Tags: []iam.Tag{{Key: "team", Value: "core"}}}); err != nil {
+			return nil, err
+		}
+		if err := svc.PutInlinePolicy(ctx, root, iam.OwnerUser, name, "p", doc); err != nil {
+			return nil, err
+		}
+		if err := svc.AttachPolicy(ctx, root, iam.OwnerUser, name, "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"); err != nil {
+			return nil, err
+		}
+		return svc.CreateAccessKey(ctx, root, name)
+	}
+	service, err := mk("service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iamd:Authorize","Resource":"*"}]}`)
+	if err != nil {
+		return err
+	}
+	alice, err := mk("alice", `{"Version":"2012-10-17","Statement":[
+		{"Sid":"Read","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"]},
+		{"Sid":"NoSecret","Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/secret/*"},
+		{"Sid":"Team","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/${aws:PrincipalTag/team}/*"}]}`)
+	if err != nil {
+		return err
+	}
+	token := service.Key.ID + ":" + service.Secret
+	aliceARN := "arn:aws:iam::" + account + ":user/alice"
+	check := wire.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/reports/2026.csv", Context: map[string][]string{"aws:SourceIp": {"10.0.0.7"}}}
+	single, _ := json.Marshal(&wire.AuthorizeRequest{Subject: wire.Subject{PrincipalARN: aliceARN}, Check: check})
+	sr, err := signed(alice.Key.ID, alice.Secret, srv.Endpoint())
+	if err != nil {
+		return err
+	}
+	signedBody, _ := json.Marshal(&wire.AuthorizeRequest{Subject: wire.Subject{SignedRequest: sr}, Check: check})
+	checks := make([]wire.Check, 10)
+	for i := range checks {
+		checks[i] = wire.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/k" + strconv.Itoa(i)}
+	}
+	batch, _ := json.Marshal(&wire.BatchRequest{Subject: wire.Subject{PrincipalARN: aliceARN}, Checks: checks})
+	scenarios := []scenario{
+		{"single (principal ARN)", wire.AuthorizePath, single, 1},
+		{"single (forwarded SigV4 request)", wire.AuthorizePath, signedBody, 1},
+		{"batch of 10 (principal ARN)", wire.BatchPath, batch, 10},
+	}
+	fmt.Printf("| scenario | generator | connections | requests/s | decisions/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|---|\n")
+	for _, sc := range scenarios {
+		if *only != "" && sc.name != *only {
+			continue
+		}
+		if err := probe(srv.Endpoint()+sc.path, token, sc.body); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		var res result
+		switch *gen {
+		case "wrk":
+			res, err = runWrk(dir, srv.Endpoint()+sc.path, token, sc.body, *duration, *conns, *threads)
+		case "go":
+			res, err = runGo(srv.Endpoint()+sc.path, token, sc.body, *duration, *conns)
+		default:
+			return errors.New("-gen must be wrk or go")
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %s | %s | %d |\n", sc.name, *gen, *conns, res.rps, res.rps*float64(sc.decisions), res.p50, res.p99, res.errors)
+	}
+	return nil
+}
+
+// signed returns a GetObject request signed by alice for an S3-like
+// service, as that service would forward it. It stays valid for the
+// 15-minute skew window, longer than a run.
+func signed(id, secret, endpoint string) (*wire.SignedRequest, error) {
+	r, err := http.NewRequest(http.MethodGet, "http://store.example:9000/data/reports/2026.csv?x-id=GetObject", nil)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(nil)
+	r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+	r.Header.Set("User-Agent", "aws-sdk-go-v2/1.48.0")
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, r,
+		hex.EncodeToString(sum[:]), "s3", "us-east-1", time.Now(), func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err != nil {
+		return nil, err
+	}
+	h := map[string][]string{"Host": {r.Host}}
+	for k, v := range r.Header {
+		h[k] = v
+	}
+	return &wire.SignedRequest{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: h}, nil
+}
+
+// probe checks one request succeeds before the load starts.
+func probe(url, token string, body []byte) error {
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"Allow"`)) {
+		return fmt.Errorf("probe: %d %s", resp.StatusCode, b)
+	}
+	return nil
+}
+
+type result struct {
+	rps      float64
+	p50, p99 string
+	errors   int
+}
+
+var (
+	reqsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p50Re  = regexp.MustCompile(`\n\s+50%\s+(\S+)`)
+	p99Re  = regexp.MustCompile(`\n\s+99%\s+(\S+)`)
+	non2Re = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	errRe  = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func runWrk(dir, url, token string, body []byte, d time.Duration, conns, threads int) (result, error) {
+	script := filepath.Join(dir, "authz.lua")
+	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %s\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = %s\n",
+		luaString(string(body)), luaString("Bearer "+token))
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+		return result{}, err
+	}
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency", "-s", script, url).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	var res result
+	m := reqsRe.FindSubmatch(out)
+	if m == nil {
+		return res, fmt.Errorf("wrk output: %s", out)
+	}
+	res.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := p50Re.FindSubmatch(out); m != nil {
+		res.p50 = string(m[1])
+	}
+	if m := p99Re.FindSubmatch(out); m != nil {
+		res.p99 = string(m[1])
+	}
+	if m := non2Re.FindSubmatch(out); m != nil {
+		res.errors, _ = strconv.Atoi(string(m[1]))
+	}
+	if m := errRe.FindSubmatch(out); m != nil {
+		for _, g := range m[1:] {
+			n, _ := strconv.Atoi(string(g))
+			res.errors += n
+		}
+	}
+	return res, nil
+}
+
+// luaString quotes s as a Lua string literal.
+func luaString(s string) string {
+	b := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c >= 0x7f:
+			b = append(b, []byte(fmt.Sprintf("\\%03d", c))...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
+}
+
+// runGo is the Go load generator: conns goroutines, each with its own
+// keep-alive connection, sending back to back.
+func runGo(url, token string, body []byte, d time.Duration, conns int) (result, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	client := &http.Client{Transport: tr}
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			bad := 0
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					bad++
+				}
+				local = append(local, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(lat) == 0 {
+		return result{}, errors.New("no request completed")
+	}
+	slices.Sort(lat)
+	pct := func(p float64) string { return lat[int(float64(len(lat)-1)*p)].Round(10 * time.Microsecond).String() }
+	return result{rps: float64(len(lat)) / d.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs}, nil
+}
