@@ -39,7 +39,7 @@ func (h *Handler) adapterDecide(c *call, name string, p *iam.Principal, ck iam.C
 		var aerr *apiError
 		if p, aerr = h.adapterPrincipal(c, name); aerr != nil {
 			if aerr.body.Source == wire.SourceSubject {
-				h.record(c, nil, "", &ck, nil, endpoint, aerr)
+				h.record(c, nil, "", []iam.Check{ck}, nil, endpoint, aerr)
 				return iam.CheckResult{Decision: policy.ImplicitDeny}, nil
 			}
 			return iam.CheckResult{}, aerr

@@ -44,7 +44,7 @@ var authorizeTests = []struct {
 	{"source ip refused", aliceARN, authzclient.Check{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::data/a",
 		Context: map[string][]string{"aws:SourceIp": {"192.0.2.1"}}}, "ImplicitDeny", "identity", nil},
 	{"resource policy alone, same account", "arn:aws:iam::" + acct + ":user/noperm", authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::pub/x",
-		ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Sid":"Pub","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/noperm"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::pub/*"}]}`,
+		ResourcePolicy:  `{"Version":"2012-10-17","Statement":[{"Sid":"Pub","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/noperm"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::pub/*"}]}`,
 		ResourceAccount: acct}, "Allow", "", []string{"resource:Pub"}},
 	{"resource policy deny wins", aliceARN, authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a",
 		ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Sid":"Block","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}`}, "ExplicitDeny", "resource", []string{"resource:Block"}},

@@ -165,7 +165,7 @@ func (h *Handler) azEvaluate(c *call, e *azEvaluation) (*azDecision, *apiError) 
 	if a, ok := e.Subject.Properties["account_id"].(string); ok && !strings.HasPrefix(name, "arn:") {
 		var err error
 		if p, err = h.svc.PrincipalFromUserName(a, name, c.now); err != nil {
-			h.record(c, nil, "", &ck, nil, "authzen", sourceErr("subject", err))
+			h.record(c, nil, "", []iam.Check{ck}, nil, "authzen", sourceErr("subject", err))
 			d := azDeny("subject_unknown", "The subject is not a principal iamd knows.")
 			return &d, nil
 		}
@@ -173,7 +173,7 @@ func (h *Handler) azEvaluate(c *call, e *azEvaluation) (*azDecision, *apiError) 
 	if p == nil {
 		var aerr *apiError
 		if p, aerr = h.adapterPrincipal(c, name); aerr != nil {
-			h.record(c, nil, "", &ck, nil, "authzen", aerr)
+			h.record(c, nil, "", []iam.Check{ck}, nil, "authzen", aerr)
 			d := azDeny("subject_unknown", "The subject is not a principal iamd knows.")
 			return &d, nil
 		}

@@ -54,6 +54,7 @@ type Handler struct {
 	// X-Amz-Expires), which is the strict one.
 	caller, subject sigv4.Verifier
 	mux             *http.ServeMux
+	groups          auditGroups // decisions waiting to be recorded (audit.go)
 }
 
 // NewHandler returns the handler. It serves the native API under
@@ -245,9 +246,7 @@ func (h *Handler) decide(c *call, p *iam.Principal, in iam.DecideInput, source s
 	if err != nil {
 		return nil, sourceErr(wire.SourceRequest, err)
 	}
-	for i := range res {
-		h.record(c, p, "", &in.Checks[i], &res[i], source, nil)
-	}
+	h.record(c, p, "", in.Checks, res, source, nil)
 	return res, nil
 }
 
@@ -258,11 +257,7 @@ func (h *Handler) failSubject(c *call, s *wire.Subject, checks []iam.Check, aerr
 	if s.SignedRequest != nil {
 		keyID = accessKeyOf(s.SignedRequest)
 	}
-	var ck *iam.Check
-	if len(checks) > 0 {
-		ck = &checks[0]
-	}
-	h.record(c, nil, keyID, ck, nil, source, aerr)
+	h.record(c, nil, keyID, checks, nil, source, aerr)
 	return aerr
 }
 

@@ -286,6 +286,9 @@ func TestBrowser(t *testing.T) {
 		if loc := d.location(); loc != "/console/password" {
 			t.Fatalf("forced change: at %s", loc)
 		}
+		if rules := d.text("#rules"); !strings.Contains(rules, "at least 14 characters") || !strings.Contains(rules, "a symbol") {
+			t.Fatalf("the form does not show the policy: %q", rules)
+		}
 		d.fill("#old", "First-passw0rd!")
 		d.fill("#new", "Short-1!")
 		d.fill("#confirm", "Short-1!")

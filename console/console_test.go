@@ -181,6 +181,7 @@ func (e *env) events(name string) []audit.Event {
 const adminPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 
 func TestSecurityHeadersAndCookies(t *testing.T) {
+	t.Parallel()
 	for _, tls := range []bool{false, true} {
 		e := newEnv(t, tls)
 		b := e.browser()
@@ -226,6 +227,7 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("admin", "Corr3ct-horse", false, adminPolicy)
 	b := e.browser()
@@ -271,6 +273,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestSignInAuditAndSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("alice", "Corr3ct-horse", false, adminPolicy)
 	b := e.browser()
@@ -350,6 +353,7 @@ func mustURL(s string) *url.URL {
 }
 
 func TestLockoutDelays(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("alice", "Corr3ct-horse", false, "")
 	b := e.browser()
@@ -384,6 +388,7 @@ func TestLockoutDelays(t *testing.T) {
 }
 
 func TestRestrictedUserIsDenied(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("secret-agent", "Corr3ct-horse", false, "")
 	e.user("bob", "Corr3ct-horse", false, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetAccountSummary","Resource":"*"}]}`)
@@ -406,6 +411,7 @@ func TestRestrictedUserIsDenied(t *testing.T) {
 }
 
 func TestForcedPasswordChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ctx := t.Context()
 	noErr(t, e.svc.UpdateAccountPasswordPolicy(ctx, e.root, iam.PasswordPolicyInput{MinimumPasswordLength: intp(12),
@@ -418,6 +424,9 @@ func TestForcedPasswordChange(t *testing.T) {
 	}
 	if r := b.get("/console/users"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/console/password" {
 		t.Fatalf("other page before the change = %d -> %s", r.status, r.header.Get("Location"))
+	}
+	if r := b.get("/console/password"); !strings.Contains(r.body, "at least 12 characters") {
+		t.Fatal("the change-password form does not show the policy's rules")
 	}
 	tok := b.csrf("/console/password")
 	r = b.post("/console/password", url.Values{"csrf": {tok}, "old": {"Start-passw0rd!"}, "new": {"short1!"}, "confirm": {"short1!"}})
@@ -436,6 +445,7 @@ func TestForcedPasswordChange(t *testing.T) {
 func intp(n int) *int { return &n }
 
 func TestValidateEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("admin", "Corr3ct-horse", false, adminPolicy)
 	b := e.browser()
@@ -470,6 +480,7 @@ func TestValidateEndpoint(t *testing.T) {
 }
 
 func TestPagesRender(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.user("admin", "Corr3ct-horse", false, adminPolicy)
 	ctx := t.Context()
@@ -498,6 +509,7 @@ func TestPagesRender(t *testing.T) {
 }
 
 func TestReportsAndRootMFA(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ctx := t.Context()
 	noErr(t, e.svc.SetRootPassword(ctx, account, "R00t-passw0rd!"))

@@ -166,11 +166,13 @@ func (h *Handler) passwordRules(r *http.Request, s *reqState) []string {
 	if s.p.IsRoot() {
 		return []string{"8 to 128 characters", "at least three of: upper-case letters, lower-case letters, numbers, symbols"}
 	}
-	// The signed-in user may not be allowed to read the policy; then the
-	// form simply lists no rules and the change is checked on submit.
-	pol, err := h.svc.GetAccountPasswordPolicy(r.Context(), s.p)
+	pol, err := h.svc.ConsolePasswordPolicy(r.Context(), s.id)
 	if err != nil {
 		return nil
+	}
+	if pol == nil {
+		return []string{"at least 8 characters", "at least three of: upper-case letters, lower-case letters, numbers, symbols",
+			"not the same as your user name"}
 	}
 	rules := []string{"at least " + strconv.Itoa(pol.MinimumPasswordLength) + " characters"}
 	if pol.RequireUppercaseCharacters {

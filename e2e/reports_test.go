@@ -271,6 +271,27 @@ func TestMetricsAndReadiness(t *testing.T) {
 	if got := scrapeCounter(t, s.Endpoint(), denied); got != 1 {
 		t.Errorf("denied CreateUser counted %v, want 1", got)
 	}
+	if got := scrapeCounter(t, s.Endpoint(), `iamd_authorization_decisions_total{effect="ImplicitDeny"} `); got != 1 {
+		t.Errorf("implicit denials = %v, want 1", got)
+	}
+	// mallory may read herself: one evaluated Allow more.
+	allowBefore := scrapeCounter(t, s.Endpoint(), `iamd_authorization_decisions_total{effect="Allow"} `)
+	if _, err := s.rootIAM().PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("mallory"), PolicyName: aws.String("self"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"},` +
+			`{"Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.iam(keyID, secret).GetUser(ctx, &iam.GetUserInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := scrapeCounter(t, s.Endpoint(), `iamd_authorization_decisions_total{effect="Allow"} `); got != allowBefore+1 {
+		t.Errorf("Allow decisions %v -> %v, want +1", allowBefore, got)
+	}
+	_, err = s.iam(keyID, secret).ListUsers(ctx, &iam.ListUsersInput{})
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
+	if got := scrapeCounter(t, s.Endpoint(), `iamd_authorization_decisions_total{effect="ExplicitDeny"} `); got != 1 {
+		t.Errorf("explicit denials = %v, want 1", got)
+	}
 	if got := scrapeCounter(t, s.Endpoint(), "iamd_state_users "); got != 1 {
 		t.Errorf("iamd_state_users = %v, want 1", got)
 	}

@@ -167,7 +167,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-	h.observe(r, svc, op, status, code, requestID, start) // metrics and access log (reports.go)
+	h.observe(r, svc, op, status, code, err, requestID, start) // metrics and access log (reports.go)
 }
 
 // toQueryError maps any error to the wire error. Unknown errors are server

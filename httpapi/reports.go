@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/iamd/iamd/awsmodel"
@@ -15,11 +17,15 @@ import (
 // cheap and must not block.
 type RequestObserver interface {
 	ObserveRequest(service, action string, status int, errorCode string, elapsed time.Duration)
+	// ObserveDenial counts a request the policy engine denied, explicitly
+	// (a Deny statement) or implicitly (nothing allowed it).
+	ObserveDenial(explicit bool)
 }
 
 // observe reports a finished request to the metrics and, at debug level,
 // to the log as one structured line carrying the request ID.
-func (h *Handler) observe(r *http.Request, svc *awsmodel.Service, op *awsmodel.Operation, status int, code, requestID string, start time.Time) {
+func (h *Handler) observe(r *http.Request, svc *awsmodel.Service, op *awsmodel.Operation, status int, code string, err error,
+	requestID string, start time.Time) {
 	elapsed := time.Since(start)
 	service, action := "", ""
 	if svc != nil {
@@ -30,6 +36,9 @@ func (h *Handler) observe(r *http.Request, svc *awsmodel.Service, op *awsmodel.O
 	}
 	if h.metrics != nil {
 		h.metrics.ObserveRequest(service, action, status, code, elapsed)
+		if code == string(iam.CodeAccessDenied) {
+			h.metrics.ObserveDenial(explicitDeny(err))
+		}
 	}
 	if h.log.Enabled(r.Context(), slog.LevelDebug) {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
@@ -182,4 +191,12 @@ func (h *Handler) generateOrganizationsAccessReport(c *call) (awsquery.Struct, e
 
 func (h *Handler) getOrganizationsAccessReport(c *call) (awsquery.Struct, error) {
 	return nil, h.svc.GetOrganizationsAccessReport(c.ctx, c.principal, str(c.in, "JobId"))
+}
+
+// explicitDeny reports whether an AccessDenied came from a Deny statement,
+// as iam words it (authorize.go accessDenied). A function of its own so
+// that the error variable escapes only on this path.
+func explicitDeny(err error) bool {
+	var ie *iam.Error
+	return errors.As(err, &ie) && strings.Contains(ie.Message, " with an explicit deny ")
 }

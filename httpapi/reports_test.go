@@ -23,6 +23,8 @@ type fakeObserver struct {
 	got []observed
 }
 
+func (f *fakeObserver) ObserveDenial(bool) {}
+
 func (f *fakeObserver) ObserveRequest(service, action string, status int, code string, _ time.Duration) {
 	f.mu.Lock()
 	f.got = append(f.got, observed{service, action, status, code})

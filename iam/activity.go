@@ -119,6 +119,19 @@ func (s *Service) RecordPasswordUse(accountID, userID string) {
 
 func metaRootPasswordUsed(accountID string) string { return "root_password_last_used:" + accountID }
 
+// RootPasswordLastUsed returns when the account's root user last signed in
+// with its password (zero when never), as RecordPasswordUse stored it: for
+// GetUser's PasswordLastUsed on the root user.
+func (s *Service) RootPasswordLastUsed(ctx context.Context, accountID string) (time.Time, error) {
+	var t time.Time
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		t, err = rootPasswordLastUsed(tx, accountID)
+		return err
+	})
+	return t, err
+}
+
 // rootPasswordLastUsed returns when the root user's password was last used
 // (zero when never or unknown).
 func rootPasswordLastUsed(tx Tx, accountID string) (time.Time, error) {

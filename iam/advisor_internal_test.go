@@ -76,3 +76,26 @@ func BenchmarkNoteAccess(b *testing.B) {
 		s.noteAccess(p, "iam:GetUser", d)
 	}
 }
+
+// FuzzParseEntityARN: no panic, and what parses puts back together into
+// the same ARN.
+func FuzzParseEntityARN(f *testing.F) {
+	for _, s := range []string{
+		"arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/a/b/alice",
+		"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:role/", "arn:aws:s3:::b/k", "arn:", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, arn string) {
+		account, typ, path, name, ok := parseEntityARN(arn)
+		if !ok {
+			return
+		}
+		if back := "arn:aws:iam::" + account + ":" + typ + path + name; back != arn {
+			t.Errorf("parseEntityARN(%q) = %q %q %q %q, which joins to %q", arn, account, typ, path, name, back)
+		}
+		if name == "" || typ == "" || path == "" || path[0] != '/' || path[len(path)-1] != '/' {
+			t.Errorf("parseEntityARN(%q) = %q %q %q %q: empty or unbounded parts", arn, account, typ, path, name)
+		}
+	})
+}

@@ -151,6 +151,9 @@ func TestAccessAdvisor(t *testing.T) {
 	_, err = f.svc.GetServiceLastAccessedDetails(ctx, f.root, "00000000-0000-4000-8000-000000000000", "", 0)
 	wantCode(t, err, iam.CodeNoSuchEntity)
 	wantCode(t, f.svc.GenerateOrganizationsAccessReport(ctx, f.root), iam.CodeOrganizationsNotInUse)
+	wantCode(t, f.svc.GetOrganizationsAccessReport(ctx, f.root, "00000000-0000-4000-8000-000000000000"), iam.CodeNoSuchEntity)
+	_, err = f.svc.ListPoliciesGrantingServiceAccess(ctx, f.root, pol.ARN, []string{"iam"})
+	wantCode(t, err, iam.CodeInvalidInput) // identities only
 	_, err = f.svc.GenerateServiceLastAccessedDetails(ctx, alice, aliceARN, "")
 	wantCode(t, err, iam.CodeAccessDenied)
 }
@@ -173,6 +176,9 @@ func TestLastUsedIsRecordedAndFlushed(t *testing.T) {
 	mustOK(t, err)
 	if !got.LastUsedDate.Equal(f.now) || got.LastUsedRegion != "ap-south-1" {
 		t.Errorf("RoleLastUsed = %v %q, want %v ap-south-1", got.LastUsedDate, got.LastUsedRegion, f.now)
+	}
+	if rt, err := f.svc.RootPasswordLastUsed(ctx, account); err != nil || !rt.Equal(f.now) {
+		t.Errorf("RootPasswordLastUsed = %v, %v; want %v", rt, err, f.now)
 	}
 	gu, err := f.svc.GetUser(ctx, f.root, "dave")
 	mustOK(t, err)

@@ -556,3 +556,18 @@ func (s *Service) ChangeConsolePassword(ctx context.Context, id *ConsoleIdentity
 func (s *Service) PruneConsoleSessions(ctx context.Context) error {
 	return internal(s.store.Update(ctx, func(tx Tx) error { return tx.PruneConsoleSessions(s.now().Add(-24 * time.Hour)) }))
 }
+
+// ConsolePasswordPolicy returns the password policy a console user's new
+// password must meet (nil: AWS's default rules), to show on the
+// change-password form. AWS shows these rules to every user changing a
+// password, whether or not they may call GetAccountPasswordPolicy, so the
+// signed-in session is the only authorization.
+func (s *Service) ConsolePasswordPolicy(ctx context.Context, id *ConsoleIdentity) (*PasswordPolicy, error) {
+	var pol *PasswordPolicy
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		pol, err = passwordPolicyOf(tx, id.Principal.AccountID)
+		return err
+	})
+	return pol, internal(err)
+}

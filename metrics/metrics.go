@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,13 +33,13 @@ var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .02
 
 // Metrics holds iamd's collectors. Its methods are safe for concurrent use.
 type Metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	denied    prometheus.Counter
-	auditRec  prometheus.Histogram
-	auditEnq  prometheus.Histogram
-	auditWait prometheus.Gauge
+	reg                            *prometheus.Registry
+	requests                       *prometheus.CounterVec
+	latency                        *prometheus.HistogramVec
+	explicitDenies, implicitDenies atomic.Uint64
+	auditRec                       prometheus.Histogram
+	auditEnq                       prometheus.Histogram
+	auditWait                      prometheus.Gauge
 
 	mu     sync.RWMutex
 	series map[seriesKey]series
@@ -69,10 +70,6 @@ func New() *Metrics {
 			Help:    "Time from receiving a request to writing its response, by service and action.",
 			Buckets: latencyBuckets,
 		}, []string{"service", "action"}),
-		denied: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "requests_denied_total",
-			Help: "Requests answered AccessDenied.",
-		}),
 		auditRec: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "audit_record_duration_seconds",
 			Help:    "Time a request waited for its audit event to become durable (mutations and failures; group commit).",
@@ -89,7 +86,7 @@ func New() *Metrics {
 		}),
 		series: map[seriesKey]series{},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.denied, m.auditRec, m.auditEnq, m.auditWait,
+	m.reg.MustRegister(m.requests, m.latency, m.auditRec, m.auditEnq, m.auditWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -121,8 +118,14 @@ func (m *Metrics) ObserveRequest(service, action string, status int, errorCode s
 	}
 	s.count.Inc()
 	s.latency.Observe(elapsed.Seconds())
-	if errorCode == "AccessDenied" {
-		m.denied.Inc()
+}
+
+// ObserveDenial counts a request the policy engine denied.
+func (m *Metrics) ObserveDenial(explicit bool) {
+	if explicit {
+		m.explicitDenies.Add(1)
+	} else {
+		m.implicitDenies.Add(1)
 	}
 }
 
@@ -130,10 +133,26 @@ func (m *Metrics) ObserveRequest(service, action string, status int, errorCode s
 // state's sizes and the authorization decisions it allowed.
 func (m *Metrics) WatchService(svc *iam.Service) {
 	m.reg.MustRegister(newStateCollector(svc))
-	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Namespace: namespace, Name: "authorization_allowed_total",
-		Help: "Authorization decisions the policy engine evaluated to Allow (root's own-account requests need none).",
-	}, func() float64 { return float64(svc.AllowedDecisions()) }))
+	m.reg.MustRegister(&decisionCollector{m: m, svc: svc})
+}
+
+// decisionCollector reports authorization decisions by effect: Allow as
+// the Service counts them, the denials as the handler saw them answered.
+type decisionCollector struct {
+	m   *Metrics
+	svc *iam.Service
+}
+
+var decisionsDesc = prometheus.NewDesc(namespace+"_authorization_decisions_total",
+	"Authorization decisions by effect: Allow counts every allowing evaluation (root's own-account requests need none), "+
+		"ExplicitDeny and ImplicitDeny the requests answered AccessDenied.", []string{"effect"}, nil)
+
+func (c *decisionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- decisionsDesc }
+
+func (c *decisionCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(decisionsDesc, prometheus.CounterValue, float64(c.svc.AllowedDecisions()), "Allow")
+	ch <- prometheus.MustNewConstMetric(decisionsDesc, prometheus.CounterValue, float64(c.m.explicitDenies.Load()), "ExplicitDeny")
+	ch <- prometheus.MustNewConstMetric(decisionsDesc, prometheus.CounterValue, float64(c.m.implicitDenies.Load()), "ImplicitDeny")
 }
 
 // stateCollector reports iam.StateSizes, read once per scrape.

@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamd/iamd/sqlite"
 )
 
 func scrape(t *testing.T, h http.Handler) string {
@@ -36,7 +39,6 @@ func TestObserveRequest(t *testing.T) {
 		`iamd_request_duration_seconds_count{action="GetUser",service="iam"} 2`,
 		`iamd_request_duration_seconds_bucket{action="GetUser",service="iam",le="0.005"} 2`,
 		`iamd_request_duration_seconds_bucket{action="GetUser",service="iam",le="0.0025"} 0`,
-		`iamd_requests_denied_total 1`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 	} {
@@ -82,4 +84,26 @@ func BenchmarkObserveRequest(b *testing.B) {
 			m.ObserveRequest("iam", "GetUser", 200, "", time.Millisecond)
 		}
 	})
+}
+
+// TestReadyzFollowsStore closes a real store under /readyz: it must turn
+// from 200 to 503.
+func TestReadyzFollowsStore(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := ReadyHandler(New().WatchStore(StorePing(db)))
+	get := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code
+	}
+	if got := get(); got != http.StatusOK {
+		t.Fatalf("readyz with an open store = %d, want 200", got)
+	}
+	db.Close()
+	if got := get(); got != http.StatusServiceUnavailable {
+		t.Errorf("readyz with a closed store = %d, want 503", got)
+	}
 }

@@ -215,10 +215,9 @@ func newActTable[E any](m map[string][]E) actTable[E] {
 		n <<= 1
 	}
 	t := actTable[E]{slots: make([]actSlot[E], n), mask: uint64(n - 1)}
+	// Every list is non-empty (a key exists because some statement names
+	// it), so a nil list can mark an empty slot.
 	for k, v := range m {
-		if v == nil {
-			v = []E{}
-		}
 		h := hashFold(k)
 		for i := h & t.mask; ; i = (i + 1) & t.mask {
 			if t.slots[i].list == nil {
@@ -239,7 +238,7 @@ func (t *actTable[E]) get(h uint64, key string, lower bool) ([]E, bool) {
 		if s.list == nil {
 			return nil, false
 		}
-		if s.hash == h && len(s.key) == len(key) && (lower && s.key == key || !lower && hasPrefixFold(key, s.key)) {
+		if s.hash == h && len(s.key) == len(key) && (lower && eqStr(s.key, key) || !lower && hasPrefixFold(key, s.key)) {
 			return s.list, true
 		}
 	}

@@ -112,17 +112,52 @@ type Set struct {
 // for the matching statements; it is safe for concurrent use with
 // distinct Decisions.
 func Evaluate(set *Set, req *Request, d *Decision) {
-	e := evaluator{req: req, d: d}
-	var actBuf [maxLowerAction]byte
 	if k := req.ActionKey; k != nil && k.name == req.Action {
-		e.act = actionRef{act: k.lower, lower: true, hash: k.hash, svcHash: k.svcHash, svcLen: k.svcLen}
-	} else {
-		e.act.act, e.act.lower, e.act.hash = lowerAction(&actBuf, req.Action)
-		e.act.prepare()
+		evaluate(set, req, d, &k.ref)
+		return
 	}
+	var buf [maxLowerAction]byte
+	var a actionRef
+	a.act, a.lower, a.hash = lowerAction(&buf, req.Action)
+	a.prepare()
+	evaluate(set, req, d, &a)
+}
+
+// evaluate is Evaluate with the action prepared.
+func evaluate(set *Set, req *Request, d *Decision, act *actionRef) {
+	// Assigned field by field: a composite literal is built in a
+	// temporary and copied.
+	var e evaluator
+	e.req, e.d, e.act = req, d, *act
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
 	p := &req.Principal
+	// The common case, an IAM user or role session governed by its
+	// identity-based policies alone, within its account: the general
+	// logic below reduces to deny, else allow, else implicit deny.
+	if set.Resource == nil && !set.ResourceRequired && set.Boundary == nil && len(set.Session) == 0 && len(set.SCP) == 0 &&
+		(p.Type == PrincipalUser || p.Type == PrincipalAssumedRole) &&
+		(set.ResourceAccount == "" || set.ResourceAccount == p.Account) {
+		d.federated = false
+		var allow, deny bool
+		if ix := set.index; ix != nil && ix.valid(set.Identity) {
+			allow, deny = e.merged(ix)
+		} else {
+			for _, c := range set.Identity {
+				a, dn, _ := e.policy(c, GateIdentity)
+				allow, deny = allow || a, deny || dn
+			}
+		}
+		switch {
+		case deny:
+			d.finish(ExplicitDeny, GateIdentity)
+		case allow:
+			d.finish(Allow, GateNone)
+		default:
+			d.finish(ImplicitDeny, GateIdentity)
+		}
+		return
+	}
 	d.federated = p.Type == PrincipalFederatedUser
 	// AWS: a Deny with NotPrincipal always denies a principal that has a
 	// permissions boundary, whatever NotPrincipal lists.

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -363,17 +364,57 @@ func splitARN(s string) arnParts {
 		return a
 	}
 	a.ends[0] = 3
-	off := 4
-	for n := 1; n < 5; n++ {
-		i := strings.IndexByte(s[off:], ':')
-		if i < 0 {
-			return a
+	n, i := 1, 4
+	// The four colons sit within the first few dozen bytes: find them
+	// eight bytes at a time rather than with a call per colon.
+	for ; i+8 <= len(s); i += 8 {
+		for m := colons8(load8(s[i:])); m != 0; m &= m - 1 {
+			a.ends[n] = i + bits.TrailingZeros64(m)>>3
+			if n++; n == 5 {
+				a.ok = true
+				return a
+			}
 		}
-		a.ends[n] = off + i
-		off += i + 1
 	}
-	a.ok = true
+	for ; i < len(s); i++ {
+		if s[i] == ':' {
+			a.ends[n] = i
+			if n++; n == 5 {
+				a.ok = true
+				return a
+			}
+		}
+	}
 	return a
+}
+
+// colons8 returns the high bit of each byte of w that is ':'. Unlike the
+// shorter borrow-based zero-byte test, it has no false positives.
+func colons8(w uint64) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	w ^= 0x3a3a3a3a3a3a3a3a // ':' bytes become zero
+	t := (w & lo7) + lo7    // high bit set where the low seven bits are not all zero
+	return ^(t | w | lo7)
+}
+
+// eqStr reports whether a == b, eight bytes at a time and inline: the
+// strings compared per decision (index keys, context keys, resource
+// prefixes) are short, and the runtime's general comparison costs more
+// in its call and dispatch than in comparing.
+func eqStr(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	if n < 8 {
+		return loadShort(a) == loadShort(b)
+	}
+	for i := 0; i < n-8; i += 8 {
+		if load8(a[i:]) != load8(b[i:]) {
+			return false
+		}
+	}
+	return load8(a[n-8:]) == load8(b[n-8:])
 }
 
 func (a *arnParts) component(s string, i int) string {
@@ -447,9 +488,9 @@ func (ap *arnPattern) quick(s string, r *evaluator) (match, ok bool) {
 		return ap.whole.match(s, r), true
 	case ap.full != "":
 		if ap.comp[5].kind == patExact {
-			return s == ap.full, true
+			return eqStr(s, ap.full), true
 		}
-		return strings.HasPrefix(s, ap.full), true
+		return len(s) >= len(ap.full) && eqStr(s[:len(ap.full)], ap.full), true
 	case ap.head != "":
 		return strings.HasPrefix(s, ap.head) && ap.comp[5].match(s[len(ap.head):], r), true
 	}

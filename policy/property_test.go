@@ -184,6 +184,10 @@ func randomCase(r *rand.Rand) (*Set, *refSet, *Request, bool) {
 		ref.resourceAccount = set.ResourceAccount
 		set.ResourceRequired = r.IntN(4) == 0
 		ref.resourceRequired = set.ResourceRequired
+	} else if r.IntN(8) == 0 {
+		// A role's trust policy evaluation without the trust policy:
+		// nothing can allow, whatever the identity side says.
+		set.ResourceRequired, ref.resourceRequired = true, true
 	}
 	if r.IntN(3) == 0 {
 		c, rp, ok := add(Boundary, "b")

@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // PrincipalType is the kind of authenticated caller.
 type PrincipalType uint8
@@ -233,8 +236,24 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 // get is Lookup for a lower-case key and its hashFold, the form compiled
 // policies hold.
 func (c *Context) get(lower string, h uint64) ([]string, bool) {
-	i := c.find(h, lower, true)
-	if i < 0 {
+	if c == nil || c.bits&keyBit(h) == 0 {
+		return nil, false
+	}
+	i := -1
+	if len(c.entries) <= ctxSlotMax {
+		// find's indexed search, inlined for the compiled-key case.
+		for s := h; ; s++ {
+			j := int(c.slot[s&(ctxSlots-1)]) - 1
+			if j < 0 {
+				return nil, false
+			}
+			e := &c.entries[j]
+			if e.hash == h && int(e.klen) == len(lower) && eqStr(unsafe.String(unsafe.SliceData(c.keys[e.koff:]), int(e.klen)), lower) {
+				i = j
+				break
+			}
+		}
+	} else if i = c.find(h, lower, true); i < 0 {
 		return nil, false
 	}
 	e := &c.entries[i]

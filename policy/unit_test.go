@@ -418,6 +418,14 @@ func TestSplitARN(t *testing.T) {
 		{"arn:aws:s3::", false, [6]string{}},
 		{"arn:aws", false, [6]string{}},
 		{"ARN:aws:s3:::b", false, [6]string{}},
+		// Colons found eight bytes at a time, a ';' right after a ':'
+		// (where the borrow-based zero-byte test reports a false
+		// colon), and colons in the byte-at-a-time tail.
+		{"arn:aws:dynamodb:us-east-1:123456789012:table/t:x", true, [6]string{"arn", "aws", "dynamodb", "us-east-1", "123456789012", "table/t:x"}},
+		{"arn:a:;;;;;;;;;:;b:c:d", true, [6]string{"arn", "a", ";;;;;;;;;", ";b", "c", "d"}},
+		{"arn:partition-long:s:r:a:", true, [6]string{"arn", "partition-long", "s", "r", "a", ""}},
+		{"arn:partition-long:s:r:a", false, [6]string{}},
+		{"arn:aws:ec2:us-east-1", false, [6]string{}},
 	}
 	for _, tt := range tests {
 		a := splitARN(tt.s)
@@ -429,6 +437,63 @@ func TestSplitARN(t *testing.T) {
 			if got := a.component(tt.s, i); got != tt.comp[i] {
 				t.Errorf("splitARN(%q) component %d = %q, want %q", tt.s, i, got, tt.comp[i])
 			}
+		}
+	}
+}
+
+// TestEqStr compares eqStr with == across lengths around the word size,
+// with the difference at every position.
+func TestEqStr(t *testing.T) {
+	base := "abcdefghijklmnopqrstuvwxyz0123456789"
+	for n := 0; n <= len(base); n++ {
+		a := base[:n]
+		if !eqStr(a, strings.Clone(a)) {
+			t.Errorf("eqStr(%q, copy) = false", a)
+		}
+		if n > 0 && eqStr(a, base[:n-1]) {
+			t.Errorf("eqStr(%q, %q) = true", a, base[:n-1])
+		}
+		for i := 0; i < n; i++ {
+			b := []byte(a)
+			b[i] ^= 0x20
+			if eqStr(a, string(b)) {
+				t.Errorf("eqStr(%q, %q) = true", a, b)
+			}
+		}
+	}
+}
+
+// TestPreparedSetChanged: an index built by Prepare is ignored, not
+// trusted, once Identity no longer holds the policies it was built from;
+// and an ActionKey is used only with its own action.
+func TestPreparedSetChanged(t *testing.T) {
+	allowGet := mustCompile(t, "get", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, Identity)
+	allowPut := mustCompile(t, "put", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}`, Identity)
+	denyAll := mustCompile(t, "deny", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}`, Identity)
+	alice := Principal{Type: PrincipalUser, ARN: "arn:aws:iam::111122223333:user/alice", Account: "111122223333"}
+	key := NewActionKey("s3:GetObject")
+	if key.String() != "s3:GetObject" {
+		t.Fatalf("ActionKey.String() = %q", key.String())
+	}
+	tests := []struct {
+		name   string
+		change func(s *Set)
+		action string
+		want   Effect
+	}{
+		{"unchanged", func(s *Set) {}, "s3:GetObject", Allow},
+		{"policy appended", func(s *Set) { s.Identity = append(s.Identity, denyAll) }, "s3:GetObject", ExplicitDeny},
+		{"policy replaced", func(s *Set) { s.Identity[0] = allowPut }, "s3:GetObject", ImplicitDeny},
+		{"key for another action", func(s *Set) {}, "s3:PutObject", ImplicitDeny},
+	}
+	for _, tt := range tests {
+		set := &Set{Identity: []*Compiled{allowGet}}
+		set.Prepare()
+		tt.change(set)
+		var d Decision
+		Evaluate(set, &Request{Principal: alice, Action: tt.action, ActionKey: key, Resource: "arn:aws:s3:::b/k"}, &d)
+		if d.Effect != tt.want {
+			t.Errorf("%s: Evaluate = %v, want %v", tt.name, d.Effect, tt.want)
 		}
 	}
 }

@@ -305,8 +305,10 @@ const certCols = `id, account_id, user_id, body, fingerprint, status, upload_dat
 var (
 	qCreateCert = q(`INSERT INTO signing_certificates (` + certCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
 	qCert       = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE id = $1`)
-	// IS rather than = so that a NULL user_id (the root user) matches.
-	qCerts      = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id IS NOT DISTINCT FROM $1 AND account_id = $2 ORDER BY upload_date, id`)
+	// The root user's certificates have a NULL user_id: a query of its
+	// own, so that both can use the owner index.
+	qCerts      = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id = $1 AND account_id = $2 ORDER BY upload_date, id`)
+	qRootCerts  = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id IS NULL AND account_id = $1 ORDER BY upload_date, id`)
 	qUpdateCert = q(`UPDATE signing_certificates SET status = $1 WHERE id = $2`)
 	qDeleteCert = q(`DELETE FROM signing_certificates WHERE id = $1`)
 )
@@ -335,7 +337,11 @@ func (t *tx) SigningCertificate(id string) (*iam.SigningCertificate, error) {
 }
 
 func (t *tx) SigningCertificates(accountID, userID string) ([]*iam.SigningCertificate, error) {
-	rows, err := t.query(qCerts, keyUser(userID), accountID)
+	query, args := qCerts, []any{userID, accountID}
+	if userID == "" {
+		query, args = qRootCerts, []any{accountID}
+	}
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list signing certificates: %w", err)
 	}

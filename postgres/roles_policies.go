@@ -355,7 +355,7 @@ var ownerKinds = []iam.OwnerKind{iam.OwnerUser, iam.OwnerGroup, iam.OwnerRole}
 func queriesFor(k iam.OwnerKind) (*kindQueries, error) {
 	kq := kindQ[k]
 	if kq == nil {
-		return nil, fmt.Errorf("sqlite: unknown owner kind %q", k)
+		return nil, fmt.Errorf("postgres: unknown owner kind %q", k)
 	}
 	return kq, nil
 }

@@ -74,6 +74,7 @@ type Server struct {
 	http     *http.Server
 	store    backend
 	audit    *audit.Writer
+	authz    *authzapi.Handler
 	log      *slog.Logger
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -142,9 +143,9 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	mux.Handle("GET /metrics", m.Handler())
 	// The authorization API for other services (docs/authz-api.md), with
 	// the AuthZEN endpoints where AuthZEN clients look for them.
-	authz := authzapi.NewHandler(authzapi.Config{Service: svc, Audit: s.audit, Logger: log, Clock: cfg.Clock})
-	mux.Handle("/iamd/authz/", authz)
-	mux.Handle("/access/v1/", authz)
+	s.authz = authzapi.NewHandler(authzapi.Config{Service: svc, Audit: s.audit, Logger: log, Clock: cfg.Clock})
+	mux.Handle("/iamd/authz/", s.authz)
+	mux.Handle("/access/v1/", s.authz)
 	mux.Handle("/", api)
 	// The web console (docs/console.md).
 	con, err := console.New(console.Config{Service: svc, Audit: s.audit, Events: s.audit.Store(), Logger: log, Clock: cfg.Clock})
@@ -262,6 +263,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err := s.http.Shutdown(ctx)
 		s.cancel()
 		s.wg.Wait()
+		s.authz.Close()         // decisions still grouping, before the trail closes
 		aerr := s.audit.Close() // after the requests in flight: commits the last events and a final digest
 		s.stopErr = errors.Join(err, aerr, s.store.Close())
 	})

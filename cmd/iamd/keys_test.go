@@ -307,7 +307,42 @@ func TestKeysRotateWithRestart(t *testing.T) {
 	s.stop(t)
 	s = startRotServer(t, dir, clock)
 	f.verifyAll(t, s, clock)
+	// While the rotation runs (slowed down between batches), clients keep
+	// signing with every key and the server keeps applying the resealed
+	// values: no request may fail.
+	rekeyAfterBatch = func(int) error { time.Sleep(20 * time.Millisecond); return nil }
+	stop, hammered := make(chan struct{}), make(chan [2]int)
+	go func() {
+		calls, failures := 0, 0
+		for {
+			select {
+			case <-stop:
+				hammered <- [2]int{calls, failures}
+				return
+			default:
+			}
+			time.Sleep(5 * time.Millisecond) // leave the CPU to the rotation too
+			if err := s.Service.Sync(ctx); err != nil {
+				t.Errorf("server Sync during the rotation: %v", err)
+				failures++
+			}
+			for id, secret := range f.keys {
+				calls++
+				if _, err := s.sts(id, secret, "").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+					t.Errorf("during the rotation: access key of %s: %v", f.users[id], err)
+					failures++
+				}
+			}
+		}
+	}()
 	out, err = keysRun(t, "rotate", "--data-dir", dir, "--batch-size", "2", "--settle", "0s")
+	close(stop)
+	h := <-hammered
+	t.Logf("during the rotation: %d signed calls, %d failures", h[0], h[1])
+	if h[0] < len(f.keys) || h[1] != 0 {
+		t.Errorf("during the rotation: %d calls, %d failures; want some calls and no failure", h[0], h[1])
+	}
+	rekeyAfterBatch = nil
 	if err != nil || !strings.Contains(out, "resuming the unfinished rotation to key 2") || !strings.Contains(out, "done:") {
 		t.Fatalf("resumed rotate = %v\n%s", err, out)
 	}

@@ -268,24 +268,37 @@ func checkAudit(t *testing.T, e *env) {
 	}
 	var allow, deny, failed int
 	for _, ev := range st {
-		if ev.EventSource != "authz.iamd" {
-			continue
-		}
-		if ev.EventName != "Authorize" {
-			t.Fatalf("eventName = %q", ev.EventName)
-		}
-		switch ev.ErrorCode {
-		case "":
-			allow++
-		case "AccessDenied":
-			deny++
-		default:
-			failed++
+		if ev.EventName != "Authorize" || ev.UserIdentity.UserName != "objectstore" {
+			t.Fatalf("event %s by %+v, want Authorize by the store", ev.EventName, ev.UserIdentity)
 		}
 		raw, _ := ev.Canonical()
-		for _, secret := range []string{rootSec, "Signature=", "X-Amz-Security-Token"} {
+		for _, secret := range []string{rootSec, "Signature=", "X-Amz-Security-Token", "Authorization"} {
 			if bytes.Contains(raw, []byte(secret)) {
 				t.Fatalf("audit event holds %q: %s", secret, raw)
+			}
+		}
+		var body struct {
+			RequestParameters struct {
+				Decisions []struct {
+					Principal *struct{ ARN string }
+					Results   []struct{ Decision string }
+					ErrorCode string
+				}
+			}
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range body.RequestParameters.Decisions {
+			switch {
+			case d.ErrorCode != "" && d.Principal == nil:
+				failed++
+			case len(d.Results) == 1 && d.Results[0].Decision == "Allow":
+				allow++
+			case len(d.Results) == 1:
+				deny++
+			default:
+				t.Fatalf("decision entry %+v", d)
 			}
 		}
 	}

@@ -1,0 +1,100 @@
+package authzapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/authzclient"
+	"github.com/iamd/iamd/sqlite"
+)
+
+type trailEntry struct {
+	RequestID   string
+	Endpoint    string
+	Principal   *struct{ ARN, Type, AccountID string }
+	AccessKeyID string
+	Checks      []struct{ Action, Resource string }
+	Results     []struct{ Decision, Gate string }
+	ErrorCode   string
+}
+
+// TestAuditTrail: every call's decisions reach the trail, attributed to
+// the calling service, grouped into events, without secrets.
+func TestAuditTrail(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	const calls = 20
+	ids := map[string]bool{}
+	for i := range calls {
+		out, err := f.caller.Authorize(ctx, &authzclient.AuthorizeRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN},
+			Check: authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/" + itoa(i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[out.RequestID] = true
+	}
+	batch, err := f.caller.AuthorizeBatch(ctx, &authzclient.BatchRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN}, Checks: []authzclient.Check{
+		{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a"}, {Action: "s3:GetObject", Resource: "arn:aws:s3:::data/secret/b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := f.signed(t, acct+"/alice", "", "s3", http.MethodGet, "/data/a", nil)
+	sr.Path = "/data/tampered"
+	_, err = f.caller.Authorize(ctx, &authzclient.AuthorizeRequest{Subject: authzclient.Subject{SignedRequest: sr}, Check: authzclient.Check{Action: "s3:GetObject", Resource: "*"}})
+	wantErr(t, err, "SignatureDoesNotMatch", "subject")
+	if err := f.srv.Shutdown(ctx); err != nil { // records the groups still open
+		t.Fatal(err)
+	}
+
+	db, err := sqlite.Open(ctx, filepath.Join(filepath.Dir(f.srv.CredentialsPath), "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var entries []trailEntry
+	events := 0
+	err = db.ScanAudit(ctx, audit.Query{EventSource: "authz.iamd"}, func(r *audit.Record) error {
+		events++
+		for _, secret := range []string{f.keys[acct+"/alice"][1], f.keys[acct+"/service"][1], "Signature=", "AWS4-HMAC-SHA256"} {
+			if bytes.Contains(r.Body, []byte(secret)) {
+				t.Errorf("event %d holds a secret (%.12s...)", r.Seq, secret)
+			}
+		}
+		var ev struct {
+			UserIdentity       struct{ ARN string }
+			RecipientAccountID string
+			RequestParameters  struct{ Decisions []trailEntry }
+		}
+		if err := json.Unmarshal(r.Body, &ev); err != nil {
+			return err
+		}
+		if ev.UserIdentity.ARN != "arn:aws:iam::"+acct+":user/service" || ev.RecipientAccountID != acct {
+			t.Errorf("event by %s for %s, want the service for %s", ev.UserIdentity.ARN, ev.RecipientAccountID, acct)
+		}
+		entries = append(entries, ev.RequestParameters.Decisions...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != calls+2 || events > len(entries) {
+		t.Fatalf("%d entries in %d events, want %d", len(entries), events, calls+2)
+	}
+	for _, e := range entries[:calls] {
+		if !ids[e.RequestID] || e.Principal == nil || e.Principal.ARN != aliceARN || len(e.Results) != 1 || e.Results[0].Decision != "Allow" {
+			t.Fatalf("single decision entry %+v", e)
+		}
+	}
+	b := entries[calls]
+	if b.RequestID != batch.RequestID || len(b.Checks) != 2 || len(b.Results) != 2 || b.Results[1].Decision != "ExplicitDeny" || b.Results[1].Gate != "identity" {
+		t.Fatalf("batch entry %+v", b)
+	}
+	fail := entries[calls+1]
+	if fail.Principal != nil || fail.ErrorCode != "SignatureDoesNotMatch" || fail.AccessKeyID != f.keys[acct+"/alice"][0] {
+		t.Fatalf("failed subject entry %+v", fail)
+	}
+}
