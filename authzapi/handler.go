@@ -81,6 +81,13 @@ func NewHandler(cfg Config) *Handler {
 	h.mux.HandleFunc("POST /access/v1/evaluations", h.api(h.authzenEvaluations))
 	h.mux.HandleFunc("POST "+wire.Prefix+"access/v1/evaluation", h.api(h.authzenEvaluation))
 	h.mux.HandleFunc("POST "+wire.Prefix+"access/v1/evaluations", h.api(h.authzenEvaluations))
+	// Custom services and policy validation (services.go): guarded by
+	// their own iamd actions, not iamd:Authorize.
+	h.mux.HandleFunc("POST "+wire.Prefix+"services", h.admin(h.putService))
+	h.mux.HandleFunc("GET "+wire.Prefix+"services", h.admin(h.listServices))
+	h.mux.HandleFunc("GET "+wire.Prefix+"services/{prefix}", h.admin(h.getService))
+	h.mux.HandleFunc("DELETE "+wire.Prefix+"services/{prefix}", h.admin(h.deleteService))
+	h.mux.HandleFunc("POST "+wire.Prefix+"validate-policy", h.admin(h.validatePolicy))
 	h.mux.HandleFunc(wire.Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newRequestID(), &apiError{status: http.StatusNotFound, body: wire.ErrorBody{Code: "NotFound",
 			Message: "No such endpoint: " + r.Method + " " + r.URL.Path, Source: wire.SourceRequest}})
@@ -107,9 +114,18 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
 
-// api wraps an endpoint: body limit, caller authentication and permission,
-// JSON answer or error.
+// api wraps a decision endpoint: body limit, caller authentication and
+// iamd:Authorize, JSON answer or error.
 func (h *Handler) api(fn func(c *call) (any, *apiError)) http.HandlerFunc {
+	return h.endpoint(fn, true)
+}
+
+// admin wraps an endpoint whose iam method checks its own action.
+func (h *Handler) admin(fn func(c *call) (any, *apiError)) http.HandlerFunc {
+	return h.endpoint(fn, false)
+}
+
+func (h *Handler) endpoint(fn func(c *call) (any, *apiError), decisions bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, requestID: newRequestID(), now: h.now()}
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -126,7 +142,7 @@ func (h *Handler) api(fn func(c *call) (any, *apiError)) http.HandlerFunc {
 			return
 		}
 		c.body = body
-		if aerr := h.authenticateCaller(c); aerr != nil {
+		if aerr := h.authenticateCaller(c, decisions); aerr != nil {
 			writeError(w, c.requestID, aerr)
 			return
 		}
@@ -143,7 +159,7 @@ func (h *Handler) api(fn func(c *call) (any, *apiError)) http.HandlerFunc {
 // service "iamd" (any region), or "Authorization: Bearer KEYID:SECRET" for
 // the adapters whose systems only send a static token. Either way the
 // caller's policies must allow iamd:Authorize.
-func (h *Handler) authenticateCaller(c *call) *apiError {
+func (h *Handler) authenticateCaller(c *call, decisions bool) *apiError {
 	r := c.r
 	var cred *iam.Credential
 	if token, ok := staticToken(r); ok {
@@ -185,8 +201,10 @@ func (h *Handler) authenticateCaller(c *call) *apiError {
 	}
 	p := *cred.Principal
 	p.Request = &iam.RequestInfo{Time: c.now, SourceIP: c.sourceIP, UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil}
-	if err := h.svc.Authorize(&p, wire.Action, "*"); err != nil {
-		return sourceErr(wire.SourceCaller, err)
+	if decisions {
+		if err := h.svc.Authorize(&p, wire.Action, "*"); err != nil {
+			return sourceErr(wire.SourceCaller, err)
+		}
 	}
 	c.caller = &p
 	return nil
@@ -396,6 +414,7 @@ var codeStatus = map[string]int{
 	"AccessDenied": http.StatusForbidden, "InvalidClientTokenId": http.StatusForbidden, "ExpiredToken": http.StatusForbidden,
 	"InvalidInput": http.StatusBadRequest, "MalformedPolicyDocument": http.StatusBadRequest, "ValidationError": http.StatusBadRequest,
 	"NoSuchEntity": http.StatusNotFound, "LimitExceeded": http.StatusBadRequest,
+	"EntityAlreadyExists": http.StatusConflict, "ConcurrentModification": http.StatusConflict,
 }
 
 // sourceErr turns an iam or sigv4 error into the API's error, attributed

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -109,12 +110,82 @@ func (c *Client) AuthorizeBatch(ctx context.Context, in *BatchRequest) (*BatchRe
 	return &out, nil
 }
 
-func (c *Client) call(ctx context.Context, path string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
+// ServiceInfo describes a custom service definition.
+type ServiceInfo struct {
+	Prefix     string          `json:"prefix"`
+	CreateDate time.Time       `json:"createDate"`
+	UpdateDate time.Time       `json:"updateDate"`
+	Definition json.RawMessage `json:"definition,omitempty"` // GetServiceDefinition only
+}
+
+// PutServiceDefinition registers (or replaces) a custom service from its
+// definition (package servicecatalog's format). The caller needs
+// iamd:PutServiceDefinition.
+func (c *Client) PutServiceDefinition(ctx context.Context, definition []byte) (*ServiceInfo, error) {
+	var out ServiceInfo
+	if err := c.do(ctx, http.MethodPost, wire.Prefix+"services", json.RawMessage(definition), &out); err != nil {
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+path, bytes.NewReader(body))
+	return &out, nil
+}
+
+// GetServiceDefinition returns a custom service with its definition.
+func (c *Client) GetServiceDefinition(ctx context.Context, prefix string) (*ServiceInfo, error) {
+	var out ServiceInfo
+	if err := c.do(ctx, http.MethodGet, wire.Prefix+"services/"+url.PathEscape(prefix), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListServiceDefinitions lists the custom services.
+func (c *Client) ListServiceDefinitions(ctx context.Context) ([]ServiceInfo, error) {
+	var out struct{ Services []ServiceInfo }
+	if err := c.do(ctx, http.MethodGet, wire.Prefix+"services", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Services, nil
+}
+
+// DeleteServiceDefinition removes a custom service.
+func (c *Client) DeleteServiceDefinition(ctx context.Context, prefix string) error {
+	return c.do(ctx, http.MethodDelete, wire.Prefix+"services/"+url.PathEscape(prefix), nil, &struct{}{})
+}
+
+// Finding is a policy validation finding, in IAM Access Analyzer's shape.
+type Finding struct {
+	FindingType    string          `json:"findingType"`
+	IssueCode      string          `json:"issueCode"`
+	FindingDetails string          `json:"findingDetails"`
+	LearnMoreLink  string          `json:"learnMoreLink,omitempty"`
+	Locations      json.RawMessage `json:"locations"`
+}
+
+// ValidatePolicy checks a policy against the AWS and custom services;
+// policyType is IDENTITY_POLICY, RESOURCE_POLICY or
+// SERVICE_CONTROL_POLICY. The caller needs iamd:ValidatePolicy.
+func (c *Client) ValidatePolicy(ctx context.Context, document, policyType string) ([]Finding, error) {
+	var out struct{ Findings []Finding }
+	in := map[string]string{"policyDocument": document, "policyType": policyType}
+	if err := c.do(ctx, http.MethodPost, wire.Prefix+"validate-policy", in, &out); err != nil {
+		return nil, err
+	}
+	return out.Findings, nil
+}
+
+func (c *Client) call(ctx context.Context, path string, in, out any) error {
+	return c.do(ctx, http.MethodPost, path, in, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

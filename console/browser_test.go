@@ -223,6 +223,30 @@ func TestBrowser(t *testing.T) {
 		d.shot("users")
 	})
 
+	t.Run("assign a virtual MFA device with its QR code", func(t *testing.T) {
+		d.t = t
+		d.open("/console/users/dev1")
+		d.submit(`form[action$="/mfa"] button`)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector(".qr img");return !!i&&i.complete&&i.naturalWidth>0;})()`))
+		if err != nil || !ok {
+			t.Fatalf("the QR code image did not load (%v)", err)
+		}
+		d.shot("mfa-assign")
+		seed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("code.wrap").textContent`))
+		noErr(t, err)
+		step := time.Now().Unix() / 30
+		c1, err := iam.TOTPCode(seed, step-1)
+		noErr(t, err)
+		c2, err := iam.TOTPCode(seed, step)
+		noErr(t, err)
+		d.fill("#code1", c1)
+		d.fill("#code2", c2)
+		d.submit("form.card button.primary")
+		if f := d.text("p.flash"); f != "MFA device assigned." {
+			t.Fatalf("enable: %q", f)
+		}
+	})
+
 	t.Run("attach a policy and the simulator's answer changes", func(t *testing.T) {
 		d.t = t
 		simulate := func() string {

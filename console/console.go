@@ -318,11 +318,17 @@ func identityOf(p *iam.Principal) audit.UserIdentity {
 // call runs one service operation for the signed-in user and audits it as
 // the API call named op; params must hold no secret.
 func (h *Handler) call(r *http.Request, s *reqState, op string, params map[string]any, fn func() error) error {
+	return h.callAt(r, s, "iam.amazonaws.com", op, params, fn)
+}
+
+// callAt is call for an operation of another service (source is its
+// eventSource).
+func (h *Handler) callAt(r *http.Request, s *reqState, source, op string, params map[string]any, fn func() error) error {
 	err := fn()
 	if h.audit == nil {
 		return err
 	}
-	e := h.baseEvent(r, "iam.amazonaws.com", op)
+	e := h.baseEvent(r, source, op)
 	e.UserIdentity = identityOf(s.p)
 	e.RecipientAccountID = s.p.AccountID
 	e.RequestParameters = params

@@ -408,6 +408,16 @@ func TestRestrictedUserIsDenied(t *testing.T) {
 	if r := b.get("/console/users"); !strings.Contains(r.body, "iam:ListUsers") {
 		t.Error("the denial does not name the missing permission")
 	}
+	// The denials are on the trail as the API calls they were.
+	denied := 0
+	for _, ev := range e.events("ListUsers") {
+		if ev.ErrorCode == "AccessDenied" && ev.UserIdentity.UserName == "bob" {
+			denied++
+		}
+	}
+	if denied == 0 {
+		t.Error("no AccessDenied ListUsers event for bob")
+	}
 }
 
 func TestForcedPasswordChange(t *testing.T) {

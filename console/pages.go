@@ -295,7 +295,10 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 	cutoff := h.now().Add(-90 * 24 * time.Hour)
 	for _, u := range users.Items {
 		params := map[string]any{"userName": u.Name}
-		if _, err := h.svc.GetLoginProfile(ctx, s.p, u.Name); err == nil {
+		if h.call(r, s, "GetLoginProfile", params, func() error {
+			_, err := h.svc.GetLoginProfile(ctx, s.p, u.Name)
+			return err
+		}) == nil {
 			var devs iam.Page[*iam.MFADeviceResult]
 			if h.call(r, s, "ListMFADevices", params, func() (err error) {
 				devs, err = h.svc.ListMFADevices(ctx, s.p, u.Name, iam.ListInput{})
@@ -315,7 +318,11 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 			if k.Status != iam.StatusActive {
 				continue
 			}
-			last, err := h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID)
+			var last *iam.KeyLastUsed
+			err := h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func() (err error) {
+				last, err = h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID)
+				return err
+			})
 			unused := err == nil && (last.Date.IsZero() && k.CreateDate.Before(cutoff) || !last.Date.IsZero() && last.Date.Before(cutoff))
 			if k.CreateDate.Before(cutoff) || unused {
 				stale = append(stale, u.Name+" ("+k.ID+")")
@@ -567,7 +574,11 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
 		}
 		for _, k := range l.Page.Items {
 			kv := keyView{AccessKey: k}
-			if lu, err := h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID); err == nil {
+			var lu *iam.KeyLastUsed
+			if h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func() (err error) {
+				lu, err = h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID)
+				return err
+			}) == nil {
 				kv.LastUsed, kv.Service = lu.Date, lu.Service
 			}
 			d.Keys = append(d.Keys, kv)
@@ -664,8 +675,10 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "password":
 		pw, reset := r.PostFormValue("password"), r.PostFormValue("reset") != ""
 		params["passwordResetRequired"] = reset
-		var lpErr error
-		_, lpErr = h.svc.GetLoginProfile(ctx, s.p, name)
+		lpErr := h.call(r, s, "GetLoginProfile", map[string]any{"userName": name}, func() error {
+			_, err := h.svc.GetLoginProfile(ctx, s.p, name)
+			return err
+		})
 		if iam.ErrorCode(lpErr) == iam.CodeNoSuchEntity {
 			err = h.call(r, s, "CreateLoginProfile", params, func() error {
 				_, err := h.svc.CreateLoginProfile(ctx, s.p, name, pw, reset)
@@ -1447,13 +1460,17 @@ func (h *Handler) eventHistory(w http.ResponseWriter, r *http.Request, s *reqSta
 		h.render(w, http.StatusOK, "events", pg)
 		return
 	}
-	// The same check as CloudTrail's LookupEvents in httpapi.
-	if !s.p.IsRoot() {
-		if err := h.svc.Authorize(s.p, "cloudtrail:LookupEvents", "*"); err != nil {
-			pg.setErr(err)
-			h.render(w, http.StatusOK, "events", pg)
-			return
+	// The same check as CloudTrail's LookupEvents in httpapi, audited as
+	// that call.
+	if err := h.callAt(r, s, "cloudtrail.amazonaws.com", "LookupEvents", map[string]any{}, func() error {
+		if s.p.IsRoot() {
+			return nil
 		}
+		return h.svc.Authorize(s.p, "cloudtrail:LookupEvents", "*")
+	}); err != nil {
+		pg.setErr(err)
+		h.render(w, http.StatusOK, "events", pg)
+		return
 	}
 	aq := audit.Query{AccountID: s.p.AccountID, EventName: d.Name, Username: d.User, EventSource: d.Source,
 		Descending: true, Limit: eventsPerPage + 1}

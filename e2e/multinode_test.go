@@ -7,6 +7,8 @@ package e2e
 import (
 	"context"
 	"crypto/ed25519"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -589,4 +592,79 @@ func manyUsers() iamcore.Quotas {
 	q := iamcore.DefaultQuotas()
 	q.UsersPerAccount = 1_000_000
 	return q
+}
+
+// BenchmarkColdStart measures how long a node takes to start (load the
+// whole state into memory) on a deployment of 100,000 users, 10,000 roles
+// and 10,000 customer managed policies, and the heap it then holds. The
+// rows are inserted with SQL, not through the API, to keep the set-up
+// short. Run with
+//
+//	go test -run '^$' -bench ColdStart -benchtime 1x ./e2e/
+func BenchmarkColdStart(b *testing.B) {
+	const users, roles, policies = 100_000, 10_000, 10_000
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			ctx := context.Background()
+			dir := b.TempDir()
+			cfg := server.Config{Listen: "127.0.0.1:0", DataDir: dir, AccountID: testAccount,
+				RootAccessKeyID: rootKeyID, RootSecret: rootSecretKey}
+			if backend == "postgres" {
+				cfg.DatabaseURL = pgtest.DSN(b)
+			}
+			srv, err := server.Start(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv.Shutdown(ctx)
+			var db *sql.DB
+			if backend == "postgres" {
+				db, err = sql.Open("pgx", cfg.DatabaseURL)
+			} else {
+				db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "iamd.db")+"?_foreign_keys=1")
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			series, id := "generate_series(1, %d) s(i)", "'%s' || lpad(i::text, 17, '0')"
+			if backend == "sqlite" {
+				series, id = "(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < %d) SELECT i FROM r) s", "'%s' || printf('%%017d', i)"
+			}
+			const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+			for _, stmt := range []string{
+				`INSERT INTO users (id, account_id, name, name_lower, path, create_date)
+				 SELECT ` + fmt.Sprintf(id, "AIDA") + `, '` + testAccount + `', 'user' || i, 'user' || i, '/', 1700000000000000000 FROM ` + fmt.Sprintf(series, users),
+				`INSERT INTO roles (id, account_id, name, name_lower, path, create_date, assume_role_policy, max_session_duration)
+				 SELECT ` + fmt.Sprintf(id, "AROA") + `, '` + testAccount + `', 'role' || i, 'role' || i, '/', 1700000000000000000, '` + trust + `', 3600 FROM ` + fmt.Sprintf(series, roles),
+				`INSERT INTO policies (id, account_id, name, name_lower, path, create_date, update_date, default_version_id, next_version)
+				 SELECT ` + fmt.Sprintf(id, "ANPA") + `, '` + testAccount + `', 'policy' || i, 'policy' || i, '/', 1700000000000000000, 1700000000000000000, 'v1', 2 FROM ` + fmt.Sprintf(series, policies),
+				`INSERT INTO policy_versions (policy_id, version_id, version_num, document, create_date)
+				 SELECT ` + fmt.Sprintf(id, "ANPA") + `, 'v1', 1, '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket' || i || '/*"}]}', 1700000000000000000 FROM ` + fmt.Sprintf(series, policies),
+			} {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					b.Fatalf("%s: %v", stmt[:40], err)
+				}
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			b.ResetTimer()
+			start := time.Now()
+			srv, err = server.Start(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(start)
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			if got := len(srv.Service.Authenticate(rootKeyID).Principal.AccountID); got == 0 {
+				b.Fatal("no root principal after start")
+			}
+			srv.Shutdown(ctx)
+			b.ReportMetric(took.Seconds(), "start-s")
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+		})
+	}
 }

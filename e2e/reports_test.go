@@ -181,7 +181,7 @@ func TestAccessAdvisorSDK(t *testing.T) {
 	wantAPIError(t, err, "NoSuchEntity", http.StatusNotFound)
 	_, err = root.GenerateOrganizationsAccessReport(ctx, &iam.GenerateOrganizationsAccessReportInput{
 		EntityPath: aws.String("o-a1b2c3d4e5/r-f6g7h8i9j0example")})
-	wantAPIError(t, err, "AWSOrganizationsNotInUseException", http.StatusBadRequest)
+	wantAPIError(t, err, "OrganizationNotFoundException", http.StatusBadRequest)
 }
 
 func TestRoleLastUsedSDK(t *testing.T) {

@@ -662,10 +662,10 @@ func (s *Service) ListPoliciesGrantingServiceAccess(ctx context.Context, p *Prin
 	return out, nil
 }
 
-// CodeOrganizationsNotInUse is what AWS Organizations answers an account
-// that is not a member of an organization. iamd has no organizations, so
-// every account is such an account.
-const CodeOrganizationsNotInUse Code = "AWSOrganizationsNotInUseException"
+// CodeOrganizationNotFound is IAM's error for an account that belongs to
+// no organization (the IAM model's OrganizationNotFoundException). iamd has
+// no AWS Organizations, so every account is such an account.
+const CodeOrganizationNotFound Code = "OrganizationNotFoundException"
 
 // GenerateOrganizationsAccessReport answers as AWS does for an account
 // outside any organization: iamd has no AWS Organizations.
@@ -673,7 +673,7 @@ func (s *Service) GenerateOrganizationsAccessReport(ctx context.Context, p *Prin
 	if err := s.authorize(p, "iam:GenerateOrganizationsAccessReport", "*"); err != nil {
 		return err
 	}
-	return Errorf(CodeOrganizationsNotInUse, "Your account is not a member of an organization.")
+	return Errorf(CodeOrganizationNotFound, "The request was rejected because no organization is associated with your account.")
 }
 
 // GetOrganizationsAccessReport: no organizations access job can exist.

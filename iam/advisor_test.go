@@ -150,7 +150,7 @@ func TestAccessAdvisor(t *testing.T) {
 	}
 	_, err = f.svc.GetServiceLastAccessedDetails(ctx, f.root, "00000000-0000-4000-8000-000000000000", "", 0)
 	wantCode(t, err, iam.CodeNoSuchEntity)
-	wantCode(t, f.svc.GenerateOrganizationsAccessReport(ctx, f.root), iam.CodeOrganizationsNotInUse)
+	wantCode(t, f.svc.GenerateOrganizationsAccessReport(ctx, f.root), iam.CodeOrganizationNotFound)
 	wantCode(t, f.svc.GetOrganizationsAccessReport(ctx, f.root, "00000000-0000-4000-8000-000000000000"), iam.CodeNoSuchEntity)
 	_, err = f.svc.ListPoliciesGrantingServiceAccess(ctx, f.root, pol.ARN, []string{"iam"})
 	wantCode(t, err, iam.CodeInvalidInput) // identities only

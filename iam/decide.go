@@ -67,28 +67,23 @@ const (
 
 // reservedContextKeys describe the principal or the evaluation itself:
 // iamd derives them, and a caller could otherwise claim any identity's
-// tags or MFA.
-var reservedContextKeys = []string{
-	"aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:userid", "aws:username",
-	"aws:multifactorauthpresent", "aws:multifactorauthage", "aws:tokenissuetime", "aws:sourceidentity",
-	"aws:viaawsservice", "aws:principalisawsservice", "aws:principalorgid", "aws:principalorgpaths",
-	"aws:principalserviceName", "aws:principalservicenamesList", "aws:federatedprovider",
-	"aws:currenttime", "aws:epochtime", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast",
+// tags or MFA. Lower-case, as keys compare.
+var reservedContextKeys = map[string]bool{
+	"aws:principalarn": true, "aws:principalaccount": true, "aws:principaltype": true, "aws:userid": true, "aws:username": true,
+	"aws:multifactorauthpresent": true, "aws:multifactorauthage": true, "aws:tokenissuetime": true, "aws:sourceidentity": true,
+	"aws:viaawsservice": true, "aws:principalisawsservice": true, "aws:principalorgid": true, "aws:principalorgpaths": true,
+	"aws:principalservicename": true, "aws:principalservicenameslist": true, "aws:federatedprovider": true,
+	"aws:currenttime": true, "aws:epochtime": true, "aws:calledvia": true, "aws:calledviafirst": true, "aws:calledvialast": true,
 }
 
 // ReservedContextKey reports whether a caller may not supply key: it is
 // one iamd derives from the principal or the clock.
 func ReservedContextKey(key string) bool {
+	if len(key) < 4 || !strings.EqualFold(key[:4], "aws:") {
+		return false // service keys (s3:prefix) never are
+	}
 	k := strings.ToLower(key)
-	if strings.HasPrefix(k, "aws:principaltag/") {
-		return true
-	}
-	for _, r := range reservedContextKeys {
-		if k == strings.ToLower(r) {
-			return true
-		}
-	}
-	return false
+	return reservedContextKeys[k] || strings.HasPrefix(k, "aws:principaltag/")
 }
 
 // Decide evaluates each check for p with AWS's logic, exactly as

@@ -43,9 +43,12 @@ type state struct {
 	groupNames map[nameKey]*Group
 	userGroups map[string]map[string]bool // user ID -> group IDs
 	groupUsers map[string]map[string]bool // group ID -> user IDs
-	keys       map[string]*AccessKey      // by ID
-	ownerKeys  map[ownerKeyT][]*AccessKey // ordered by creation date, ID
-	creds      map[string]*Credential     // active keys only
+	// unopened holds active access keys whose secrets this node could
+	// not open when their change arrived (see installCredential).
+	unopened  map[string]bool
+	keys      map[string]*AccessKey      // by ID
+	ownerKeys map[ownerKeyT][]*AccessKey // ordered by creation date, ID
+	creds     map[string]*Credential     // active keys only
 
 	// Sorted listings per account, rebuilt on first use after a change.
 	sortedUsers  map[string][]*User
@@ -66,7 +69,7 @@ func newState() *state {
 		accounts: map[string]*Account{}, users: map[string]*User{}, userNames: map[nameKey]*User{},
 		groups: map[string]*Group{}, groupNames: map[nameKey]*Group{},
 		userGroups: map[string]map[string]bool{}, groupUsers: map[string]map[string]bool{},
-		keys: map[string]*AccessKey{}, ownerKeys: map[ownerKeyT][]*AccessKey{}, creds: map[string]*Credential{},
+		keys: map[string]*AccessKey{}, ownerKeys: map[ownerKeyT][]*AccessKey{}, creds: map[string]*Credential{}, unopened: map[string]bool{},
 		sortedUsers: map[string][]*User{}, sortedGroups: map[string][]*Group{},
 		rolePolicyState: newRolePolicyState(),
 	}
@@ -165,6 +168,7 @@ func (s *Service) sync(ctx context.Context) error {
 	st := s.state
 	st.syncMu.Lock()
 	defer st.syncMu.Unlock()
+	s.retrySealed()
 	for {
 		st.mu.RLock()
 		rev := st.rev
@@ -327,9 +331,7 @@ func (s *Service) apply(rev int64, accounts map[string]*Account, users map[strin
 		if k != nil {
 			st.keys[id] = k
 			touchedOwners[ownerKeyT{k.AccountID, k.UserID}] = true
-			if err := s.setCredential(st, k); err != nil {
-				return err
-			}
+			s.installCredential(st, k)
 		}
 	}
 	if len(users) > 0 || len(rp.roles) > 0 {
@@ -356,9 +358,7 @@ func (s *Service) apply(rev int64, accounts map[string]*Account, users map[strin
 			continue
 		}
 		for _, k := range st.ownerKeys[ownerKeyT{u.AccountID, uid}] {
-			if err := s.setCredential(st, k); err != nil {
-				return err
-			}
+			s.installCredential(st, k)
 		}
 	}
 	st.rev = rev
@@ -1130,4 +1130,35 @@ func (st *state) boundaryEntities(account, arn string) ([]*User, []*Role) {
 		}
 	}
 	return users, roles
+}
+
+// installCredential is setCredential for changes arriving from the feed. A
+// secret sealed with a master key this node has not loaded yet (a rotation
+// started elsewhere) leaves the key unable to authenticate here until the
+// key file catches up; failing would leave the batch half applied, so the
+// key is remembered and retrySealed tries again on every sync.
+func (s *Service) installCredential(st *state, k *AccessKey) {
+	delete(st.unopened, k.ID)
+	if err := s.setCredential(st, k); err != nil {
+		s.log.Warn("access key secret cannot be opened yet", "access_key_id", k.ID, "err", err)
+		delete(st.creds, k.ID)
+		st.unopened[k.ID] = true
+	}
+}
+
+// retrySealed opens the secrets installCredential could not.
+func (s *Service) retrySealed() {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for id := range st.unopened {
+		k := st.keys[id]
+		if k == nil {
+			delete(st.unopened, id)
+			continue
+		}
+		if err := s.setCredential(st, k); err == nil {
+			delete(st.unopened, id)
+		}
+	}
 }

@@ -49,27 +49,34 @@ func TestConformance(t *testing.T) {
 }
 
 // empty deletes every row of the store's schema and resets the change
-// feed's revision counter, leaving the migrated schema.
+// feed's revision counter, leaving the migrated schema. DELETE, not
+// TRUNCATE: on tables of a few rows it is several times faster. Tables
+// with foreign keys go first (their parents have none), and changes last,
+// since the deletes themselves record changes.
 func empty(ctx context.Context, db *DB) error {
-	rows, err := db.db.QueryContext(ctx, `SELECT quote_ident(tablename) FROM pg_tables
-		WHERE schemaname = current_schema() AND tablename NOT IN ('schema_migrations', 'change_revision')`)
+	rows, err := db.db.QueryContext(ctx, `SELECT quote_ident(t.tablename) FROM pg_tables t
+		WHERE t.schemaname = current_schema()
+		  AND t.tablename NOT IN ('schema_migrations', 'change_revision', 'changes')
+		ORDER BY EXISTS (SELECT FROM pg_constraint c WHERE c.contype = 'f'
+			AND c.conrelid = (quote_ident(t.schemaname) || '.' || quote_ident(t.tablename))::regclass) DESC`)
 	if err != nil {
 		return err
 	}
-	var tables []string
+	var stmts []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
 			rows.Close()
 			return err
 		}
-		tables = append(tables, n)
+		stmts = append(stmts, "DELETE FROM "+n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	_, err = db.db.ExecContext(ctx, "TRUNCATE "+strings.Join(tables, ", ")+"; UPDATE change_revision SET revision = 0")
+	stmts = append(stmts, "DELETE FROM changes", "UPDATE change_revision SET revision = 0")
+	_, err = db.db.ExecContext(ctx, strings.Join(stmts, "; "))
 	return err
 }
 
