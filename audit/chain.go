@@ -70,7 +70,9 @@ type Store interface {
 	// the trail is empty) and the last digest's sequence.
 	AuditHead(ctx context.Context) (seq int64, hash []byte, digestSeq int64, err error)
 	// AppendAudit appends records (consecutive, following the head) and,
-	// when non-nil, a digest, in one durable transaction.
+	// when non-nil, a digest, in one durable transaction. A store that
+	// implements Journal also deletes, in that transaction, the intent of
+	// each record that is not ReadOnly (same EventID), if there is one.
 	AppendAudit(ctx context.Context, recs []*Record, d *Digest) error
 	// ScanAudit calls fn for the matching records; ascending sequence
 	// unless q.Descending.

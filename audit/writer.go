@@ -21,6 +21,11 @@ type Config struct {
 	DigestInterval time.Duration // and at least this often while events arrive; 0: 1 minute
 	Retention      time.Duration // 0: keep forever
 	Clock          func() time.Time
+	// The journal (journal.go), used when Store implements Journal: intents
+	// older than JournalGrace (0: DefaultJournalGrace) are appended as
+	// events at start and every JournalInterval (0: DefaultJournalInterval).
+	JournalGrace    time.Duration
+	JournalInterval time.Duration
 }
 
 // Writer appends events durably with group commit: Record blocks until
@@ -45,6 +50,8 @@ type Writer struct {
 	lastPrune  time.Time
 	lastBatch  int
 	lastCommit time.Duration
+	journal    Journal              // nil: the store keeps no intents
+	recovered  map[string]time.Time // event IDs appended from their intents, when
 }
 
 // gather waits briefly for more events when the batch is much smaller
@@ -71,8 +78,9 @@ func (w *Writer) gather(batch []*pending) []*pending {
 }
 
 type pending struct {
-	e   *Event
-	err chan error
+	e         *Event
+	err       chan error
+	recovered bool // e comes from its intent (journal.go)
 }
 
 // maxBatch caps one transaction.
@@ -89,7 +97,14 @@ func NewWriter(ctx context.Context, cfg Config) (*Writer, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	w := &Writer{cfg: cfg, log: cfg.Logger, reqs: make(chan *pending, 4096), done: make(chan struct{})}
+	if cfg.JournalGrace <= 0 {
+		cfg.JournalGrace = DefaultJournalGrace
+	}
+	if cfg.JournalInterval <= 0 {
+		cfg.JournalInterval = DefaultJournalInterval
+	}
+	w := &Writer{cfg: cfg, log: cfg.Logger, reqs: make(chan *pending, 4096), done: make(chan struct{}), recovered: map[string]time.Time{}}
+	w.journal, _ = cfg.Store.(Journal)
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -180,8 +195,27 @@ func (w *Writer) Close() error {
 
 func (w *Writer) loop() {
 	defer w.wg.Done()
+	var tick <-chan time.Time
+	if w.journal != nil {
+		w.recoverJournal()
+		t := time.NewTicker(w.cfg.JournalInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	batch := make([]*pending, 0, maxBatch)
-	for p := range w.reqs {
+	for {
+		var p *pending
+		select {
+		case q, ok := <-w.reqs:
+			if !ok {
+				w.commit(nil, true)
+				return
+			}
+			p = q
+		case <-tick:
+			w.recoverJournal()
+			continue
+		}
 		batch = append(batch[:0], p)
 	drain:
 		for len(batch) < maxBatch {
@@ -202,7 +236,6 @@ func (w *Writer) loop() {
 		w.commit(batch, false)
 		w.lastBatch, w.lastCommit = len(batch), time.Since(start)
 	}
-	w.commit(nil, true)
 }
 
 func (w *Writer) commit(batch []*pending, final bool) {
@@ -216,7 +249,21 @@ func (w *Writer) commit(batch []*pending, final bool) {
 			ok = append(ok, p)
 			continue
 		}
-		r, err := NewRecord(p.e, seq+1, hash)
+		if _, dup := w.recovered[p.e.EventID]; dup && !p.recovered {
+			// Its intent was appended already (the request outlived the
+			// journal's grace period): one event per request, so this one
+			// is dropped, and it is durable as far as the caller goes.
+			w.log.Warn("audit: final event arrived after its intent was recovered; dropped", "event_id", p.e.EventID)
+			if p.err != nil {
+				p.err <- nil
+			}
+			continue
+		}
+		newRecord := NewRecord
+		if p.recovered {
+			newRecord = recoveredRecord
+		}
+		r, err := newRecord(p.e, seq+1, hash)
 		if err != nil {
 			if p.err != nil {
 				p.err <- err

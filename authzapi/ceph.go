@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/policy"
 )
 
 // Ceph RGW's Open Policy Agent integration (rgw_use_opa_authz): after
@@ -44,19 +45,22 @@ type cephInput struct {
 }
 
 // cephSubresources maps a sub-resource parameter to the actions on a
-// bucket and on an object, for reads (GET/HEAD) and writes (PUT/POST).
-var cephSubresources = map[string][4]string{
-	// bucket read, bucket write, object read, object write
-	"acl":        {"s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetObjectAcl", "s3:PutObjectAcl"},
-	"policy":     {"s3:GetBucketPolicy", "s3:PutBucketPolicy", "", ""},
-	"tagging":    {"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:GetObjectTagging", "s3:PutObjectTagging"},
-	"versioning": {"s3:GetBucketVersioning", "s3:PutBucketVersioning", "", ""},
-	"versions":   {"s3:ListBucketVersions", "", "", ""},
-	"uploads":    {"s3:ListBucketMultipartUploads", "", "", "s3:PutObject"},
-	"cors":       {"s3:GetBucketCORS", "s3:PutBucketCORS", "", ""},
-	"lifecycle":  {"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "", ""},
-	"location":   {"s3:GetBucketLocation", "", "", ""},
-	"delete":     {"", "s3:DeleteObject", "", ""},
+// bucket and on an object, for reads (GET/HEAD) and writes (PUT/POST), in
+// the order they are looked for (a request names one).
+var cephSubresources = []struct {
+	param   string
+	actions [4]string // bucket read, bucket write, object read, object write
+}{
+	{"acl", [4]string{"s3:GetBucketAcl", "s3:PutBucketAcl", "s3:GetObjectAcl", "s3:PutObjectAcl"}},
+	{"policy", [4]string{"s3:GetBucketPolicy", "s3:PutBucketPolicy", "", ""}},
+	{"tagging", [4]string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:GetObjectTagging", "s3:PutObjectTagging"}},
+	{"versioning", [4]string{"s3:GetBucketVersioning", "s3:PutBucketVersioning", "", ""}},
+	{"versions", [4]string{"s3:ListBucketVersions", "", "", ""}},
+	{"uploads", [4]string{"s3:ListBucketMultipartUploads", "", "", "s3:PutObject"}},
+	{"cors", [4]string{"s3:GetBucketCORS", "s3:PutBucketCORS", "", ""}},
+	{"lifecycle", [4]string{"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "", ""}},
+	{"location", [4]string{"s3:GetBucketLocation", "", "", ""}},
+	{"delete", [4]string{"", "s3:DeleteObject", "", ""}},
 }
 
 // cephAction derives the S3 action of an RGW request; "" when it cannot.
@@ -64,10 +68,11 @@ func cephAction(in *cephInput) string {
 	obj := in.ObjectName != ""
 	params, _ := url.ParseQuery(strings.TrimPrefix(in.Params, "?"))
 	read := in.Method == "GET" || in.Method == "HEAD"
-	for sub, acts := range cephSubresources {
-		if _, ok := params[sub]; !ok {
+	for _, sr := range cephSubresources {
+		if _, ok := params[sr.param]; !ok {
 			continue
 		}
+		acts := sr.actions
 		i := 0
 		if !read {
 			i = 1
@@ -135,5 +140,5 @@ func (h *Handler) ceph(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return pluginResult{Result: res.Decision.String() == "Allow"}, nil
+	return pluginResult{Result: res.Decision == policy.Allow}, nil
 }

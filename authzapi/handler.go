@@ -231,7 +231,7 @@ func (h *Handler) resolve(c *call, s *wire.Subject) (*iam.Principal, *apiError) 
 	case s.SignedRequest != nil:
 		sr := s.SignedRequest
 		in := &iam.SignedRequest{Method: sr.Method, Path: sr.Path, Query: sr.Query, Header: http.Header(sr.Header)}
-		if sr.PayloadHash != "" && len(in.Header.Values("X-Amz-Content-Sha256")) == 0 && len(in.Header.Values("x-amz-content-sha256")) == 0 {
+		if sr.PayloadHash != "" && !hasHeader(sr.Header, "X-Amz-Content-Sha256") {
 			in.Header = http.Header(cloneHeader(sr.Header))
 			in.Header["X-Amz-Content-Sha256"] = []string{sr.PayloadHash}
 		}
@@ -248,6 +248,17 @@ func (h *Handler) resolve(c *call, s *wire.Subject) (*iam.Principal, *apiError) 
 		return p, nil
 	}
 	return nil, requestErr(http.StatusBadRequest, "InvalidRequest", "A signedRequest or a principalArn is required.")
+}
+
+// hasHeader looks name up in a header map whose keys the caller may not
+// have canonicalized.
+func hasHeader(h map[string][]string, name string) bool {
+	for k := range h {
+		if len(k) == len(name) && equalFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func cloneHeader(h map[string][]string) map[string][]string {

@@ -130,7 +130,15 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.static = http.StripPrefix(Prefix+"/static/", http.FileServer(http.FS(sub)))
+	files := http.StripPrefix(Prefix+"/static/", http.FileServer(http.FS(sub)))
+	h.static = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
 	h.routes()
 	return h, nil
 }

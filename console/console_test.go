@@ -510,12 +510,25 @@ func TestPagesRender(t *testing.T) {
 			t.Errorf("GET %s = %d: %.2000s", path, r.status, r.body[min(len(r.body), strings.Index(r.body, "<main")+1):])
 		}
 	}
-	for _, path := range []string{"/console/users/nobody", "/console/nowhere"} {
+	for _, path := range []string{"/console/users/nobody", "/console/nowhere", "/console/static/", "/console/static/missing.js"} {
 		if r := b.get(path); r.status != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, r.status)
 		}
 	}
 	t.Logf("18 pages in %v", time.Since(start))
+	// A message in a link from elsewhere is not shown; the console's own
+	// are.
+	if r := b.get("/console/home?flash=Your+account+is+locked.+Call+555-0100"); strings.Contains(r.body, "555-0100") {
+		t.Error("a forged flash message was shown")
+	}
+	tok := b.csrf("/console/groups")
+	r := b.post("/console/groups", url.Values{"csrf": {tok}, "name": {"ops"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create group = %d", r.status)
+	}
+	if r := b.get(r.header.Get("Location")); !strings.Contains(r.body, "Group created.") {
+		t.Error("the console's own message was not shown")
+	}
 }
 
 func TestReportsAndRootMFA(t *testing.T) {

@@ -63,16 +63,23 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 }
 
 // redirect sends the browser back to a page after a POST, with a message
-// (never a secret) in the query.
-func redirect(w http.ResponseWriter, r *http.Request, path, flash string) {
+// (never a secret) in the query. The message carries a MAC under the
+// session, so a link from elsewhere cannot put words in the console's
+// mouth.
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, s *reqState, path, flash string) {
 	if flash != "" {
-		path += "?flash=" + url.QueryEscape(flash)
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "flash=" + url.QueryEscape(flash) + "&fm=" + csrfFor(s.token, "flash:"+flash)
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
-func (h *Handler) withFlash(r *http.Request, pg *page) *page {
-	if f := r.URL.Query().Get("flash"); f != "" && len(f) < 300 {
+func (h *Handler) withFlash(r *http.Request, s *reqState, pg *page) *page {
+	q := r.URL.Query()
+	if f := q.Get("flash"); f != "" && len(f) < 500 && csrfOK(s.token, "flash:"+f, q.Get("fm")) {
 		pg.Flash = f
 	}
 	return pg
@@ -223,7 +230,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *reqS
 		return
 	}
 	setCookie(w, r, sessionCookie, tok, int(iam.ConsoleSessionDuration.Seconds()))
-	redirect(w, r, Prefix+"/home", "Your password has been changed.")
+	h.redirect(w, r, s, Prefix+"/home", "Your password has been changed.")
 }
 
 // --- dashboard
@@ -247,7 +254,7 @@ const dashboardUserLimit = 100
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	pg := h.withFlash(r, h.newPage(s, "IAM dashboard", "home"))
+	pg := h.withFlash(r, s, h.newPage(s, "IAM dashboard", "home"))
 	d := &homeData{}
 	pg.Data = d
 	var sum map[string]int64
@@ -369,7 +376,7 @@ func (h *Handler) allUsers(r *http.Request, s *reqState) ([]*iam.User, error) {
 }
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, s *reqState) {
-	pg := h.withFlash(r, h.newPage(s, "Users", "users"))
+	pg := h.withFlash(r, s, h.newPage(s, "Users", "users"))
 	d := &usersData{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	pg.Data = d
 	all, err := h.allUsers(r, s)
@@ -524,7 +531,7 @@ type userData struct {
 func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	pg := h.withFlash(r, h.newPage(s, "User "+name, "users"))
+	pg := h.withFlash(r, s, h.newPage(s, "User "+name, "users"))
 	d := &userData{Self: !s.p.IsRoot() && strings.EqualFold(s.p.UserName, name)}
 	pg.Data = d
 	params := map[string]any{"userName": name}
@@ -719,7 +726,7 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "delete":
 		err = h.call(r, s, "DeleteUser", params, func() error { return h.svc.DeleteUser(ctx, s.p, name) })
 		if err == nil {
-			redirect(w, r, Prefix+"/users", "User "+name+" deleted.")
+			h.redirect(w, r, s, Prefix+"/users", "User "+name+" deleted.")
 			return
 		}
 	default:
@@ -727,10 +734,10 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 		return
 	}
 	if err != nil {
-		redirect(w, r, back, "Error: "+errText(err))
+		h.redirect(w, r, s, back, "Error: "+errText(err))
 		return
 	}
-	redirect(w, r, back, flash)
+	h.redirect(w, r, s, back, flash)
 }
 
 func (h *Handler) mfaCreate(w http.ResponseWriter, r *http.Request, s *reqState, name string) {
@@ -752,7 +759,7 @@ func (h *Handler) mfaCreate(w http.ResponseWriter, r *http.Request, s *reqState,
 		if name == "" {
 			back = Prefix + "/account"
 		}
-		redirect(w, r, back, "Error: "+errText(err))
+		h.redirect(w, r, s, back, "Error: "+errText(err))
 		return
 	}
 	id := randomString(18)
@@ -787,10 +794,10 @@ func (h *Handler) mfaEnable(w http.ResponseWriter, r *http.Request, s *reqState,
 		return
 	}
 	if name == "" {
-		redirect(w, r, Prefix+"/account", "MFA device assigned to the root user.")
+		h.redirect(w, r, s, Prefix+"/account", "MFA device assigned to the root user.")
 		return
 	}
-	redirect(w, r, Prefix+"/users/"+url.PathEscape(name), "MFA device assigned.")
+	h.redirect(w, r, s, Prefix+"/users/"+url.PathEscape(name), "MFA device assigned.")
 }
 
 // mfaEnableURL is where the MFA form posts: a user's page, or the account
@@ -821,7 +828,7 @@ type groupsData struct {
 }
 
 func (h *Handler) groups(w http.ResponseWriter, r *http.Request, s *reqState) {
-	pg := h.withFlash(r, h.newPage(s, "User groups", "groups"))
+	pg := h.withFlash(r, s, h.newPage(s, "User groups", "groups"))
 	groups, err := h.groupList(r, s)
 	pg.setErr(err)
 	pg.Data = &groupsData{Groups: groups}
@@ -835,10 +842,10 @@ func (h *Handler) groupCreate(w http.ResponseWriter, r *http.Request, s *reqStat
 		return err
 	})
 	if err != nil {
-		redirect(w, r, Prefix+"/groups", "Error: "+errText(err))
+		h.redirect(w, r, s, Prefix+"/groups", "Error: "+errText(err))
 		return
 	}
-	redirect(w, r, Prefix+"/groups/"+url.PathEscape(name), "Group created.")
+	h.redirect(w, r, s, Prefix+"/groups/"+url.PathEscape(name), "Group created.")
 }
 
 type groupData struct {
@@ -851,7 +858,7 @@ type groupData struct {
 func (h *Handler) group(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	pg := h.withFlash(r, h.newPage(s, "Group "+name, "groups"))
+	pg := h.withFlash(r, s, h.newPage(s, "Group "+name, "groups"))
 	d := &groupData{}
 	pg.Data = d
 	params := map[string]any{"groupName": name}
@@ -906,7 +913,7 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 	case "delete":
 		err = h.call(r, s, "DeleteGroup", params, func() error { return h.svc.DeleteGroup(ctx, s.p, name) })
 		if err == nil {
-			redirect(w, r, Prefix+"/groups", "Group deleted.")
+			h.redirect(w, r, s, Prefix+"/groups", "Group deleted.")
 			return
 		}
 	default:
@@ -916,13 +923,13 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 	if err != nil {
 		flash = "Error: " + errText(err)
 	}
-	redirect(w, r, back, flash)
+	h.redirect(w, r, s, back, flash)
 }
 
 // --- roles
 
 func (h *Handler) roles(w http.ResponseWriter, r *http.Request, s *reqState) {
-	pg := h.withFlash(r, h.newPage(s, "Roles", "roles"))
+	pg := h.withFlash(r, s, h.newPage(s, "Roles", "roles"))
 	var roles iam.Page[*iam.Role]
 	pg.setErr(h.call(r, s, "ListRoles", map[string]any{}, func() (err error) {
 		roles, err = h.svc.ListRoles(r.Context(), s.p, iam.ListInput{MaxItems: 1000})
@@ -966,7 +973,7 @@ func (h *Handler) roleCreate(w http.ResponseWriter, r *http.Request, s *reqState
 		h.render(w, http.StatusBadRequest, "role_new", pg)
 		return
 	}
-	redirect(w, r, Prefix+"/roles/"+url.PathEscape(d.Name), "Role created.")
+	h.redirect(w, r, s, Prefix+"/roles/"+url.PathEscape(d.Name), "Role created.")
 }
 
 type roleData struct {
@@ -979,7 +986,7 @@ type roleData struct {
 func (h *Handler) role(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	pg := h.withFlash(r, h.newPage(s, "Role "+name, "roles"))
+	pg := h.withFlash(r, s, h.newPage(s, "Role "+name, "roles"))
 	d := &roleData{}
 	pg.Data = d
 	params := map[string]any{"roleName": name}
@@ -1049,7 +1056,7 @@ func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "delete":
 		err = h.call(r, s, "DeleteRole", params, func() error { return h.svc.DeleteRole(ctx, s.p, name) })
 		if err == nil {
-			redirect(w, r, Prefix+"/roles", "Role deleted.")
+			h.redirect(w, r, s, Prefix+"/roles", "Role deleted.")
 			return
 		}
 	default:
@@ -1059,7 +1066,7 @@ func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState
 	if err != nil {
 		flash = "Error: " + errText(err)
 	}
-	redirect(w, r, back, flash)
+	h.redirect(w, r, s, back, flash)
 }
 
 // --- policies
@@ -1073,7 +1080,7 @@ type policiesData struct {
 }
 
 func (h *Handler) policies(w http.ResponseWriter, r *http.Request, s *reqState) {
-	pg := h.withFlash(r, h.newPage(s, "Policies", "policies"))
+	pg := h.withFlash(r, s, h.newPage(s, "Policies", "policies"))
 	q := r.URL.Query()
 	d := &policiesData{Query: strings.TrimSpace(q.Get("q")), Scope: q.Get("scope"), Attached: q.Get("attached") != ""}
 	if d.Scope != "AWS" && d.Scope != "Local" {
@@ -1161,7 +1168,7 @@ func (h *Handler) policyCreate(w http.ResponseWriter, r *http.Request, s *reqSta
 		h.render(w, http.StatusBadRequest, "policy_new", pg)
 		return
 	}
-	redirect(w, r, Prefix+"/policy?arn="+url.QueryEscape(info.ARN), "Policy created.")
+	h.redirect(w, r, s, Prefix+"/policy?arn="+url.QueryEscape(info.ARN), "Policy created.")
 }
 
 type policyData struct {
@@ -1175,7 +1182,7 @@ type policyData struct {
 func (h *Handler) policy(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
 	arn := r.URL.Query().Get("arn")
-	pg := h.withFlash(r, h.newPage(s, "Policy", "policies"))
+	pg := h.withFlash(r, s, h.newPage(s, "Policy", "policies"))
 	d := &policyData{}
 	pg.Data = d
 	params := map[string]any{"policyArn": arn}
@@ -1246,7 +1253,7 @@ func (h *Handler) policyAction(w http.ResponseWriter, r *http.Request, s *reqSta
 	if err != nil {
 		flash = "Error: " + errText(err)
 	}
-	redirect(w, r, back, flash)
+	h.redirect(w, r, s, back, flash)
 }
 
 // validateResponse is the JSON editor's live check.
@@ -1302,7 +1309,7 @@ type accountData struct {
 
 func (h *Handler) account(w http.ResponseWriter, r *http.Request, s *reqState) {
 	ctx := r.Context()
-	pg := h.withFlash(r, h.newPage(s, "Account settings", "account"))
+	pg := h.withFlash(r, s, h.newPage(s, "Account settings", "account"))
 	d := &accountData{Root: s.p.IsRoot()}
 	if d.Root {
 		_ = h.call(r, s, "ListMFADevices", map[string]any{}, func() error {
@@ -1385,7 +1392,7 @@ func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, s *reqSt
 	if err != nil {
 		flash = "Error: " + errText(err)
 	}
-	redirect(w, r, Prefix+"/account", flash)
+	h.redirect(w, r, s, Prefix+"/account", flash)
 }
 
 // --- simulator

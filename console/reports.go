@@ -24,7 +24,7 @@ func (h *Handler) credentialReport(w http.ResponseWriter, r *http.Request, s *re
 		})
 	}
 	if err != nil {
-		redirect(w, r, Prefix+"/users", "Error: "+errText(err))
+		h.redirect(w, r, s, Prefix+"/users", "Error: "+errText(err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

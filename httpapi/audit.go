@@ -33,9 +33,14 @@ type auditKey struct{}
 // auditCall collects what the audit event needs while serve runs.
 type auditCall struct {
 	start     time.Time
+	r         *http.Request
 	principal *iam.Principal
 	in        awsquery.Struct
 	body      teeBody
+	// event is a mutating operation's event, built before the route ran
+	// and journaled by its transaction (iam.WithAuditIntent): the final
+	// event keeps its eventID and fields.
+	event *audit.Event
 }
 
 // teeBody keeps what serve read of the body, so that the action of a
@@ -63,6 +68,7 @@ var unauthenticated = map[string]bool{
 func (h *Handler) auditStart(r *http.Request) (*auditCall, *http.Request) {
 	ac := &auditCall{start: h.now()}
 	r = r.WithContext(context.WithValue(r.Context(), auditKey{}, ac))
+	ac.r = r
 	if r.Body != nil {
 		ac.body.ReadCloser = r.Body
 		r.Body = &ac.body
@@ -71,12 +77,34 @@ func (h *Handler) auditStart(r *http.Request) (*auditCall, *http.Request) {
 }
 
 // auditRoutes wraps every route so that the authenticated principal and
-// the decoded input reach the audit event.
+// the decoded input reach the audit event. A mutating operation's event is
+// built before its route runs and handed to iam as the request's intent, so
+// that the transaction committing the change also stores the event
+// (iam/journal.go): a crash, or a failed append of the final event, then
+// loses only responseElements, never the event.
 func (h *Handler) auditRoutes() {
 	for op, fn := range h.routes {
+		source := h.sts.EndpointPrefix
+		if h.iam.Operations[op.Name] == op {
+			source = h.iam.EndpointPrefix
+		}
+		mutating := !audit.IsReadOnly(op.Name)
 		h.routes[op] = func(c *call) (awsquery.Struct, error) {
-			if ac, ok := c.ctx.Value(auditKey{}).(*auditCall); ok {
-				ac.principal, ac.in = c.principal, c.in
+			ac, ok := c.ctx.Value(auditKey{}).(*auditCall)
+			if !ok {
+				return fn(c)
+			}
+			ac.principal, ac.in = c.principal, c.in
+			if mutating {
+				e := h.newEvent(ac, ac.r, source, op.Name, c.requestID)
+				e.RequestParameters = audit.Redact(c.in, op.Input)
+				e.Resources = resourcesOf(c.in)
+				payload, err := e.Canonical()
+				if err != nil {
+					return nil, err // nothing changed yet: a 500, and its event
+				}
+				ac.event = e
+				c.ctx = iam.WithAuditIntent(c.ctx, &iam.AuditIntent{EventID: e.EventID, Payload: payload})
 			}
 			return fn(c)
 		}
@@ -105,10 +133,13 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 			name = form.Get("Action")
 		}
 	}
-	e := h.newEvent(ac, r, svc.EndpointPrefix, name, requestID)
-	if op != nil && ac.in != nil {
-		e.RequestParameters = audit.Redact(ac.in, op.Input)
-		e.Resources = resourcesOf(ac.in)
+	e := ac.event
+	if e == nil {
+		e = h.newEvent(ac, r, svc.EndpointPrefix, name, requestID)
+		if op != nil && ac.in != nil {
+			e.RequestParameters = audit.Redact(ac.in, op.Input)
+			e.Resources = resourcesOf(ac.in)
+		}
 	}
 	if err != nil {
 		e.ErrorCode, e.ErrorMessage = code, msg

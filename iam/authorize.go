@@ -66,6 +66,10 @@ func (s *Service) authorize(p *Principal, action, resource string) error {
 // the Service Authorization Reference lists them for IAM's actions. The
 // zero value adds nothing; callers keep it on the stack.
 type authzKeys struct {
+	// readableByAll marks a resource every account may read, such as an
+	// AWS managed policy: the caller's identity policies alone decide, as
+	// for a resource of its own account.
+	readableByAll bool
 	// requestTags are the tags the request carries: aws:RequestTag/<key>
 	// for each and aws:TagKeys for their keys.
 	requestTags []Tag
@@ -133,6 +137,9 @@ func (s *Service) authorizeWith(p *Principal, action, resource string, k *authzK
 	// policy) is cross-account: the identity side alone cannot allow it.
 	set := *cached
 	set.ResourceAccount = arnAccount(resource)
+	if k != nil && k.readableByAll {
+		set.ResourceAccount = ""
+	}
 	pctx := contextPool.Get().(*policy.Context)
 	pctx.Reset()
 	defer contextPool.Put(pctx)

@@ -173,7 +173,7 @@ func (s *Service) authorizePolicyRead(p *Principal, action, arn string) error {
 	if awsmanaged.IsAWSManaged(arn) && p.IsRoot() {
 		return nil
 	}
-	var k authzKeys
+	k := authzKeys{readableByAll: awsmanaged.IsAWSManaged(arn)}
 	if e := s.state.policyByARN(arn); e != nil && e.p.AccountID == p.AccountID {
 		k.resourceTags = e.p.Tags
 	}

@@ -292,9 +292,11 @@ func (s *Service) Account(id string) *Account { return s.state.account(id) }
 // committed write is logged, not returned: the write is durable and the
 // periodic sync repairs the state.
 func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
+	fn, journaled := s.journaled(ctx, fn) // the request's audit intent: journal.go
 	if err := s.store.Update(ctx, fn); err != nil {
 		return internal(err)
 	}
+	journaled()
 	if err := s.sync(ctx); err != nil {
 		s.log.Error("sync state after write", "err", err)
 	}

@@ -56,6 +56,7 @@ type Tx interface {
 	// Console sessions and sign-in lockout counters: store_console.go.
 	ConsoleTx
 	ServiceCatalogTx // custom service definitions: store_catalog.go
+	AuditJournalTx   // a mutation's audit event, same transaction: store_journal.go
 
 	// Meta reads a deployment-wide setting; ErrNotFound when unset.
 	Meta(key string) (string, error)

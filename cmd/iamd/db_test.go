@@ -162,4 +162,6 @@ func TestDBCopyRoundTrip(t *testing.T) {
 	}
 }
 
-func postgresStore(ctx context.Context, dsn string) (*postgres.DB, error) { return postgres.Open(ctx, dsn) }
+func postgresStore(ctx context.Context, dsn string) (*postgres.DB, error) {
+	return postgres.Open(ctx, dsn)
+}

@@ -1,0 +1,59 @@
+package iam
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// AuditIntent is the audit event of one API request that may change the
+// store, as the caller knows it before the request is served: an event ID
+// and an opaque payload (the audit package's event, already redacted).
+// update stores it in the first transaction of the request that commits, so
+// no change is ever committed without its event being durable too: either
+// the final event (appended by the audit writer, which deletes the intent in
+// the same transaction) or, after a crash or a failed audit write, the
+// intent itself, which the writer recovers as the event.
+type AuditIntent struct {
+	EventID string
+	Payload []byte
+
+	// written is set once a transaction carrying the intent committed:
+	// operations running several transactions journal it once.
+	written atomic.Bool
+}
+
+type auditIntentKey struct{}
+
+// WithAuditIntent returns ctx carrying the request's intent, for the
+// Service's mutations to journal.
+func WithAuditIntent(ctx context.Context, in *AuditIntent) context.Context {
+	return context.WithValue(ctx, auditIntentKey{}, in)
+}
+
+// AuditIntentFrom returns the intent ctx carries, or nil.
+func AuditIntentFrom(ctx context.Context) *AuditIntent {
+	in, _ := ctx.Value(auditIntentKey{}).(*AuditIntent)
+	return in
+}
+
+// Written reports whether a committed transaction stored the intent.
+func (in *AuditIntent) Written() bool { return in != nil && in.written.Load() }
+
+// journaled wraps a mutation so that, when ctx carries an intent not yet
+// stored, fn's transaction also stores it (only if fn succeeds: a refused
+// change commits nothing and needs no journal). done is to be called after
+// the transaction committed.
+func (s *Service) journaled(ctx context.Context, fn func(Tx) error) (wrapped func(Tx) error, done func()) {
+	in := AuditIntentFrom(ctx)
+	if in == nil || in.EventID == "" || in.written.Load() {
+		return fn, func() {}
+	}
+	return func(tx Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.PutAuditIntent(in.EventID, s.now().UTC(), in.Payload)
+		}, func() {
+			in.written.Store(true)
+		}
+}
