@@ -287,8 +287,11 @@ func (w *Writer) commit(batch []*pending, final bool) {
 	}
 	err := w.cfg.Store.AppendAudit(ctx, recs, d)
 	// Another node sharing the store appended first: chain the batch
-	// after the new head and try again, so all nodes form one chain.
-	for try := 0; errors.Is(err, ErrHeadMoved) && try < maxHeadRetries; try++ {
+	// after the new head and try again, so all nodes form one chain. Not a
+	// batch of recovered intents: the other node may have recovered the
+	// same ones, so they are read again at the next recovery instead.
+	recovered := len(batch) > 0 && batch[0].recovered
+	for try := 0; errors.Is(err, ErrHeadMoved) && !recovered && try < maxHeadRetries; try++ {
 		if err = w.loadHead(ctx); err != nil {
 			break
 		}

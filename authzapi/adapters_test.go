@@ -161,7 +161,7 @@ func TestAuthZEN(t *testing.T) {
 			"action":{"name":"s3:GetObject"},"resource":{"type":"object","id":"arn:aws:s3:::data/a"}}`, `{"decision":true}`},
 		{"evaluation denied", "/access/v1/evaluation", `{"subject":{"type":"user","id":"` + aliceARN + `"},
 			"action":{"name":"s3:GetObject"},"resource":{"type":"object","id":"arn:aws:s3:::data/secret/a"}}`,
-			`{"decision":false,"context":{"iamd":{"gate":"identity","reason":"explicitdeny"},"reason_admin":{"en":"Explicitly denied by a identity policy."}}}`},
+			`{"decision":false,"context":{"iamd":{"gate":"identity","reason":"explicitdeny"},"reason_admin":{"en":"Explicitly denied by an identity policy."}}}`},
 		{"unknown subject", "/access/v1/evaluation", `{"subject":{"type":"user","id":"alice@acmecorp.com"},
 			"action":{"name":"s3:GetObject"},"resource":{"type":"object","id":"arn:aws:s3:::data/a"}}`,
 			`{"decision":false,"context":{"iamd":{"reason":"subject_unknown"},"reason_admin":{"en":"The subject is not a principal iamd knows."}}}`},

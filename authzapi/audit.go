@@ -1,6 +1,7 @@
 package authzapi
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -26,8 +27,13 @@ const (
 // decisions a second on two cores. At low rates a group holds one
 // decision, so each event is one call.
 const (
-	auditWindow   = 5 * time.Millisecond
-	auditGroupMax = 128
+	auditWindow     = 5 * time.Millisecond
+	auditGroupMax   = 128
+	auditGroupBytes = 256 << 10 // CloudTrail's event size limit
+	// auditContextMax bounds the context values one check records; beyond
+	// it only the key names are kept, so that a caller's large contexts
+	// cannot make events (and the trail) grow without bound.
+	auditContextMax = 2 << 10
 )
 
 // decisionEntry is one API call's decisions as the trail records them:
@@ -65,6 +71,7 @@ type entryCheck struct {
 	Resource        string              `json:"resource"`
 	ResourceAccount string              `json:"resourceAccount,omitempty"`
 	Context         map[string][]string `json:"context,omitempty"`
+	ContextKeys     []string            `json:"contextKeys,omitempty"` // instead of Context when its values are large
 	// ResourcePolicy says whether a resource policy applied; the document
 	// is the resource owner's and stays out of the trail.
 	ResourcePolicy bool `json:"resourcePolicy,omitempty"`
@@ -99,6 +106,7 @@ type auditGroup struct {
 	account string
 	start   time.Time
 	entries []any
+	size    int // approximate encoded size of the entries
 	region  string
 	ua      string
 	timer   *time.Timer
@@ -113,16 +121,35 @@ func (h *Handler) record(c *call, p *iam.Principal, keyID string, checks []iam.C
 	}
 	e := &decisionEntry{RequestID: c.requestID, Time: c.now.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Endpoint: endpoint,
 		SourceIP: c.sourceIP, AccessKeyID: keyID}
+	size := 512
 	for i := range checks {
 		ck := &checks[i]
-		e.Checks = append(e.Checks, entryCheck{Action: ck.Action, Resource: ck.Resource, ResourceAccount: ck.ResourceAccount,
-			Context: ck.Context, ResourcePolicy: ck.ResourcePolicy != ""})
+		ec := entryCheck{Action: ck.Action, Resource: ck.Resource, ResourceAccount: ck.ResourceAccount,
+			Context: ck.Context, ResourcePolicy: ck.ResourcePolicy != ""}
+		n := 0
+		for k, v := range ck.Context {
+			n += len(k) + 8
+			for _, x := range v {
+				n += len(x) + 4
+			}
+		}
+		if n > auditContextMax {
+			ec.Context = nil
+			for k := range ck.Context {
+				ec.ContextKeys = append(ec.ContextKeys, k)
+			}
+			slices.Sort(ec.ContextKeys)
+			n = len(ec.ContextKeys) * 40
+		}
+		size += n + len(ck.Action) + len(ck.Resource) + 128
+		e.Checks = append(e.Checks, ec)
 		if ip := firstValue(ck.Context, "aws:SourceIp"); ip != "" {
 			e.SourceIP = ip
 		}
 	}
 	for i := range res {
 		e.Results = append(e.Results, entryOf(&res[i]))
+		size += 64 + 160*len(res[i].Matched)
 	}
 	if aerr != nil {
 		e.ErrorCode, e.ErrorMessage = aerr.body.Code, aerr.body.Message
@@ -149,7 +176,8 @@ func (h *Handler) record(c *call, p *iam.Principal, keyID string, checks []iam.C
 		g.timer = time.AfterFunc(auditWindow, func() { h.flushGroup(key, g) })
 	}
 	g.entries = append(g.entries, e)
-	full := len(g.entries) >= auditGroupMax
+	g.size += size
+	full := len(g.entries) >= auditGroupMax || g.size >= auditGroupBytes
 	if full {
 		delete(a.groups, key)
 		a.emitting.Add(1)

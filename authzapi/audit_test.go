@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/iamd/iamd/audit"
@@ -17,9 +18,14 @@ type trailEntry struct {
 	Endpoint    string
 	Principal   *struct{ ARN, Type, AccountID string }
 	AccessKeyID string
-	Checks      []struct{ Action, Resource string }
-	Results     []struct{ Decision, Gate string }
-	ErrorCode   string
+	Checks      []struct {
+		Action, Resource string
+		Context          map[string][]string
+		ContextKeys      []string
+	}
+	SourceIPAddress string
+	Results         []struct{ Decision, Gate string }
+	ErrorCode       string
 }
 
 // TestAuditTrail: every call's decisions reach the trail, attributed to
@@ -46,6 +52,11 @@ func TestAuditTrail(t *testing.T) {
 	sr.Path = "/data/tampered"
 	_, err = f.caller.Authorize(ctx, &authzclient.AuthorizeRequest{Subject: authzclient.Subject{SignedRequest: sr}, Check: authzclient.Check{Action: "s3:GetObject", Resource: "*"}})
 	wantErr(t, err, "SignatureDoesNotMatch", "subject")
+	big := map[string][]string{"s3:prefix": {strings.Repeat("p", 3000)}, "aws:SourceIp": {"10.9.8.7"}}
+	if _, err := f.caller.Authorize(ctx, &authzclient.AuthorizeRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN},
+		Check: authzclient.Check{Action: "s3:ListBucket", Resource: "arn:aws:s3:::data", Context: big}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.srv.Shutdown(ctx); err != nil { // records the groups still open
 		t.Fatal(err)
 	}
@@ -81,8 +92,12 @@ func TestAuditTrail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != calls+2 || events > len(entries) {
-		t.Fatalf("%d entries in %d events, want %d", len(entries), events, calls+2)
+	if len(entries) != calls+3 || events > len(entries) {
+		t.Fatalf("%d entries in %d events, want %d", len(entries), events, calls+3)
+	}
+	// Large context values are left out; their keys stay.
+	if e := entries[calls+2]; len(e.Checks) != 1 || e.Checks[0].Context != nil || strings.Join(e.Checks[0].ContextKeys, ",") != "aws:SourceIp,s3:prefix" || e.SourceIPAddress != "10.9.8.7" {
+		t.Fatalf("large-context entry %+v", e)
 	}
 	for _, e := range entries[:calls] {
 		if !ids[e.RequestID] || e.Principal == nil || e.Principal.ARN != aliceARN || len(e.Results) != 1 || e.Results[0].Decision != "Allow" {

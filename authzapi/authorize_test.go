@@ -1,6 +1,7 @@
 package authzapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,6 +91,10 @@ func TestAuthorize(t *testing.T) {
 			if out.Principal.ARN != tc.principal || out.RequestID == "" {
 				t.Fatalf("principal = %+v, request ID %q", out.Principal, out.RequestID)
 			}
+			if s := out.Principal.Session; strings.Contains(tc.principal, ":assumed-role/") &&
+				(out.Principal.Type != "AssumedRole" || s == nil || s.Kind != "role" || s.RoleARN != "arn:aws:iam::"+acct+":role/reader" || s.Expires != nil) {
+				t.Fatalf("session named by ARN: %+v %+v", out.Principal, s)
+			}
 		})
 	}
 }
@@ -176,4 +181,35 @@ func TestAuthorizeBatch(t *testing.T) {
 	}
 	_, err = f.caller.AuthorizeBatch(t.Context(), &authzclient.BatchRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN}})
 	wantErr(t, err, "InvalidInput", "request")
+}
+
+func TestEndpointErrors(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(acct + "/service")
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		code               string
+	}{
+		{http.MethodPost, "/iamd/authz/v1/authorize", strings.Repeat(" ", 5<<20), http.StatusRequestEntityTooLarge, "RequestEntityTooLarge"},
+		{http.MethodPost, "/iamd/authz/v1/authorize", `{"principalArn":`, http.StatusBadRequest, "InvalidRequest"},
+		{http.MethodPost, "/iamd/authz/v1/authorize", `{"action":7}`, http.StatusBadRequest, "InvalidRequest"},
+		{http.MethodGet, "/iamd/authz/v1/authorize", "", http.StatusMethodNotAllowed, "MethodNotAllowed"},
+		{http.MethodGet, "/access/v1/evaluation", "", http.StatusMethodNotAllowed, "MethodNotAllowed"},
+		{http.MethodPost, "/iamd/authz/v1/nope", "{}", http.StatusNotFound, "NotFound"},
+		{http.MethodPost, "/access/v1/search/subject", "{}", http.StatusNotFound, "NotFound"},
+	} {
+		req, _ := http.NewRequest(tc.method, f.srv.Endpoint()+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Error struct{ Code string } }
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tc.status || out.Error.Code != tc.code {
+			t.Errorf("%s %s: %d %q (%v), want %d %s", tc.method, tc.path, resp.StatusCode, out.Error.Code, err, tc.status, tc.code)
+		}
+	}
 }

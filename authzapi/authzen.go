@@ -193,7 +193,11 @@ func (h *Handler) azEvaluate(c *call, e *azEvaluation) (*azDecision, *apiError) 
 
 func azReason(r *iam.CheckResult) string {
 	if r.Decision == policy.ExplicitDeny {
-		return "Explicitly denied by a " + r.Gate.String() + " policy."
+		g := r.Gate.String()
+		if g == "identity" {
+			return "Explicitly denied by an identity policy."
+		}
+		return "Explicitly denied by a " + g + " policy."
 	}
 	return "No " + r.Gate.String() + " policy allows the action."
 }

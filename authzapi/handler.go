@@ -1,12 +1,12 @@
 package authzapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,10 +88,16 @@ func NewHandler(cfg Config) *Handler {
 	h.mux.HandleFunc("GET "+wire.Prefix+"services/{prefix}", h.admin(h.getService))
 	h.mux.HandleFunc("DELETE "+wire.Prefix+"services/{prefix}", h.admin(h.deleteService))
 	h.mux.HandleFunc("POST "+wire.Prefix+"validate-policy", h.admin(h.validatePolicy))
-	h.mux.HandleFunc(wire.Prefix, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, newRequestID(), &apiError{status: http.StatusNotFound, body: wire.ErrorBody{Code: "NotFound",
-			Message: "No such endpoint: " + r.Method + " " + r.URL.Path, Source: wire.SourceRequest}})
-	})
+	// Errors stay JSON for paths and methods the mux does not serve.
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		e := requestErr(http.StatusNotFound, "NotFound", "No such endpoint: "+r.Method+" "+r.URL.Path)
+		if _, pattern := h.mux.Handler(&http.Request{Method: http.MethodPost, URL: r.URL, Host: r.Host}); pattern != wire.Prefix && pattern != "/access/v1/" {
+			e = requestErr(http.StatusMethodNotAllowed, "MethodNotAllowed", "Method "+r.Method+" is not allowed on "+r.URL.Path)
+		}
+		writeError(w, newRequestID(), e)
+	}
+	h.mux.HandleFunc(wire.Prefix, notFound)
+	h.mux.HandleFunc("/access/v1/", notFound)
 	return h
 }
 
@@ -131,7 +137,11 @@ func (h *Handler) endpoint(fn func(c *call) (any, *apiError), decisions bool) ht
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			c.sourceIP = host
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+		// Sized from Content-Length, so that a body is read in one
+		// allocation rather than grown from 512 bytes.
+		buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength+1, 512), h.maxBody+1)))
+		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
+		body := buf.Bytes()
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
@@ -165,7 +175,7 @@ func (h *Handler) authenticateCaller(c *call, decisions bool) *apiError {
 	if token, ok := staticToken(r); ok {
 		id, secret, ok := strings.Cut(token, ":")
 		if !ok {
-			return callerErr(http.StatusUnauthorized, "InvalidClientTokenId", "The bearer token must be ACCESS_KEY_ID:SECRET_ACCESS_KEY.")
+			return callerErr(http.StatusForbidden, "InvalidClientTokenId", "The bearer token must be ACCESS_KEY_ID:SECRET_ACCESS_KEY.")
 		}
 		cred = h.svc.Authenticate(id)
 		// Compare even for unknown keys so that timing does not tell them
@@ -359,8 +369,11 @@ func (h *Handler) principal(p *iam.Principal) wire.Principal {
 		out.Tags = append(out.Tags, wire.Tag{Key: t.Key, Value: t.Value})
 	}
 	if s := p.Session; s != nil {
-		ws := &wire.Session{Kind: string(s.Kind), RoleARN: s.RoleARN, SessionName: s.SessionName, MFA: s.MFA, SourceIdentity: s.SourceIdentity,
-			Issued: time.Unix(s.Issued, 0).UTC(), Expires: time.Unix(s.Expires, 0).UTC()}
+		ws := &wire.Session{Kind: string(s.Kind), RoleARN: s.RoleARN, SessionName: s.SessionName, MFA: s.MFA, SourceIdentity: s.SourceIdentity}
+		if s.Expires != 0 {
+			issued, expires := time.Unix(s.Issued, 0).UTC(), time.Unix(s.Expires, 0).UTC()
+			ws.Issued, ws.Expires = &issued, &expires
+		}
 		if s.Kind == iam.SessionFederated {
 			ws.SessionName = s.FederatedName
 		}

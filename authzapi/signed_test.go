@@ -2,8 +2,12 @@ package authzapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/iamd/iamd/authzclient"
 	"github.com/iamd/iamd/iam"
@@ -40,6 +44,22 @@ func TestSignedRequest(t *testing.T) {
 	_, err = ask(unknown)
 	wantErr(t, err, "InvalidClientTokenId", "subject")
 
+	// A presigned URL, as S3 clients share them.
+	k := f.keys[acct+"/alice"]
+	pr, _ := http.NewRequest(http.MethodGet, "http://svc.example:8080/data/a?X-Amz-Expires=300", nil)
+	url, _, err := v4.NewSigner().PresignHTTP(ctx, aws.Credentials{AccessKeyID: k[0], SecretAccessKey: k[1]}, pr, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now(),
+		func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, query, _ := strings.Cut(strings.TrimPrefix(url, "http://svc.example:8080"), "?")
+	out, err := ask(&authzclient.SignedRequest{Method: http.MethodGet, Path: path, Query: query, Header: map[string][]string{"Host": {"svc.example:8080"}}})
+	if err != nil || !out.Allowed || out.Principal.ARN != aliceARN {
+		t.Fatalf("presigned: %+v, %v", out, err)
+	}
+	_, err = ask(&authzclient.SignedRequest{Method: http.MethodPut, Path: path, Query: query, Header: map[string][]string{"Host": {"svc.example:8080"}}})
+	wantErr(t, err, "SignatureDoesNotMatch", "subject")
+
 	unsigned := f.signed(t, acct+"/alice", "", "s3", http.MethodGet, "/data/a", nil)
 	delete(unsigned.Header, "Authorization")
 	_, err = ask(unsigned)
@@ -65,14 +85,14 @@ func TestSignedRequest(t *testing.T) {
 	}
 	c := sess.Credentials
 	f.keys["session"] = [2]string{c.AccessKeyID, c.SecretAccessKey}
-	out, err := ask(f.signed(t, "session", c.SessionToken, "s3", http.MethodGet, "/data/a", nil))
+	out, err = ask(f.signed(t, "session", c.SessionToken, "s3", http.MethodGet, "/data/a", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := out.Principal
 	if !out.Allowed || p.Type != "AssumedRole" || p.ARN != "arn:aws:sts::"+acct+":assumed-role/reader/s1" || p.Session == nil ||
 		p.Session.Kind != "role" || p.Session.SourceIdentity != "alice@example.com" || p.Session.MFA ||
-		!p.Session.Expires.After(time.Now()) || p.Session.Expires.Sub(p.Session.Issued) != 900*time.Second || len(p.Tags) != 2 {
+		p.Session.Expires == nil || !p.Session.Expires.After(time.Now()) || p.Session.Expires.Sub(*p.Session.Issued) != 900*time.Second || len(p.Tags) != 2 {
 		t.Fatalf("session decision = %+v, principal %+v, session %+v", out.Result, p, p.Session)
 	}
 	bad := f.signed(t, "session", c.SessionToken[:len(c.SessionToken)-4]+"AAAA", "s3", http.MethodGet, "/data/a", nil)

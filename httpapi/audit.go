@@ -96,15 +96,16 @@ func (h *Handler) auditRoutes() {
 			}
 			ac.principal, ac.in = c.principal, c.in
 			if mutating {
-				e := h.newEvent(ac, ac.r, source, op.Name, c.requestID)
-				e.RequestParameters = audit.Redact(c.in, op.Input)
-				e.Resources = resourcesOf(c.in)
-				payload, err := e.Canonical()
-				if err != nil {
-					return nil, err // nothing changed yet: a 500, and its event
-				}
-				ac.event = e
-				c.ctx = iam.WithAuditIntent(c.ctx, &iam.AuditIntent{EventID: e.EventID, Payload: payload})
+				c.ctx = iam.WithAuditIntent(c.ctx, &iam.AuditIntent{Encode: func() (string, []byte, error) {
+					e := h.newEvent(ac, ac.r, source, op.Name, c.requestID)
+					e.RequestParameters = audit.Redact(c.in, op.Input)
+					e.Resources = resourcesOf(c.in)
+					payload, err := e.Canonical()
+					if err == nil {
+						ac.event = e
+					}
+					return e.EventID, payload, err
+				}})
 			}
 			return fn(c)
 		}

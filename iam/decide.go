@@ -99,6 +99,9 @@ func (s *Service) Decide(p *Principal, in DecideInput) ([]CheckResult, error) {
 	if len(in.Checks) > MaxDecideChecks {
 		return nil, Errorf(CodeInvalidInput, "At most %d checks are allowed per request.", MaxDecideChecks)
 	}
+	if in.ResourceAccount != "" && !isAccountID(in.ResourceAccount) {
+		return nil, Errorf(CodeInvalidInput, "ResourceAccount %q must be a 12-digit account ID.", clip(in.ResourceAccount))
+	}
 	for i := range in.Checks {
 		if err := validCheck(&in.Checks[i]); err != nil {
 			return nil, err
@@ -152,13 +155,13 @@ func (s *Service) Decide(p *Principal, in DecideInput) ([]CheckResult, error) {
 
 func validCheck(c *Check) error {
 	if c.Action == "" || strings.IndexByte(c.Action, ':') <= 0 || len(c.Action) > 128 {
-		return Errorf(CodeInvalidInput, "Action %q must be service:Action.", c.Action)
+		return Errorf(CodeInvalidInput, "Action %q must be service:Action.", clip(c.Action))
 	}
 	if c.Resource == "" || len(c.Resource) > 2048 || (c.Resource != "*" && !strings.HasPrefix(c.Resource, "arn:")) {
-		return Errorf(CodeInvalidInput, "Resource %q must be an ARN or \"*\".", c.Resource)
+		return Errorf(CodeInvalidInput, "Resource %q must be an ARN or \"*\".", clip(c.Resource))
 	}
 	if c.ResourceAccount != "" && !isAccountID(c.ResourceAccount) {
-		return Errorf(CodeInvalidInput, "ResourceAccount %q must be a 12-digit account ID.", c.ResourceAccount)
+		return Errorf(CodeInvalidInput, "ResourceAccount %q must be a 12-digit account ID.", clip(c.ResourceAccount))
 	}
 	if len(c.Context) > maxContextKeys {
 		return Errorf(CodeInvalidInput, "At most %d context keys are allowed per check.", maxContextKeys)
@@ -166,10 +169,10 @@ func validCheck(c *Check) error {
 	values, size := 0, 0
 	for k, v := range c.Context {
 		if k == "" || len(k) > maxContextKeyLen {
-			return Errorf(CodeInvalidInput, "Context key %q is empty or too long.", k)
+			return Errorf(CodeInvalidInput, "Context key %q is empty or too long.", clip(k))
 		}
 		if ReservedContextKey(k) {
-			return Errorf(CodeInvalidInput, "Context key %s is set by iamd from the principal and cannot be supplied.", k)
+			return Errorf(CodeInvalidInput, "Context key %s is set by iamd from the principal and cannot be supplied.", clip(k))
 		}
 		values += len(v)
 		for _, s := range v {
@@ -299,11 +302,11 @@ func (in *SignedRequest) httpRequest() (*http.Request, error) {
 func (s *Service) PrincipalFromARN(arn string, now time.Time) (*Principal, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[1] != Partition || !isAccountID(parts[4]) {
-		return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", arn)
+		return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", clip(arn))
 	}
 	acct, res := parts[4], parts[5]
 	if s.state.account(acct) == nil {
-		return nil, Errorf(CodeNoSuchEntity, "The account of principal %s does not exist.", arn)
+		return nil, Errorf(CodeNoSuchEntity, "The account of principal %s does not exist.", clip(arn))
 	}
 	info := &RequestInfo{Time: now}
 	switch {
@@ -312,25 +315,26 @@ func (s *Service) PrincipalFromARN(arn string, now time.Time) (*Principal, error
 	case parts[2] == "iam" && strings.HasPrefix(res, "user/"):
 		u := s.state.user(acct, res[strings.LastIndexByte(res, '/')+1:])
 		if u == nil || u.ARN() != arn {
-			return nil, Errorf(CodeNoSuchEntity, "The user %s does not exist.", arn)
+			return nil, Errorf(CodeNoSuchEntity, "The user %s does not exist.", clip(arn))
 		}
 		return &Principal{Type: PrincipalUser, AccountID: acct, ARN: arn, UserID: u.ID, UserName: u.Name, Request: info}, nil
 	case parts[2] == "sts" && strings.HasPrefix(res, "assumed-role/"):
 		rest := strings.TrimPrefix(res, "assumed-role/")
 		i := strings.IndexByte(rest, '/')
 		if i <= 0 || i == len(rest)-1 {
-			return nil, Errorf(CodeInvalidInput, "Principal %q is not a role session ARN.", arn)
+			return nil, Errorf(CodeInvalidInput, "Principal %q is not a role session ARN.", clip(arn))
 		}
 		r := s.state.role(acct, rest[:i])
 		if r == nil {
-			return nil, Errorf(CodeNoSuchEntity, "The role of session %s does not exist.", arn)
+			return nil, Errorf(CodeNoSuchEntity, "The role of session %s does not exist.", clip(arn))
 		}
 		name := rest[i+1:]
-		sess := &Session{Kind: SessionRole, Account: acct, Issued: now.Unix(), Expires: now.Unix(),
-			RoleID: r.ID, RoleARN: r.ARN(), SessionName: name}
+		// Expires 0 marks a session iamd did not issue: its issue time
+		// (aws:TokenIssueTime) is taken as now, and it has no expiry.
+		sess := &Session{Kind: SessionRole, Account: acct, Issued: now.Unix(), RoleID: r.ID, RoleARN: r.ARN(), SessionName: name}
 		return &Principal{Type: PrincipalAssumedRole, AccountID: acct, ARN: arn, UserID: r.ID + ":" + name, Session: sess, Request: info}, nil
 	}
-	return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", arn)
+	return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", clip(arn))
 }
 
 // PrincipalTags returns the tags that become p's aws:PrincipalTag keys:
@@ -371,7 +375,16 @@ func (s *Service) PrincipalTags(p *Principal) []Tag {
 func (s *Service) PrincipalFromUserName(account, name string, now time.Time) (*Principal, error) {
 	u := s.state.user(account, name)
 	if u == nil || !isAccountID(account) {
-		return nil, Errorf(CodeNoSuchEntity, "The user with name %s cannot be found.", name)
+		return nil, Errorf(CodeNoSuchEntity, "The user with name %s cannot be found.", clip(name))
 	}
 	return &Principal{Type: PrincipalUser, AccountID: account, ARN: u.ARN(), UserID: u.ID, UserName: u.Name, Request: &RequestInfo{Time: now}}, nil
+}
+
+// clip shortens caller input echoed in an error message: messages are
+// for people, and inputs can be long.
+func clip(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "..."
+	}
+	return s
 }

@@ -155,8 +155,49 @@ func (s *Service) checkTrustPolicy(doc string) error {
 	if q := s.resolvedQuotas().TrustPolicySize; policy.Size(doc) > q {
 		return Errorf(CodeLimitExceeded, "Cannot exceed quota for ACLSizePerRole: %d", q)
 	}
-	_, err := policy.ParseStrict(doc, policy.Trust)
-	return policyError(err)
+	pol, err := policy.ParseStrict(doc, policy.Trust)
+	if err != nil {
+		return policyError(err)
+	}
+	return s.checkTrustPrincipals(pol)
+}
+
+// checkTrustPrincipals refuses a trust policy naming an IAM user or role
+// that does not exist, as IAM does when it saves the policy (it stores the
+// principal's unique ID): MalformedPolicyDocument, "Invalid principal in
+// policy" (AWS Knowledge Center, iam-trust-policy-error). Only accounts of
+// this deployment can be checked; principals of other accounts pass.
+func (s *Service) checkTrustPrincipals(pol *policy.Policy) error {
+	for _, st := range pol.Statements {
+		if st.Principal == nil {
+			continue
+		}
+		for _, arn := range st.Principal.AWS {
+			acct := arnAccount(arn)
+			if acct == "" || !strings.HasPrefix(arn, "arn:"+Partition+":iam::"+acct+":") || s.state.account(acct) == nil {
+				continue
+			}
+			res := arn[len("arn:"+Partition+":iam::"+acct+":"):]
+			name := res[strings.LastIndexByte(res, '/')+1:]
+			var found string
+			switch {
+			case strings.HasPrefix(res, "user/"):
+				if u := s.state.user(acct, name); u != nil {
+					found = u.ARN()
+				}
+			case strings.HasPrefix(res, "role/"):
+				if r := s.state.role(acct, name); r != nil {
+					found = r.ARN()
+				}
+			default:
+				continue
+			}
+			if !strings.EqualFold(found, arn) {
+				return Errorf(CodeMalformedPolicy, "Invalid principal in policy: \"AWS\":\"%s\"", arn)
+			}
+		}
+	}
+	return nil
 }
 
 // policyError turns the policy engine's error into the IAM error carrying

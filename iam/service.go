@@ -292,7 +292,10 @@ func (s *Service) Account(id string) *Account { return s.state.account(id) }
 // committed write is logged, not returned: the write is durable and the
 // periodic sync repairs the state.
 func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
-	fn, journaled := s.journaled(ctx, fn) // the request's audit intent: journal.go
+	fn, journaled, err := s.journaled(ctx, fn) // the request's audit intent: journal.go
+	if err != nil {
+		return internal(err)
+	}
 	if err := s.store.Update(ctx, fn); err != nil {
 		return internal(err)
 	}

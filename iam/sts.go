@@ -73,6 +73,15 @@ func (s *Service) AssumeRole(ctx context.Context, p *Principal, in AssumeRoleInp
 	if duration > maxDuration {
 		return nil, Errorf(CodeValidationError, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
+	if err := checkSessionTags(in.Tags, in.TransitiveTagKeys); err != nil {
+		return nil, err
+	}
+	// A source identity, once set, lasts for the whole role chain and
+	// "cannot be changed during the role session" (IAM User Guide, Monitor
+	// and control actions taken with assumed roles).
+	if p.Session != nil && p.Session.SourceIdentity != "" && in.SourceIdentity != "" && in.SourceIdentity != p.Session.SourceIdentity {
+		return nil, Errorf(CodeValidationError, "The source identity is already set for this assume role session")
+	}
 	packed, err := s.checkSessionPolicies(in.Policy, in.PolicyARNs, in.Tags)
 	if err != nil {
 		return nil, err
@@ -93,7 +102,7 @@ func (s *Service) AssumeRole(ctx context.Context, p *Principal, in AssumeRoleInp
 				if strings.EqualFold(t.Key, k) {
 					for _, nt := range tags {
 						if strings.EqualFold(nt.Key, k) {
-							return nil, Errorf(CodeInvalidInput, "One or more of the specified transitive tag keys conflict with the existing transitive tag keys.")
+							return nil, Errorf(codeInvalidParameterValue, "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.")
 						}
 					}
 					tags = append(tags, t)
@@ -224,6 +233,38 @@ func (s *Service) trustAllows(p *Principal, role *Role, action string, extra map
 	return d.Effect == policy.Allow, nil
 }
 
+// codeInvalidParameterValue is the common AWS error (HTTP 400) STS answers
+// for session tags it refuses; STS has no InvalidInput code.
+const codeInvalidParameterValue Code = "InvalidParameterValue"
+
+// checkSessionTags applies the session tag rules that the model's shapes
+// cannot express. Session tag keys are case-insensitive (AWS STS API
+// reference, AssumeRole Tags: "you cannot have separate Department and
+// department tag keys"), and a transitive key must name one of the tags
+// passed. The wording is what STS answers.
+func checkSessionTags(tags []Tag, transitive []string) error {
+	for i, t := range tags {
+		for _, u := range tags[:i] {
+			if strings.EqualFold(t.Key, u.Key) {
+				return Errorf(codeInvalidParameterValue, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+			}
+		}
+	}
+	for _, k := range transitive {
+		found := false
+		for _, t := range tags {
+			if strings.EqualFold(t.Key, k) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return Errorf(codeInvalidParameterValue, "The specified transitive tag key must be included in the requested tags.")
+		}
+	}
+	return nil
+}
+
 // checkSessionPolicies validates session policies and returns the packed
 // size percentage (-1 when nothing was passed).
 func (s *Service) checkSessionPolicies(doc string, arns []string, tags []Tag) (int, error) {
@@ -323,6 +364,9 @@ func (s *Service) GetFederationToken(ctx context.Context, p *Principal, name str
 	}
 	if p.IsRoot() && duration > 3600 {
 		duration = 3600
+	}
+	if err := checkSessionTags(tags, nil); err != nil {
+		return nil, "", "", 0, err
 	}
 	packed, err := s.checkSessionPolicies(doc, arns, tags)
 	if err != nil {

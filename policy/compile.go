@@ -42,20 +42,22 @@ type entry struct {
 }
 
 type cstmt struct {
-	sid         string
+	// What a decision reads, first and in one cache line.
 	effect      Effect
-	actions     []pattern
 	notAction   bool
-	resources   []arnPattern
 	hasResource bool
 	notResource bool
-	principal   *cprincipal
 	notPrinc    bool
-	conds       []cond
 	// simple: no Principal, no conditions and a resource element that
 	// matches every resource, so a statement whose action is known to
 	// match (entry.known) matches without reading the request further.
-	simple bool
+	simple    bool
+	resources []arnPattern
+	conds     []cond
+	principal *cprincipal
+
+	sid     string
+	actions []pattern
 }
 
 // Compile prepares p for evaluation. id and versionID are reported in

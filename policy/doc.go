@@ -73,20 +73,25 @@
 // Compile pre-lowers and pre-splits patterns, parses IP blocks, dates and
 // numbers, and builds an action index per policy (exact actions, service
 // prefixes, and a bucket for NotAction and wildcard services), keeping for
-// each statement only the action patterns that can match each key; the
-// request's action is lower-cased and hashed once, eight bytes at a time,
-// and reused for every policy (index keys then compare without case
-// folding), and a per-policy 64-bit service filter skips policies
-// that never name the request's service. Statements about other actions
-// cost nothing. No regular expressions are used. Evaluate does not
-// allocate: the request [Context] is one contiguous block (keys with
-// precomputed hashes, values) with a 64-bit key filter and a small hash
-// index in its first cache line, compiled conditions carry their key's
-// hash (and whether it is a principal key), and
-// matched statements are appended to the caller's Decision.Matched, whose
-// backing array is reused across calls (give it capacity, e.g. 16).
-// Compiled policies are immutable and safe for concurrent use. Figures
-// and commands: docs/bench/policy.md.
+// each statement only the action patterns that can match each key, and
+// marks statements that match on their action alone (no conditions, no
+// Principal, resource "*"). [Set.Prepare] merges the identity policies'
+// indexes into one per set (iam prepares each principal's cached set), so
+// a decision probes one table and walks only the statements whose action
+// can match, whatever the number of policies; an unprepared set is
+// evaluated policy by policy with the same result. The request's action
+// is lower-cased and hashed once, eight bytes at a time, or not at all
+// when the request carries an [ActionKey] prepared once per action. A
+// caller governed by identity policies alone takes a short path through
+// AWS's logic. No regular expressions are used. Evaluate does not
+// allocate: the request [Context] keeps a 64-bit key filter and a small
+// hash index in its first cache line and one cache line per key (hash,
+// name, first value), compiled conditions carry their key's hash (and
+// whether it is a principal key), and matched statements are appended to
+// the caller's Decision.Matched, whose backing array is reused across
+// calls (give it capacity, e.g. 16). Compiled policies and prepared sets
+// are immutable and safe for concurrent use. Figures and commands:
+// docs/bench/policy.md.
 //
 // # Known limits
 //

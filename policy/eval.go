@@ -420,11 +420,11 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 	list := c.candidates(&e.act)
 	for k := range list {
 		ent := &list[k]
-		m := e.statement(c, ent, g)
+		m, eff := e.statement(c, ent, g)
 		if m == matchNone {
 			continue
 		}
-		if c.stmts[ent.stmt].effect == Allow {
+		if eff == Allow {
 			allow = true
 			how = max(how, m)
 		} else {
@@ -436,37 +436,38 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 
 // statement decides whether the candidate statement ent of c matches the
 // request; if it does, it records it in the Decision and returns how its
-// Principal element named the caller (matchDirect without one).
-func (e *evaluator) statement(c *Compiled, ent *entry, g Gate) principalMatch {
+// Principal element named the caller (matchDirect without one) and its
+// effect.
+func (e *evaluator) statement(c *Compiled, ent *entry, g Gate) (principalMatch, Effect) {
 	i := int(ent.stmt)
 	s := &c.stmts[i]
 	m := matchDirect
 	if !ent.known || !s.simple {
 		if !ent.known && !s.matchAction(ent.pats, e) {
-			return matchNone
+			return matchNone, 0
 		}
 		if !s.matchResource(e) {
-			return matchNone
+			return matchNone, 0
 		}
 		if s.principal != nil {
 			p := &e.req.Principal
 			if s.notPrinc {
 				if !e.bounded && s.principal.excludes(p) {
-					return matchNone
+					return matchNone, 0
 				}
 			} else if m = s.principal.match(p); m == matchNone {
-				return matchNone
+				return matchNone, 0
 			}
 		}
 		if !s.matchConds(e) {
-			return matchNone
+			return matchNone, 0
 		}
 	}
 	e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
 	if s.effect != Allow {
 		e.d.denies++
 	}
-	return m
+	return m, s.effect
 }
 
 func (s *cstmt) matchAction(pats []pattern, e *evaluator) bool {
@@ -485,11 +486,17 @@ func (s *cstmt) matchResource(e *evaluator) bool {
 		return true
 	}
 	hit := false
+	r := e.req.Resource
 	for i := range s.resources {
 		p := &s.resources[i]
-		m, ok := p.quick(e.req.Resource, e)
-		if !ok {
-			m = p.match(e.req.Resource, e.resource(), e)
+		var m bool
+		if f := p.full; f != "" {
+			// quick's common case, without the call.
+			m = len(r) >= len(f) && (!p.exact || len(r) == len(f)) && eqStr(r[:len(f)], f)
+		} else if q, ok := p.quick(r, e); ok {
+			m = q
+		} else {
+			m = p.match(r, e.resource(), e)
 		}
 		if m {
 			hit = true
@@ -513,8 +520,13 @@ func (s *cstmt) matchConds(e *evaluator) bool {
 // pk says whether the key is one of the principal keys (isPrincipalKey,
 // decided at compile time), so other keys skip principalKey.
 func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
-	if v, ok := e.req.Context.get(lower, h); ok {
-		return values{many: v}
+	if c := e.req.Context; c != nil {
+		if en := c.entry(lower, h); en != nil {
+			if en.vlen == 1 {
+				return values{one: en.v0, single: true}
+			}
+			return values{many: c.vals[en.voff : en.voff+en.vlen]}
+		}
 	}
 	if !pk {
 		return values{}

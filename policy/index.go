@@ -1,15 +1,19 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Prepare merges the action indexes of s.Identity into one, so that
 // Evaluate probes a single table per request for the whole identity side
 // instead of one or two per policy, and walks only the statements whose
 // action can match. Call it once the set is assembled and before it is
 // shared: it modifies s. Copies of s made afterwards share the merged
-// index. Evaluate checks that s.Identity still holds the policies Prepare
-// saw, in the same order, and evaluates them one by one if it does not,
-// so a stale index costs speed, never correctness.
+// index. Evaluate uses the index only while s.Identity is the slice
+// Prepare saw (same backing array and length) and otherwise evaluates
+// the policies one by one; a caller that overwrites elements of
+// s.Identity in place must call Prepare again.
 func (s *Set) Prepare() {
 	s.index = newIdentityIndex(s.Identity)
 }
@@ -22,11 +26,16 @@ func (s *Set) Prepare() {
 // from every policy what that policy keeps for its service (or its
 // global list), and likewise for services.
 type identityIndex struct {
-	policies []*Compiled // what the index was built from
-	exact    actTable[mref]
-	bySvc    actTable[mref]
-	global   []mref
-	svcBits  uint64
+	// The fields every decision reads come first, in one cache line.
+	svcBits uint64
+	// first and n identify the Identity slice the index was built from
+	// (its backing array and length): comparing them costs no memory
+	// access beyond this line.
+	first  *(*Compiled)
+	n      int
+	exact  actTable[mref]
+	bySvc  actTable[mref]
+	global []mref
 }
 
 // mref is one candidate statement: an index entry of one of the policies.
@@ -36,7 +45,7 @@ type mref struct {
 }
 
 func newIdentityIndex(ps []*Compiled) *identityIndex {
-	ix := &identityIndex{policies: slices.Clone(ps)}
+	ix := &identityIndex{first: unsafe.SliceData(ps), n: len(ps)}
 	var exactKeys, svcKeys []string
 	for _, c := range ps {
 		ix.svcBits |= c.svcBits
@@ -120,17 +129,9 @@ func (c *Compiled) svcCandidates(a *actionRef) []entry {
 	return c.global
 }
 
-// valid reports whether ps holds the policies the index was built from.
+// valid reports whether ps is the slice the index was built from.
 func (ix *identityIndex) valid(ps []*Compiled) bool {
-	if len(ps) != len(ix.policies) {
-		return false
-	}
-	for i, c := range ps {
-		if ix.policies[i] != c {
-			return false
-		}
-	}
-	return true
+	return len(ps) == ix.n && unsafe.SliceData(ps) == ix.first
 }
 
 // candidates is Compiled.candidates over the merged index.
@@ -155,10 +156,11 @@ func (e *evaluator) merged(ix *identityIndex) (allow, deny bool) {
 	list := ix.candidates(&e.act)
 	for k := range list {
 		r := &list[k]
-		if e.statement(r.c, r.ent, GateIdentity) == matchNone {
+		m, eff := e.statement(r.c, r.ent, GateIdentity)
+		if m == matchNone {
 			continue
 		}
-		if r.c.stmts[r.ent.stmt].effect == Allow {
+		if eff == Allow {
 			allow = true
 		} else {
 			deny = true

@@ -409,12 +409,17 @@ func eqStr(a, b string) bool {
 	if n < 8 {
 		return loadShort(a) == loadShort(b)
 	}
+	// The last word first: these strings tend to share their beginning
+	// ("arn:aws:s3:::", "aws:", the service prefix) and differ at the end.
+	if load8(a[n-8:]) != load8(b[n-8:]) {
+		return false
+	}
 	for i := 0; i < n-8; i += 8 {
 		if load8(a[i:]) != load8(b[i:]) {
 			return false
 		}
 	}
-	return load8(a[n-8:]) == load8(b[n-8:])
+	return true
 }
 
 func (a *arnParts) component(s string, i int) string {
@@ -432,16 +437,18 @@ func (a *arnParts) component(s string, i int) string {
 // wildcard in one component never spans into another (except the resource
 // component, which runs to the end and may itself contain ':' and '/').
 type arnPattern struct {
-	any   bool     // "*"
-	whole *pattern // not an ARN: matched as one string
-	// head is "arn:partition:service:region:account:" when those five
-	// components are wildcard-free, the common case: one comparison
-	// replaces five.
-	head string
 	// full is head followed by the resource component when that is
-	// exact or a prefix pattern, so that one comparison decides.
-	full string
-	comp [6]pattern // arn, partition, service, region, account, resource
+	// exact (exact set) or a prefix pattern, the common case, so that one
+	// comparison decides. It comes first with the other fields quick
+	// reads, which then share a cache line.
+	full  string
+	exact bool
+	any   bool // "*"
+	// head is "arn:partition:service:region:account:" when those five
+	// components are wildcard-free: one comparison replaces five.
+	head  string
+	whole *pattern   // not an ARN: matched as one string
+	comp  [6]pattern // arn, partition, service, region, account, resource
 }
 
 // compileARN compiles an ARN pattern. Policy variables are substituted
@@ -470,7 +477,7 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 	if simple {
 		ap.head = strings.Join(comps[:5], ":") + ":"
 		if k := ap.comp[5].kind; k == patExact || k == patPrefix {
-			ap.full = ap.head + ap.comp[5].text
+			ap.full, ap.exact = ap.head+ap.comp[5].text, k == patExact
 		}
 	}
 	return ap
@@ -482,15 +489,15 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 // with the head.
 func (ap *arnPattern) quick(s string, r *evaluator) (match, ok bool) {
 	switch {
+	case ap.full != "":
+		if ap.exact {
+			return eqStr(s, ap.full), true
+		}
+		return len(s) >= len(ap.full) && eqStr(s[:len(ap.full)], ap.full), true
 	case ap.any:
 		return true, true
 	case ap.whole != nil:
 		return ap.whole.match(s, r), true
-	case ap.full != "":
-		if ap.comp[5].kind == patExact {
-			return eqStr(s, ap.full), true
-		}
-		return len(s) >= len(ap.full) && eqStr(s[:len(ap.full)], ap.full), true
 	case ap.head != "":
 		return strings.HasPrefix(s, ap.head) && ap.comp[5].match(s[len(ap.head):], r), true
 	}

@@ -77,13 +77,15 @@ type Request struct {
 
 // Context holds the request's condition keys and their values. It is
 // built for one request and read by many policies, so it is laid out for
-// reading: keys are stored lower-cased in one byte arena and values in one
-// string slice, which keeps a request's keys together in memory. A
-// lookup checks a 64-bit filter of the keys' hashes (most lookups are for
-// absent keys and end there), then a 32-slot index by hash, and compares
-// the key text of the one entry whose hash matches. Looking a key up
-// allocates nothing; building a Context allocates only when its arenas
-// grow, so a reused Context (Reset) stops allocating.
+// reading: a lookup checks a 64-bit filter of the keys' hashes (most
+// lookups are for absent keys and end there), then a 32-slot index by
+// hash, all in the Context's first cache line, and then reads the one
+// entry whose hash matches: a cache line holding the key's hash, its
+// name (lower-cased, when it fits, as condition keys do) and its first
+// value. A single-valued key is therefore found in two cache lines of the
+// Context. Looking a key up allocates nothing; building a Context
+// allocates only when its arenas grow, so a reused Context (Reset) stops
+// allocating.
 //
 // Key names are matched ASCII-case-insensitively, as AWS does; values are
 // kept as given. A Context must not be modified while an evaluation reads
@@ -102,35 +104,40 @@ type Context struct {
 	slot    [ctxSlots]uint8
 	entries []ctxEntry
 	vals    []string
-	keys    []byte
+	keys    []byte // names longer than ctxKeyInline
 	// Inline storage used by NewContext, so that a typical request's
-	// context is one allocation and one contiguous block of memory, laid
-	// out in the order a lookup reads it. A Context therefore must not be
-	// copied after its first Set.
+	// context is one allocation and one contiguous block of memory. A
+	// Context therefore must not be copied after its first Set.
 	inlEntries [16]ctxEntry
-	inlKeys    [256]byte
 	inlVals    [20]string
+	inlKeys    [64]byte
 }
 
-// ctxEntry locates a key in keys and its values in vals. hash is the
-// hashFold of the key, which compiled conditions also
-// hold, so a lookup compares 8-byte hashes and compares key text only
-// once. Offsets are 16-bit: a Context holds at most 65,535 bytes of key
-// names and 65,535 values.
+// ctxKeyInline is the longest key name an entry holds itself.
+const ctxKeyInline = 32
+
+// ctxEntry is one key: 64 bytes, one cache line. hash is the hashFold of
+// the key, which compiled conditions also hold, so a lookup compares
+// 8-byte hashes and compares key text only once. The name is in kin when
+// it fits, otherwise in Context.keys at koff; the values are in
+// Context.vals at voff, and the first one also in v0, so that reading a
+// single-valued key touches nothing else. Offsets are 16-bit: a Context
+// holds at most 65,535 bytes of long key names and 65,535 values.
 type ctxEntry struct {
 	hash       uint64
+	v0         string
 	koff, klen uint16
 	voff, vlen uint16
+	kin        [ctxKeyInline]byte
 }
 
 // NewContext returns an empty Context with room for n keys; up to 16
-// keys (with 20 values and 256 bytes of key names) fit without further
-// allocation.
+// keys (with 20 values) fit without further allocation.
 func NewContext(n int) *Context {
 	c := &Context{}
 	c.entries, c.keys, c.vals = c.inlEntries[:0], c.inlKeys[:0], c.inlVals[:0]
 	if n > len(c.inlEntries) {
-		c.entries, c.keys, c.vals = make([]ctxEntry, 0, n), make([]byte, 0, 24*n), make([]string, 0, n+4)
+		c.entries, c.vals = make([]ctxEntry, 0, n), make([]string, 0, n+4)
 	}
 	return c
 }
@@ -152,16 +159,19 @@ func (c *Context) Set(key string, values ...string) {
 	h := hashFold(key)
 	i := c.find(h, key, false)
 	if i < 0 {
-		off := len(c.keys)
-		for j := 0; j < len(key); j++ {
-			b := key[j]
-			if 'A' <= b && b <= 'Z' {
-				b += 'a' - 'A'
+		e := ctxEntry{hash: h, klen: uint16(len(key))}
+		if len(key) <= ctxKeyInline {
+			for j := 0; j < len(key); j++ {
+				e.kin[j] = lowerByte(key[j])
 			}
-			c.keys = append(c.keys, b)
+		} else {
+			e.koff = uint16(len(c.keys))
+			for j := 0; j < len(key); j++ {
+				c.keys = append(c.keys, lowerByte(key[j]))
+			}
 		}
 		c.bits |= keyBit(h)
-		c.entries = append(c.entries, ctxEntry{hash: h, koff: uint16(off), klen: uint16(len(key))})
+		c.entries = append(c.entries, e)
 		i = len(c.entries) - 1
 		if len(c.entries) <= ctxSlotMax {
 			s := h
@@ -173,8 +183,19 @@ func (c *Context) Set(key string, values ...string) {
 	}
 	// Replaced values stay in the arena as garbage until Reset; keys are
 	// rarely set twice.
-	c.entries[i].voff, c.entries[i].vlen = uint16(len(c.vals)), uint16(len(values))
+	e := &c.entries[i]
+	e.voff, e.vlen, e.v0 = uint16(len(c.vals)), uint16(len(values)), ""
+	if len(values) > 0 {
+		e.v0 = values[0]
+	}
 	c.vals = append(c.vals, values...)
+}
+
+func lowerByte(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		b += 'a' - 'A'
+	}
+	return b
 }
 
 const (
@@ -214,11 +235,19 @@ func (c *Context) is(i int, h uint64, key string, lower bool) bool {
 	if e.hash != h || int(e.klen) != len(key) {
 		return false
 	}
-	k := c.keys[e.koff : e.koff+e.klen]
+	k := c.name(e)
 	if lower {
-		return string(k) == key // compared in place, not copied
+		return eqStr(k, key)
 	}
-	return equalFoldASCII(key, string(k))
+	return equalFoldASCII(key, k)
+}
+
+// name returns e's key name (lower case), which aliases c.
+func (c *Context) name(e *ctxEntry) string {
+	if e.klen <= ctxKeyInline {
+		return unsafe.String(&e.kin[0], int(e.klen))
+	}
+	return unsafe.String(&c.keys[e.koff], int(e.klen))
 }
 
 // Lookup returns the values of key, ignoring ASCII case in the key. The
@@ -233,31 +262,29 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen], true
 }
 
-// get is Lookup for a lower-case key and its hashFold, the form compiled
-// policies hold.
-func (c *Context) get(lower string, h uint64) ([]string, bool) {
+// entry is find for a lower-case key and its hashFold, the form compiled
+// policies hold, with the indexed search written out: it is the lookup
+// every condition makes.
+func (c *Context) entry(lower string, h uint64) *ctxEntry {
 	if c == nil || c.bits&keyBit(h) == 0 {
-		return nil, false
+		return nil
 	}
-	i := -1
-	if len(c.entries) <= ctxSlotMax {
-		// find's indexed search, inlined for the compiled-key case.
-		for s := h; ; s++ {
-			j := int(c.slot[s&(ctxSlots-1)]) - 1
-			if j < 0 {
-				return nil, false
-			}
-			e := &c.entries[j]
-			if e.hash == h && int(e.klen) == len(lower) && eqStr(unsafe.String(unsafe.SliceData(c.keys[e.koff:]), int(e.klen)), lower) {
-				i = j
-				break
-			}
+	if len(c.entries) > ctxSlotMax {
+		if i := c.find(h, lower, true); i >= 0 {
+			return &c.entries[i]
 		}
-	} else if i = c.find(h, lower, true); i < 0 {
-		return nil, false
+		return nil
 	}
-	e := &c.entries[i]
-	return c.vals[e.voff : e.voff+e.vlen], true
+	for s := h; ; s++ {
+		j := int(c.slot[s&(ctxSlots-1)]) - 1
+		if j < 0 {
+			return nil
+		}
+		e := &c.entries[j]
+		if e.hash == h && int(e.klen) == len(lower) && eqStr(c.name(e), lower) {
+			return e
+		}
+	}
 }
 
 // keyBit is a key hash's bit in Context.bits.

@@ -35,6 +35,52 @@ func TestStrings(t *testing.T) {
 	}
 }
 
+// get is Lookup through entry, the path conditions take.
+func (c *Context) get(lower string, h uint64) ([]string, bool) {
+	e := c.entry(lower, h)
+	if e == nil {
+		return nil, false
+	}
+	return c.vals[e.voff : e.voff+e.vlen], true
+}
+
+// TestContextEntries: names longer than an entry holds, multivalued and
+// empty keys, as conditions read them.
+func TestContextEntries(t *testing.T) {
+	long := "aws:RequestTag/" + strings.Repeat("Long", 6) // 39 bytes
+	c := NewContext(3)
+	c.Set(long, "v")
+	c.Set("aws:TagKeys", "a", "b")
+	c.Set("aws:SourceArn")
+	c.Set("Aws:Username", "x")
+	c.Set("aws:username", "alice")
+	e := evaluator{req: &Request{Context: c}}
+	lower := strings.ToLower(long)
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{lower, []string{"v"}},
+		{"aws:tagkeys", []string{"a", "b"}},
+		{"aws:sourcearn", nil},
+		{"aws:username", []string{"alice"}},
+		{lower[:len(lower)-1] + "x", nil},
+	}
+	for _, tt := range tests {
+		v := e.lookup(tt.key, hashFold(tt.key), false)
+		var got []string
+		for i := 0; i < v.len(); i++ {
+			got = append(got, v.at(i))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("lookup(%s) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+	if v, ok := c.Lookup(strings.ToUpper(long)); !ok || len(v) != 1 || v[0] != "v" {
+		t.Errorf("Lookup(%s) = %v, %v", strings.ToUpper(long), v, ok)
+	}
+}
+
 func TestContext(t *testing.T) {
 	var nilCtx *Context
 	if _, ok := nilCtx.Lookup("a:b"); ok || nilCtx.Len() != 0 {
@@ -464,8 +510,8 @@ func TestEqStr(t *testing.T) {
 }
 
 // TestPreparedSetChanged: an index built by Prepare is ignored, not
-// trusted, once Identity no longer holds the policies it was built from;
-// and an ActionKey is used only with its own action.
+// trusted, once Identity is no longer the slice it was built from; and an
+// ActionKey is used only with its own action.
 func TestPreparedSetChanged(t *testing.T) {
 	allowGet := mustCompile(t, "get", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, Identity)
 	allowPut := mustCompile(t, "put", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}`, Identity)
@@ -483,7 +529,8 @@ func TestPreparedSetChanged(t *testing.T) {
 	}{
 		{"unchanged", func(s *Set) {}, "s3:GetObject", Allow},
 		{"policy appended", func(s *Set) { s.Identity = append(s.Identity, denyAll) }, "s3:GetObject", ExplicitDeny},
-		{"policy replaced", func(s *Set) { s.Identity[0] = allowPut }, "s3:GetObject", ImplicitDeny},
+		{"slice replaced", func(s *Set) { s.Identity = []*Compiled{allowPut} }, "s3:GetObject", ImplicitDeny},
+		{"slice shortened", func(s *Set) { s.Identity = s.Identity[:0] }, "s3:GetObject", ImplicitDeny},
 		{"key for another action", func(s *Set) {}, "s3:PutObject", ImplicitDeny},
 	}
 	for _, tt := range tests {

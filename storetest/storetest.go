@@ -69,6 +69,7 @@ func extensionGroups() []group {
 		{"Activity", activityTests},
 		{"Console", consoleTests},
 		{"ServiceCatalog", serviceCatalogTests}, // catalog.go
+		{"AuditJournal", journalTests},          // journal.go
 	}
 }
 

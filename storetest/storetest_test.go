@@ -98,6 +98,7 @@ type memTx struct {
 	iam.RekeyTx
 	iam.ConsoleTx
 	iam.ServiceCatalogTx
+	iam.AuditJournalTx
 
 	st    *memState
 	write bool

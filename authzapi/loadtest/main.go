@@ -64,6 +64,7 @@ func run() error {
 	gen := flag.String("gen", "wrk", "load generator: wrk or go")
 	only := flag.String("only", "", "run only the scenario with this name")
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile here")
+	rate := flag.Int("rate", 0, "with -gen go: offered requests per second in total (0: as fast as possible)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -159,7 +160,7 @@ func run() error {
 		case "wrk":
 			res, err = runWrk(dir, endpoint+sc.path, token, sc.body, *duration, *conns, *threads)
 		case "go":
-			res, err = runGo(endpoint+sc.path, token, sc.body, *duration, *conns)
+			res, err = runGo(endpoint+sc.path, token, sc.body, *duration, *conns, *rate)
 		default:
 			return errors.New("-gen must be wrk or go")
 		}
@@ -291,8 +292,10 @@ func luaString(s string) string {
 }
 
 // runGo is the Go load generator: conns goroutines, each with its own
-// keep-alive connection, sending back to back.
-func runGo(url, token string, body []byte, d time.Duration, conns int) (result, error) {
+// keep-alive connection, sending back to back or, with rate, each on its
+// own ticker (latency is then measured from the tick, so that a stalled
+// server's queueing counts).
+func runGo(url, token string, body []byte, d time.Duration, conns, rate int) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	client := &http.Client{Transport: tr}
 	var mu sync.Mutex
@@ -306,10 +309,19 @@ func runGo(url, token string, body []byte, d time.Duration, conns int) (result, 
 			defer wg.Done()
 			var local []time.Duration
 			bad := 0
+			var tick <-chan time.Time
+			if rate > 0 {
+				t := time.NewTicker(time.Duration(float64(time.Second) * float64(conns) / float64(rate)))
+				defer t.Stop()
+				tick = t.C
+			}
 			for time.Now().Before(deadline) {
+				start := time.Now()
+				if tick != nil {
+					start = <-tick
+				}
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+token)
-				start := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					bad++

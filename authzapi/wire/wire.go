@@ -124,8 +124,10 @@ type Session struct {
 	MFA            bool       `json:"mfaAuthenticated"`
 	MFAAuthTime    *time.Time `json:"mfaAuthTime,omitempty"`
 	SourceIdentity string     `json:"sourceIdentity,omitempty"`
-	Issued         time.Time  `json:"issued"`
-	Expires        time.Time  `json:"expires"`
+	// Issued and Expires are the credentials' times; absent for a role
+	// session named by principalArn, whose credentials iamd never saw.
+	Issued  *time.Time `json:"issued,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
 // AuthorizeResponse answers /authorize.

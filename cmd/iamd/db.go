@@ -69,7 +69,7 @@ var copyTables = []string{
 	"oidc_providers", "saml_providers", "ssh_public_keys", "signing_certificates", "server_certificates",
 	"service_credentials", "account_aliases",
 	"login_profiles", "password_policies", "mfa_devices",
-	"audit_events", "audit_digests",
+	"audit_events", "audit_digests", "audit_journal",
 	"service_access", "reports",
 	"console_sessions", "sign_in_failures",
 	"service_definitions",

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,4 +166,31 @@ func TestDBCopyRoundTrip(t *testing.T) {
 
 func postgresStore(ctx context.Context, dsn string) (*postgres.DB, error) {
 	return postgres.Open(ctx, dsn)
+}
+
+// TestServeDatabaseURL: IAMD_DATABASE_URL puts the deployment in
+// PostgreSQL, not in the data directory, and "account list --database"
+// reads it there.
+func TestServeDatabaseURL(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	env := map[string]string{"IAMD_DATA_DIR": dir, "IAMD_LISTEN": "127.0.0.1:0", "IAMD_LOG_LEVEL": "warn",
+		"IAMD_DATABASE_URL": dsn, "IAMD_ACCOUNT_ID": "210987654321"}
+	ctx, cancel := context.WithCancel(t.Context())
+	_, _, done := startRun(t, ctx, env)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "iamd.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("serve with IAMD_DATABASE_URL created a SQLite file in the data directory (stat: %v)", err)
+	}
+	var out bytes.Buffer
+	getenv := func(k string) string { return map[string]string{"IAMD_DATA_DIR": dir}[k] }
+	if err := run(t.Context(), []string{"account", "list", "--database", dsn}, getenv, &out, &out); err != nil {
+		t.Fatalf("account list: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "210987654321") {
+		t.Errorf("account list on the database lacks the account:\n%s", out.String())
+	}
 }

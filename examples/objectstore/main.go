@@ -5,6 +5,11 @@
 // authorization API and serves it only when iamd allows the S3 action.
 // It shows the integration end to end; it is not a storage system.
 //
+// Plain HTTP only: over HTTPS, aws-sdk-go-v2 uploads bodies with
+// aws-chunked encoding and a trailing checksum
+// (STREAMING-UNSIGNED-PAYLOAD-TRAILER), which iamd's SigV4 verifier does
+// not accept yet and this store does not decode.
+//
 // Usage:
 //
 //	AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
