@@ -70,7 +70,10 @@ func recoveredRecord(e *Event, seq int64, prev []byte) (*Record, error) {
 func intentEvent(in Intent) *Event {
 	e := &Event{}
 	if err := json.Unmarshal(in.Payload, e); err == nil && e.EventID == in.EventID {
-		e.ResponseElements = nil
+		// Only a committed change stores an intent, so the event records
+		// one; and Store.AppendAudit settles intents of non-read-only
+		// events only, so a read-only one would be recovered forever.
+		e.ResponseElements, e.ReadOnly = nil, false
 		return e
 	}
 	return &Event{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
@@ -125,6 +126,14 @@ func TestCompatSourceIdentityFixed(t *testing.T) {
 	if e := wantAPIError(t, err, "ValidationError", http.StatusBadRequest); e.ErrorMessage() != "The source identity is already set for this assume role session" {
 		t.Errorf("message = %q", e.ErrorMessage())
 	}
+	// The inherited source identity still needs sts:SetSourceIdentity in
+	// the next role's trust policy.
+	if _, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("third"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = chained.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + testAccount + ":role/third"), RoleSessionName: aws.String("s3")})
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
 	for _, si := range []*string{nil, aws.String("alice")} {
 		out, err := chained.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: second, RoleSessionName: aws.String("s2"), SourceIdentity: si})
 		if err != nil {
@@ -187,4 +196,80 @@ func TestCompatTrustPolicyPrincipalMustExist(t *testing.T) {
 	if _, err := root.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("ra"), PolicyDocument: trust(acct + "role/ra")}); err != nil {
 		t.Errorf("UpdateAssumeRolePolicy trusting the role itself: %v", err)
 	}
+}
+
+// TestCompatTagRules: tag keys are case-insensitive on users and roles but
+// case-sensitive on the other taggable resources, and no tag key or value
+// may begin with "aws:" (IAM User Guide, "Rules for tagging in IAM and AWS
+// STS"; session tags follow the same naming rules).
+func TestCompatTagRules(t *testing.T) {
+	s := startServer(t, "")
+	ctx := t.Context()
+	root := s.rootIAM()
+	tag := func(k, v string) iamtypes.Tag { return iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	keys := func(tags []iamtypes.Tag) map[string]string {
+		m := map[string]string{}
+		for _, t := range tags {
+			m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return m
+	}
+
+	// A customer managed policy keeps Costcenter and costcenter apart.
+	p, err := root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), Tags: []iamtypes.Tag{tag("Costcenter", "1234")},
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Policy.Arn, Tags: []iamtypes.Tag{tag("costcenter", "5678")}}); err != nil {
+		t.Fatal(err)
+	}
+	lp, err := root.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: p.Policy.Arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(lp.Tags); len(got) != 2 || got["Costcenter"] != "1234" || got["costcenter"] != "5678" {
+		t.Errorf("policy tags = %v, want Costcenter=1234 and costcenter=5678", got)
+	}
+	if _, err := root.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: p.Policy.Arn, TagKeys: []string{"COSTCENTER", "costcenter"}}); err != nil {
+		t.Fatal(err)
+	}
+	lp, _ = root.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: p.Policy.Arn})
+	if got := keys(lp.Tags); len(got) != 1 || got["Costcenter"] != "1234" {
+		t.Errorf("policy tags after untagging costcenter = %v, want only Costcenter", got)
+	}
+
+	// A user's Department and department are one tag.
+	if _, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), Tags: []iamtypes.Tag{tag("Department", "finance")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: []iamtypes.Tag{tag("department", "hr")}}); err != nil {
+		t.Fatal(err)
+	}
+	lu, err := root.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("u")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(lu.Tags); len(got) != 1 || got["Department"] != "hr" {
+		t.Errorf("user tags = %v, want Department=hr", got)
+	}
+
+	// The reserved prefix, in a key or a value, on every kind of call.
+	for _, bad := range []iamtypes.Tag{tag("aws:owner", "x"), tag("owner", "aws:x")} {
+		_, err := root.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: []iamtypes.Tag{bad}})
+		wantAPIError(t, err, "InvalidInput", http.StatusBadRequest)
+		_, err = root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Policy.Arn, Tags: []iamtypes.Tag{bad}})
+		wantAPIError(t, err, "InvalidInput", http.StatusBadRequest)
+		_, err = root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), Tags: []iamtypes.Tag{bad},
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+		wantAPIError(t, err, "InvalidInput", http.StatusBadRequest)
+	}
+	// Upper-case AWS: is an ordinary key.
+	if _, err := root.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: []iamtypes.Tag{tag("AWS:owner", "x")}}); err != nil {
+		t.Errorf("TagUser AWS:owner: %v", err)
+	}
+	caller := s.newActor(t, "caller")
+	putUserPolicy(t, s, "caller", "sts", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","sts:TagSession"],"Resource":"*"}]}`)
+	_, err = caller.sts.GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("fed"), Tags: []ststypes.Tag{{Key: aws.String("aws:x"), Value: aws.String("1")}}})
+	wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)
 }

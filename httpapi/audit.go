@@ -37,10 +37,11 @@ type auditCall struct {
 	principal *iam.Principal
 	in        awsquery.Struct
 	body      teeBody
-	// event is a mutating operation's event, built before the route ran
-	// and journaled by its transaction (iam.WithAuditIntent): the final
-	// event keeps its eventID and fields.
-	event *audit.Event
+	// event is a mutating operation's event, built when its first
+	// transaction began and journaled by it (iam.WithAuditIntent): the
+	// final event keeps its eventID and fields.
+	event  *audit.Event
+	intent *iam.AuditIntent
 }
 
 // teeBody keeps what serve read of the body, so that the action of a
@@ -77,11 +78,12 @@ func (h *Handler) auditStart(r *http.Request) (*auditCall, *http.Request) {
 }
 
 // auditRoutes wraps every route so that the authenticated principal and
-// the decoded input reach the audit event. A mutating operation's event is
-// built before its route runs and handed to iam as the request's intent, so
-// that the transaction committing the change also stores the event
-// (iam/journal.go): a crash, or a failed append of the final event, then
-// loses only responseElements, never the event.
+// the decoded input reach the audit event. A mutating operation hands iam
+// the request's intent: its event, built when the first read-write
+// transaction is about to run (most STS calls never get there), is stored
+// by the transaction committing the change (iam/journal.go), so a crash or
+// a failed append of the final event loses only responseElements, never
+// the event.
 func (h *Handler) auditRoutes() {
 	for op, fn := range h.routes {
 		source := h.sts.EndpointPrefix
@@ -96,7 +98,7 @@ func (h *Handler) auditRoutes() {
 			}
 			ac.principal, ac.in = c.principal, c.in
 			if mutating {
-				c.ctx = iam.WithAuditIntent(c.ctx, &iam.AuditIntent{Encode: func() (string, []byte, error) {
+				ac.intent = &iam.AuditIntent{Encode: func() (string, []byte, error) {
 					e := h.newEvent(ac, ac.r, source, op.Name, c.requestID)
 					e.RequestParameters = audit.Redact(c.in, op.Input)
 					e.Resources = resourcesOf(c.in)
@@ -105,7 +107,8 @@ func (h *Handler) auditRoutes() {
 						ac.event = e
 					}
 					return e.EventID, payload, err
-				}})
+				}}
+				c.ctx = iam.WithAuditIntent(c.ctx, ac.intent)
 			}
 			return fn(c)
 		}
@@ -134,6 +137,7 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 			name = form.Get("Action")
 		}
 	}
+	ac.intent.Finish()
 	e := ac.event
 	if e == nil {
 		e = h.newEvent(ac, r, svc.EndpointPrefix, name, requestID)

@@ -298,7 +298,7 @@ func (s *Service) UploadServerCertificate(ctx context.Context, p *Principal, in 
 		return nil, err
 	}
 	c.Expiration = leaf.NotAfter.UTC()
-	if c.Tags, err = s.mergeTags(nil, in.Tags); err != nil {
+	if c.Tags, err = s.mergeTagsExact(nil, in.Tags); err != nil {
 		return nil, err
 	}
 	c.SealedPrivateKey = s.keyring.Seal([]byte(in.PrivateKey), []byte(c.ID))
@@ -457,7 +457,7 @@ func (s *Service) modifyServerCert(ctx context.Context, p *Principal, action, na
 // TagServerCertificate adds or overwrites tags.
 func (s *Service) TagServerCertificate(ctx context.Context, p *Principal, name string, tags []Tag) error {
 	return s.modifyServerCert(ctx, p, "iam:TagServerCertificate", name, &authzKeys{requestTags: tags}, func(c *ServerCertificate) error {
-		merged, err := s.mergeTags(c.Tags, tags)
+		merged, err := s.mergeTagsExact(c.Tags, tags)
 		c.Tags = merged
 		return err
 	})
@@ -466,7 +466,7 @@ func (s *Service) TagServerCertificate(ctx context.Context, p *Principal, name s
 // UntagServerCertificate removes tags by key.
 func (s *Service) UntagServerCertificate(ctx context.Context, p *Principal, name string, keys []string) error {
 	return s.modifyServerCert(ctx, p, "iam:UntagServerCertificate", name, &authzKeys{tagKeys: keys}, func(c *ServerCertificate) error {
-		c.Tags = removeTags(c.Tags, keys)
+		c.Tags = removeTagsExact(c.Tags, keys)
 		return nil
 	})
 }

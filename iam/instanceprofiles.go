@@ -64,7 +64,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, p *Principal, path,
 	if err := s.authorizeWith(p, "iam:CreateInstanceProfile", instanceProfileARN(p.AccountID, path, name), &authzKeys{requestTags: tags}); err != nil {
 		return nil, err
 	}
-	merged, err := s.mergeTags(nil, tags)
+	merged, err := s.mergeTagsExact(nil, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (s *Service) TagInstanceProfile(ctx context.Context, p *Principal, name str
 		if err != nil {
 			return err
 		}
-		merged, err := s.mergeTags(ip.Tags, tags)
+		merged, err := s.mergeTagsExact(ip.Tags, tags)
 		if err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Service) UntagInstanceProfile(ctx context.Context, p *Principal, name s
 		if err != nil {
 			return err
 		}
-		ip.Tags = removeTags(ip.Tags, keys)
+		ip.Tags = removeTagsExact(ip.Tags, keys)
 		return tx.UpdateInstanceProfile(ip)
 	})
 }

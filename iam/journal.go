@@ -28,6 +28,10 @@ type AuditIntent struct {
 	// written is set once a transaction carrying the intent committed:
 	// operations running several transactions journal it once.
 	written atomic.Bool
+	// finished is set when the final event is handed to the audit trail:
+	// an intent stored after that would never be settled, and would be
+	// recovered as a second event.
+	finished atomic.Bool
 }
 
 type auditIntentKey struct{}
@@ -47,6 +51,15 @@ func AuditIntentFrom(ctx context.Context) *AuditIntent {
 // Written reports whether a committed transaction stored the intent.
 func (in *AuditIntent) Written() bool { return in != nil && in.written.Load() }
 
+// Finish is called when the request's final event is handed to the audit
+// trail: transactions started after it (none is expected) no longer store
+// the intent.
+func (in *AuditIntent) Finish() {
+	if in != nil {
+		in.finished.Store(true)
+	}
+}
+
 // journaled wraps a mutation so that, when ctx carries an intent not yet
 // stored, fn's transaction also stores it (only if fn succeeds: a refused
 // change commits nothing and needs no journal). done is to be called once
@@ -55,7 +68,7 @@ func (in *AuditIntent) Written() bool { return in != nil && in.written.Load() }
 // event.
 func (s *Service) journaled(ctx context.Context, fn func(Tx) error) (wrapped func(Tx) error, done func(), err error) {
 	in := AuditIntentFrom(ctx)
-	if in == nil || in.Encode == nil || in.written.Load() {
+	if in == nil || in.Encode == nil || in.written.Load() || in.finished.Load() {
 		return fn, func() {}, nil
 	}
 	in.once.Do(func() { in.id, in.payload, in.err = in.Encode() })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,6 +143,7 @@ func BenchmarkAuditIntent(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				ctx := b.Context()
 				if journal {
@@ -153,6 +155,15 @@ func BenchmarkAuditIntent(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// CPU (user+system, all threads): the wall time is mostly
+			// fsync, whose latency varies too much on a shared machine.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

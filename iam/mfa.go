@@ -78,7 +78,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, p *Principal, in C
 	if err := s.authorizeWith(p, "iam:CreateVirtualMFADevice", serial, &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
-	tags, err := s.mergeTags(nil, in.Tags)
+	tags, err := s.mergeTagsExact(nil, in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +437,7 @@ func (s *Service) modifyMFATags(ctx context.Context, p *Principal, action, seria
 // TagMFADevice adds or overwrites tags on a virtual MFA device.
 func (s *Service) TagMFADevice(ctx context.Context, p *Principal, serial string, tags []Tag) error {
 	return s.modifyMFATags(ctx, p, "iam:TagMFADevice", serial, &authzKeys{requestTags: tags}, func(d *MFADevice) error {
-		merged, err := s.mergeTags(d.Tags, tags)
+		merged, err := s.mergeTagsExact(d.Tags, tags)
 		if err != nil {
 			return err
 		}
@@ -449,7 +449,7 @@ func (s *Service) TagMFADevice(ctx context.Context, p *Principal, serial string,
 // UntagMFADevice removes tags by key; missing keys are ignored.
 func (s *Service) UntagMFADevice(ctx context.Context, p *Principal, serial string, keys []string) error {
 	return s.modifyMFATags(ctx, p, "iam:UntagMFADevice", serial, &authzKeys{tagKeys: keys}, func(d *MFADevice) error {
-		d.Tags = removeTags(d.Tags, keys)
+		d.Tags = removeTagsExact(d.Tags, keys)
 		return nil
 	})
 }

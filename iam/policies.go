@@ -242,7 +242,7 @@ func (s *Service) CreatePolicy(ctx context.Context, p *Principal, in CreatePolic
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	tags, err := s.mergeTags(nil, in.Tags)
+	tags, err := s.mergeTagsExact(nil, in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +581,7 @@ func (s *Service) TagPolicy(ctx context.Context, p *Principal, arn string, tags 
 		if err != nil {
 			return err
 		}
-		merged, err := s.mergeTags(pol.Tags, tags)
+		merged, err := s.mergeTagsExact(pol.Tags, tags)
 		if err != nil {
 			return err
 		}
@@ -597,7 +597,7 @@ func (s *Service) UntagPolicy(ctx context.Context, p *Principal, arn string, key
 		if err != nil {
 			return err
 		}
-		pol.Tags = removeTags(pol.Tags, keys)
+		pol.Tags = removeTagsExact(pol.Tags, keys)
 		return tx.UpdatePolicy(pol)
 	})
 }

@@ -115,7 +115,7 @@ func (s *Service) CreateOIDCProvider(ctx context.Context, p *Principal, in Creat
 	if len(prov.ClientIDs) > s.quotaClientIDs() {
 		return nil, Errorf(CodeLimitExceeded, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", s.quotaClientIDs())
 	}
-	if prov.Tags, err = s.mergeTags(nil, in.Tags); err != nil {
+	if prov.Tags, err = s.mergeTagsExact(nil, in.Tags); err != nil {
 		return nil, err
 	}
 	err = s.update(ctx, func(tx Tx) error {
@@ -261,7 +261,7 @@ func (s *Service) UpdateOIDCProviderThumbprint(ctx context.Context, p *Principal
 // TagOIDCProvider adds or overwrites tags.
 func (s *Service) TagOIDCProvider(ctx context.Context, p *Principal, arn string, tags []Tag) error {
 	return s.modifyOIDC(ctx, p, "iam:TagOpenIDConnectProvider", arn, &authzKeys{requestTags: tags}, func(prov *OIDCProvider) error {
-		merged, err := s.mergeTags(prov.Tags, tags)
+		merged, err := s.mergeTagsExact(prov.Tags, tags)
 		prov.Tags = merged
 		return err
 	})
@@ -270,7 +270,7 @@ func (s *Service) TagOIDCProvider(ctx context.Context, p *Principal, arn string,
 // UntagOIDCProvider removes tags by key.
 func (s *Service) UntagOIDCProvider(ctx context.Context, p *Principal, arn string, keys []string) error {
 	return s.modifyOIDC(ctx, p, "iam:UntagOpenIDConnectProvider", arn, &authzKeys{tagKeys: keys}, func(prov *OIDCProvider) error {
-		prov.Tags = removeTags(prov.Tags, keys)
+		prov.Tags = removeTagsExact(prov.Tags, keys)
 		return nil
 	})
 }
@@ -407,7 +407,7 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, p *Principal, in Creat
 		vu = prov.CreateDate.Add(samlValidity)
 	}
 	prov.ValidUntil = vu
-	if prov.Tags, err = s.mergeTags(nil, in.Tags); err != nil {
+	if prov.Tags, err = s.mergeTagsExact(nil, in.Tags); err != nil {
 		return nil, err
 	}
 	err = s.update(ctx, func(tx Tx) error {
@@ -564,7 +564,7 @@ func (s *Service) modifySAML(ctx context.Context, p *Principal, action, arn stri
 // TagSAMLProvider adds or overwrites tags.
 func (s *Service) TagSAMLProvider(ctx context.Context, p *Principal, arn string, tags []Tag) error {
 	return s.modifySAML(ctx, p, "iam:TagSAMLProvider", arn, &authzKeys{requestTags: tags}, func(prov *SAMLProvider) error {
-		merged, err := s.mergeTags(prov.Tags, tags)
+		merged, err := s.mergeTagsExact(prov.Tags, tags)
 		prov.Tags = merged
 		return err
 	})
@@ -573,7 +573,7 @@ func (s *Service) TagSAMLProvider(ctx context.Context, p *Principal, arn string,
 // UntagSAMLProvider removes tags by key.
 func (s *Service) UntagSAMLProvider(ctx context.Context, p *Principal, arn string, keys []string) error {
 	return s.modifySAML(ctx, p, "iam:UntagSAMLProvider", arn, &authzKeys{tagKeys: keys}, func(prov *SAMLProvider) error {
-		prov.Tags = removeTags(prov.Tags, keys)
+		prov.Tags = removeTagsExact(prov.Tags, keys)
 		return nil
 	})
 }

@@ -118,8 +118,16 @@ func (s *Service) AssumeRole(ctx context.Context, p *Principal, in AssumeRoleInp
 	if in.ExternalID != "" {
 		extra["sts:ExternalId"] = []string{in.ExternalID}
 	}
-	if in.SourceIdentity != "" {
-		extra["sts:SourceIdentity"] = []string{in.SourceIdentity}
+	// In a role chain the source identity carries over, and the next role's
+	// trust policy (and the caller's policies) must allow
+	// sts:SetSourceIdentity for it as if it were passed again (IAM User
+	// Guide, "Permissions required to set source identity").
+	sourceIdentity := in.SourceIdentity
+	if p.Session != nil && p.Session.SourceIdentity != "" {
+		sourceIdentity = p.Session.SourceIdentity
+	}
+	if sourceIdentity != "" {
+		extra["sts:SourceIdentity"] = []string{sourceIdentity}
 	}
 	if len(in.TransitiveTagKeys) > 0 {
 		extra["sts:TransitiveTagKeys"] = in.TransitiveTagKeys
@@ -142,7 +150,7 @@ func (s *Service) AssumeRole(ctx context.Context, p *Principal, in AssumeRoleInp
 	if len(in.Tags) > 0 {
 		actions = append(actions, "sts:TagSession")
 	}
-	if in.SourceIdentity != "" {
+	if sourceIdentity != "" {
 		actions = append(actions, "sts:SetSourceIdentity")
 	}
 	for _, action := range actions {
@@ -244,6 +252,11 @@ const codeInvalidParameterValue Code = "InvalidParameterValue"
 // passed. The wording is what STS answers.
 func checkSessionTags(tags []Tag, transitive []string) error {
 	for i, t := range tags {
+		if strings.HasPrefix(t.Key, reservedTagPrefix) || strings.HasPrefix(t.Value, reservedTagPrefix) {
+			// Session tags follow IAM's tag naming rules, the aws: prefix
+			// included (IAM User Guide, Passing session tags in AWS STS).
+			return Errorf(codeInvalidParameterValue, "You cannot create a tag key or value that begins with the text aws:. This tag prefix is reserved for AWS internal use.")
+		}
 		for _, u := range tags[:i] {
 			if strings.EqualFold(t.Key, u.Key) {
 				return Errorf(codeInvalidParameterValue, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")

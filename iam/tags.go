@@ -5,24 +5,46 @@ import (
 	"strings"
 )
 
-// mergeTags applies add onto existing. A key already present in any case
-// takes the new value and keeps the spelling it was first written with,
-// because AWS treats tag keys case-insensitively.
+// mergeTags applies add onto existing for users and roles, whose tag keys
+// are case-insensitive: a key already present in any case takes the new
+// value and keeps the spelling it was first written with (IAM User Guide,
+// "Rules for tagging in IAM and AWS STS", Case sensitivity).
 func (s *Service) mergeTags(existing, add []Tag) ([]Tag, error) {
-	seen := make(map[string]bool, len(add))
-	for _, t := range add {
-		k := strings.ToLower(t.Key)
-		if seen[k] {
-			return nil, Errorf(CodeInvalidInput, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+	return s.mergeTagsFold(existing, add, true)
+}
+
+// mergeTagsExact applies add onto existing for the other taggable
+// resources (managed policies, instance profiles, OIDC and SAML providers,
+// server certificates, virtual MFA devices), whose tag keys are
+// case-sensitive: Costcenter and costcenter are two tags (same rules).
+func (s *Service) mergeTagsExact(existing, add []Tag) ([]Tag, error) {
+	return s.mergeTagsFold(existing, add, false)
+}
+
+func (s *Service) mergeTagsFold(existing, add []Tag, fold bool) ([]Tag, error) {
+	same := func(a, b string) bool { return a == b }
+	if fold {
+		same = strings.EqualFold
+	}
+	for i, t := range add {
+		if err := checkReservedTag(t); err != nil {
+			return nil, err
 		}
-		seen[k] = true
+		for _, u := range add[:i] {
+			if same(t.Key, u.Key) {
+				if fold {
+					return nil, Errorf(CodeInvalidInput, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+				}
+				return nil, Errorf(CodeInvalidInput, "Duplicate tag keys found.")
+			}
+		}
 	}
 	out := make([]Tag, 0, len(existing)+len(add))
 	out = append(out, existing...)
 	for _, t := range add {
 		replaced := false
 		for i := range out {
-			if strings.EqualFold(out[i].Key, t.Key) {
+			if same(out[i].Key, t.Key) {
 				out[i].Value = t.Value
 				replaced = true
 				break
@@ -38,12 +60,37 @@ func (s *Service) mergeTags(existing, add []Tag) ([]Tag, error) {
 	return out, nil
 }
 
+// reservedTagPrefix starts no tag key or value a caller may create: "This
+// tag prefix is reserved for AWS internal use" (IAM User Guide, Rules for
+// tagging in IAM and AWS STS). The rule names the lower-case text.
+const reservedTagPrefix = "aws:"
+
+// checkReservedTag refuses a tag whose key or value uses the reserved
+// prefix. AWS documents the rule but not its wording; InvalidInput is the
+// code IAM gives its other tag rules.
+func checkReservedTag(t Tag) error {
+	if strings.HasPrefix(t.Key, reservedTagPrefix) || strings.HasPrefix(t.Value, reservedTagPrefix) {
+		return Errorf(CodeInvalidInput, "You cannot create a tag key or value that begins with the text aws:. This tag prefix is reserved for AWS internal use.")
+	}
+	return nil
+}
+
+// removeTags drops the named keys, in any case (users and roles).
 func removeTags(tags []Tag, keys []string) []Tag {
+	return removeTagsFold(tags, keys, true)
+}
+
+// removeTagsExact drops exactly the named keys (case-sensitive resources).
+func removeTagsExact(tags []Tag, keys []string) []Tag {
+	return removeTagsFold(tags, keys, false)
+}
+
+func removeTagsFold(tags []Tag, keys []string, fold bool) []Tag {
 	out := tags[:0:0]
 	for _, t := range tags {
 		drop := false
 		for _, k := range keys {
-			if strings.EqualFold(t.Key, k) {
+			if t.Key == k || fold && strings.EqualFold(t.Key, k) {
 				drop = true
 				break
 			}

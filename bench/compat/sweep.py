@@ -197,7 +197,7 @@ ALLOW_ALL_IAM = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "A
 
 
 def trust(account, extra=None):
-    st = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    st = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]}
     if extra:
         st["Condition"] = extra
     return json.dumps({"Version": "2012-10-17", "Statement": [st]})
@@ -434,6 +434,9 @@ def sweep(iam, sts, endpoint, creds, session_factory):
     expect_error(iam, "CreateRole", "ValidationError", 400, what="CreateRole MaxSessionDuration 100", RoleName=f"{p}-r2", AssumeRolePolicyDocument=trust(account), MaxSessionDuration=100)
     expect_error(iam, "CreateRole", "MalformedPolicyDocument", 400, what="CreateRole trust without principal", RoleName=f"{p}-r3",
                  AssumeRolePolicyDocument=ALLOW_S3)
+    expect_error(iam, "CreateRole", "MalformedPolicyDocument", 400, f'Invalid principal in policy: "AWS":"arn:aws:iam::{account}:user/{p}-ghost"',
+                 what="CreateRole trusting a missing user", RoleName=f"{p}-r4", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:user/{p}-ghost"}, "Action": "sts:AssumeRole"}]}))
     expect_error(iam, "GetRole", "NoSuchEntity", 404, f"The role with name {p}-norole cannot be found.", RoleName=f"{p}-norole")
     gr = call(iam, "GetRole", RoleName=r)
     if gr:
@@ -827,7 +830,7 @@ def sweep_pages_sts(iam, sts, endpoint, session_factory):
         c = ar["Credentials"]
         rsts = session_factory(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).client("sts", endpoint_url=endpoint, region_name="us-east-1")
         iam.update_assume_role_policy(RoleName=f"{p}-r1", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}))
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}]}))
         iam.update_role(RoleName=f"{p}-r1", MaxSessionDuration=7200)
         time.sleep(0.3)
         expect_error(rsts, "AssumeRole", "ValidationError", 400,
@@ -835,6 +838,15 @@ def sweep_pages_sts(iam, sts, endpoint, session_factory):
                      what="AssumeRole chained 2h", RoleArn=f"arn:aws:iam::{account}:role/{p}-r1", RoleSessionName="s2", DurationSeconds=7200)
         call(rsts, "AssumeRole", "AssumeRole chained 1h", RoleArn=f"arn:aws:iam::{account}:role/{p}-r1", RoleSessionName="s2", DurationSeconds=3600)
         expect_error(rsts, "GetFederationToken", "AccessDenied", 403, what="GetFederationToken with role creds", Name="fed")
+    si = call(csts, "AssumeRole", "AssumeRole with SourceIdentity", RoleArn=role, RoleSessionName="s0", SourceIdentity="alice")
+    if si:
+        c = si["Credentials"]
+        rsts = session_factory(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).client("sts", endpoint_url=endpoint, region_name="us-east-1")
+        expect_error(rsts, "AssumeRole", "ValidationError", 400, "The source identity is already set for this assume role session",
+                     what="AssumeRole chained SourceIdentity change", RoleArn=f"arn:aws:iam::{account}:role/{p}-r1", RoleSessionName="s2", SourceIdentity="mallory")
+        ch = call(rsts, "AssumeRole", "AssumeRole chained keeps SourceIdentity", RoleArn=f"arn:aws:iam::{account}:role/{p}-r1", RoleSessionName="s2")
+        if ch:
+            expect("chained SourceIdentity inherited", ch.get("SourceIdentity") == "alice", ch.get("SourceIdentity"))
     ft = call(csts, "GetFederationToken", "GetFederationToken(user)", Name="fed1", Policy=ALLOW_S3)
     if ft:
         expect("GetFederationToken FederatedUser Arn", ft["FederatedUser"]["Arn"] == f"arn:aws:sts::{account}:federated-user/fed1", ft["FederatedUser"])
