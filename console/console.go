@@ -392,6 +392,11 @@ func (h *Handler) signInEvent(r *http.Request, res *iam.SignInResult, err error)
 		// passwords typed into the wrong field.
 		e.UserIdentity = audit.UserIdentity{Type: "IAMUser", AccountID: res.AccountID, UserName: "HIDDEN_DUE_TO_SECURITY_REASONS"}
 	}
+	mfa := "No"
+	if res.MFAUsed {
+		mfa = "Yes"
+	}
+	e.AdditionalEventData = map[string]any{"LoginTo": h.loginTo(r), "MobileVersion": "No", "MFAUsed": mfa}
 	if err != nil {
 		e.ResponseElements = map[string]any{"ConsoleLogin": "Failure"}
 		e.ErrorMessage = "Failed authentication"
@@ -401,6 +406,16 @@ func (h *Handler) signInEvent(r *http.Request, res *iam.SignInResult, err error)
 	if aerr := h.audit.Record(context.WithoutCancel(r.Context()), e); aerr != nil {
 		h.log.Error("console sign-in audit", "err", aerr)
 	}
+}
+
+// loginTo is the console URL a sign-in leads to, as CloudTrail's
+// LoginTo records it.
+func (h *Handler) loginTo(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/console/"
 }
 
 // pruneSessions deletes long-expired console sessions, at most once an

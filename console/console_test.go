@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -302,6 +303,9 @@ func TestSignInAuditAndSessions(t *testing.T) {
 	}
 	if ok.ResponseElements["ConsoleLogin"] != "Success" || ok.ErrorMessage != "" || ok.UserIdentity.Type != "IAMUser" || ok.RecipientAccountID != account {
 		t.Errorf("success event = %+v", ok)
+	}
+	if ok.AdditionalEventData["MFAUsed"] != "No" || !strings.HasSuffix(fmt.Sprint(ok.AdditionalEventData["LoginTo"]), "/console/") {
+		t.Errorf("success event's additionalEventData = %v", ok.AdditionalEventData)
 	}
 	for _, ev := range evs {
 		body, _ := json.Marshal(ev)

@@ -160,7 +160,7 @@ func TestServerCertificateLifecycle(t *testing.T) {
 		"The Server Certificate with name API already exists.")
 
 	noErr(t, f.svc.TagServerCertificate(ctx, f.root, "www2", []iam.Tag{{Key: "x", Value: "y"}}))
-	noErr(t, f.svc.UntagServerCertificate(ctx, f.root, "www2", []string{"K"}))
+	noErr(t, f.svc.UntagServerCertificate(ctx, f.root, "www2", []string{"K", "k"})) // keys are case-sensitive here: "K" removes nothing
 	tags, err := f.svc.ListServerCertificateTags(ctx, f.root, "www2", iam.ListInput{})
 	noErr(t, err)
 	if len(tags.Items) != 1 || tags.Items[0].Key != "x" {

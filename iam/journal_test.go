@@ -114,8 +114,14 @@ func TestAuditIntentJournaled(t *testing.T) {
 	if _, err := svc.GetUser(ctx, root, "carol"); iam.ErrorCode(err) != iam.CodeNoSuchEntity {
 		t.Errorf("GetUser(carol) after a failed intent = %v, want NoSuchEntity", err)
 	}
-	// A request without an intent journals nothing.
+	// A request without an intent journals nothing, nor does one whose
+	// final event was handed over already (it would never be settled).
 	if _, err := svc.CreateUser(ctx, root, iam.CreateUserInput{UserName: "dave"}); err != nil {
+		t.Fatal(err)
+	}
+	late := &iam.AuditIntent{Encode: func() (string, []byte, error) { return "ev-late", []byte("{}"), nil }}
+	late.Finish()
+	if _, err := svc.CreateUser(iam.WithAuditIntent(ctx, late), root, iam.CreateUserInput{UserName: "erin"}); err != nil {
 		t.Fatal(err)
 	}
 	if ins, _ := db.AuditIntents(ctx, now.Add(time.Hour), 10); len(ins) != 2 {

@@ -150,7 +150,7 @@ func TestVirtualMFADeviceLifecycle(t *testing.T) {
 
 	// Tags.
 	noErr(t, f.svc.TagMFADevice(ctx, f.root, serial, []iam.Tag{{Key: "b", Value: "2"}}))
-	noErr(t, f.svc.UntagMFADevice(ctx, f.root, serial, []string{"K"}))
+	noErr(t, f.svc.UntagMFADevice(ctx, f.root, serial, []string{"K", "k"})) // keys are case-sensitive here: "K" removes nothing
 	tags, err := f.svc.ListMFADeviceTags(ctx, f.root, serial, iam.ListInput{})
 	noErr(t, err)
 	if len(tags.Items) != 1 || tags.Items[0] != (iam.Tag{Key: "b", Value: "2"}) {

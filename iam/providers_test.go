@@ -279,10 +279,12 @@ func TestOIDCProviderLifecycle(t *testing.T) {
 	}
 
 	noErr(t, f.svc.TagOIDCProvider(ctx, f.root, arn, []iam.Tag{{Key: "TEAM", Value: "platform"}, {Key: "env", Value: "prod"}}))
-	noErr(t, f.svc.UntagOIDCProvider(ctx, f.root, arn, []string{"Env"}))
+	// OIDC provider tag keys are case-sensitive (IAM User Guide, Rules for
+	// tagging): TEAM is a second tag beside team, and "Env" removes nothing.
+	noErr(t, f.svc.UntagOIDCProvider(ctx, f.root, arn, []string{"Env", "team"}))
 	tags, err := f.svc.ListOIDCProviderTags(ctx, f.root, arn, iam.ListInput{})
 	noErr(t, err)
-	if len(tags.Items) != 1 || tags.Items[0] != (iam.Tag{Key: "team", Value: "platform"}) {
+	if len(tags.Items) != 2 || tags.Items[0] != (iam.Tag{Key: "TEAM", Value: "platform"}) || tags.Items[1] != (iam.Tag{Key: "env", Value: "prod"}) {
 		t.Fatalf("tags = %+v", tags.Items)
 	}
 
@@ -331,7 +333,7 @@ func TestOIDCProviderErrors(t *testing.T) {
 	_, err = f.svc.GetOIDCProvider(ctx, f.root, "arn:aws:iam::999988887777:oidc-provider/idp.example.com")
 	wantErr(t, err, iam.CodeAccessDenied, "")
 	wantErr(t, f.svc.TagOIDCProvider(ctx, f.root, arn+"x", []iam.Tag{{Key: "k"}}), iam.CodeNoSuchEntity, "")
-	wantErr(t, f.svc.TagOIDCProvider(ctx, f.root, arn, []iam.Tag{{Key: "k"}, {Key: "K"}}), iam.CodeInvalidInput, "")
+	wantErr(t, f.svc.TagOIDCProvider(ctx, f.root, arn, []iam.Tag{{Key: "k"}, {Key: "k"}}), iam.CodeInvalidInput, "")
 }
 
 // --- SAML
@@ -365,7 +367,7 @@ func TestSAMLProviderLifecycle(t *testing.T) {
 		t.Fatalf("ListSAMLProviders = %+v", list)
 	}
 	noErr(t, f.svc.TagSAMLProvider(ctx, f.root, arn, []iam.Tag{{Key: "x", Value: "1"}}))
-	noErr(t, f.svc.UntagSAMLProvider(ctx, f.root, arn, []string{"K"}))
+	noErr(t, f.svc.UntagSAMLProvider(ctx, f.root, arn, []string{"K", "k"})) // keys are case-sensitive here: "K" removes nothing
 	tags, err := f.svc.ListSAMLProviderTags(ctx, f.root, arn, iam.ListInput{})
 	noErr(t, err)
 	if len(tags.Items) != 1 || tags.Items[0].Key != "x" {

@@ -488,7 +488,7 @@ func TestInstanceProfiles(t *testing.T) {
 	wantError(t, a.RemoveRoleFromInstanceProfile(ctx, root, "web", "nobody"), iam.CodeNoSuchEntity, "The role with name nobody cannot be found.")
 	mustOK(t, a.RemoveRoleFromInstanceProfile(ctx, root, "web", "r"))
 	mustOK(t, a.TagInstanceProfile(ctx, root, "web", []iam.Tag{{Key: "x", Value: "y"}}))
-	mustOK(t, a.UntagInstanceProfile(ctx, root, "web", []string{"K"}))
+	mustOK(t, a.UntagInstanceProfile(ctx, root, "web", []string{"K", "k"})) // keys are case-sensitive here: "K" removes nothing
 	tags, err := a.ListInstanceProfileTags(ctx, root, "web", iam.ListInput{})
 	if err != nil || len(tags.Items) != 1 || tags.Items[0].Key != "x" {
 		t.Errorf("tags = %+v, %v", tags.Items, err)

@@ -58,7 +58,9 @@ type Decision struct {
 }
 
 // Set is everything that applies to one request besides the request
-// itself: the caller's policies and the resource's.
+// itself: the caller's policies and the resource's. A set that is
+// assembled once and used for many requests should be prepared
+// ([Set.Prepare]).
 type Set struct {
 	// Identity holds the caller's identity-based policies (its own, its
 	// groups', managed and inline).

@@ -620,6 +620,18 @@ def sweep_more(iam, sts, endpoint, session_factory):
     expect_error(iam, "TagUser", "ValidationError", 400, what="TagUser value 257 chars", UserName=u, Tags=[{"Key": "k", "Value": "v" * 257}])
     expect_error(iam, "TagUser", "ValidationError", 400, what="TagUser bad key chars", UserName=u, Tags=[{"Key": "bad#key", "Value": "v"}])
     call(iam, "TagUser", "TagUser empty value", UserName=u, Tags=[{"Key": "empty", "Value": ""}])
+    expect_error(iam, "TagUser", "InvalidInput", 400, what="TagUser aws: key", UserName=u, Tags=[{"Key": "aws:x", "Value": "v"}])
+    expect_error(iam, "TagUser", "InvalidInput", 400, what="TagUser aws: value", UserName=u, Tags=[{"Key": "x", "Value": "aws:v"}])
+    call(iam, "TagUser", "TagUser Department", UserName=u, Tags=[{"Key": "Department", "Value": "finance"}])
+    call(iam, "TagUser", "TagUser department", UserName=u, Tags=[{"Key": "department", "Value": "hr"}])
+    ut = iam.list_user_tags(UserName=u)["Tags"]
+    expect("user tag keys case-insensitive", [t for t in ut if t["Key"].lower() == "department"] == [{"Key": "Department", "Value": "hr"}], ut)
+    tp = call(iam, "CreatePolicy", "CreatePolicy tag case", PolicyName=f"{p}-tagcase", PolicyDocument=ALLOW_S3, Tags=[{"Key": "Costcenter", "Value": "1234"}])
+    if tp:
+        call(iam, "TagPolicy", "TagPolicy costcenter", PolicyArn=tp["Policy"]["Arn"], Tags=[{"Key": "costcenter", "Value": "5678"}])
+        pt = iam.list_policy_tags(PolicyArn=tp["Policy"]["Arn"])["Tags"]
+        expect("policy tag keys case-sensitive", sorted((t["Key"], t["Value"]) for t in pt) == [("Costcenter", "1234"), ("costcenter", "5678")], pt)
+        call(iam, "DeletePolicy", "DeletePolicy tag case", PolicyArn=tp["Policy"]["Arn"])
     # missing required parameter
     expect_error(iam, "GetGroup", "ValidationError", 400,
                  "1 validation error detected: Value null at 'groupName' failed to satisfy constraint: Member must not be null",
@@ -813,6 +825,8 @@ def sweep_pages_sts(iam, sts, endpoint, session_factory):
     time.sleep(0.5)
     expect_error(csts, "AssumeRole", "InvalidParameterValue", 400, what="AssumeRole duplicate tag keys (case-insensitive)",
                  RoleArn=role, RoleSessionName="s0", Tags=[{"Key": "Team", "Value": "a"}, {"Key": "team", "Value": "b"}])
+    expect_error(csts, "AssumeRole", "InvalidParameterValue", 400, what="AssumeRole aws: session tag",
+                 RoleArn=role, RoleSessionName="s0", Tags=[{"Key": "aws:x", "Value": "1"}])
     expect_error(csts, "AssumeRole", "InvalidParameterValue", 400, what="AssumeRole TransitiveTagKeys not in Tags",
                  RoleArn=role, RoleSessionName="s0", Tags=[{"Key": "a", "Value": "1"}], TransitiveTagKeys=["b"])
     # A plaintext session policy over 2,048 characters: AWS documents the
