@@ -366,7 +366,9 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, p *Pri
 		s.log.Warn("flush last-used data before access advisor job", "err", err)
 	}
 	job := &AdvisorJob{JobID: newJobID(), AccountID: p.AccountID, EntityARN: arn, Granularity: granularity, Created: s.clock()}
-	err = s.store.Update(ctx, func(tx Tx) error {
+	// Through update, so the job's transaction also journals the request's
+	// audit intent (a write for CloudTrail, like GenerateCredentialReport).
+	err = s.update(ctx, func(tx Tx) error {
 		recs, err := tx.ServiceAccess(p.AccountID, arn)
 		if err != nil {
 			return err
@@ -380,7 +382,7 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, p *Pri
 		return tx.PutReport(&Report{ID: job.JobID, AccountID: p.AccountID, Kind: advisorReportKind, Created: job.Created, Body: body})
 	})
 	if err != nil {
-		return "", internal(err)
+		return "", err
 	}
 	return job.JobID, nil
 }

@@ -122,7 +122,11 @@ func (s *Service) GenerateCredentialReport(ctx context.Context, p *Principal) (*
 	}
 	now := s.clock()
 	var content []byte
-	err = s.store.Update(ctx, func(tx Tx) error {
+	// Through update, so the report's transaction also journals the
+	// request's audit intent: CloudTrail counts GenerateCredentialReport
+	// as a write (readOnly false), so its event must be as durable as the
+	// report it made.
+	err = s.update(ctx, func(tx Tx) error {
 		rows, err := s.credentialReportRows(tx, account)
 		if err != nil {
 			return err
@@ -134,7 +138,7 @@ func (s *Service) GenerateCredentialReport(ctx context.Context, p *Principal) (*
 			Created: now, Body: content})
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
 	out := &GenerateCredentialReportResult{State: ReportStarted}
 	if existing == nil {

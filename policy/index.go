@@ -31,7 +31,7 @@ type identityIndex struct {
 	// first and n identify the Identity slice the index was built from
 	// (its backing array and length): comparing them costs no memory
 	// access beyond this line.
-	first  *(*Compiled)
+	first  **Compiled
 	n      int
 	exact  actTable[mref]
 	bySvc  actTable[mref]

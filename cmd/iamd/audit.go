@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/audit"
-	"github.com/iamd/iamd/sqlite"
 )
 
 // errVerifyFailed makes `iamd audit verify` exit non-zero after it printed
@@ -23,8 +22,9 @@ import (
 var errVerifyFailed = errors.New("audit trail verification FAILED")
 
 // auditCmd runs `iamd audit verify` and `iamd audit export`. Both read the
-// data directory (its database and audit-signing.key), also while a server
-// runs on it.
+// deployment's database (--database, or the data directory's SQLite file)
+// and the data directory's audit-signing.key, also while servers run on
+// them.
 func auditCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("audit: want verify or export\n%s", usage)
@@ -43,6 +43,7 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&q.EventSource, "event-source", "", "export: only this eventSource, e.g. sts.amazonaws.com")
 	fs.StringVar(&q.AccessKeyID, "access-key-id", "", "export: only this access key ID")
 	fs.StringVar(&q.EventID, "event-id", "", "export: only this eventID")
+	database := databaseFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,13 +60,9 @@ func auditCmd(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		*tv.dst = t
 	}
-	dbPath := filepath.Join(*dataDir, "iamd.db")
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("audit: no database in %s: %w", *dataDir, err)
-	}
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := openStore(ctx, *database, *dataDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("audit: %w", err)
 	}
 	defer db.Close()
 	switch sub {

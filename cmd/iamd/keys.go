@@ -15,8 +15,6 @@ import (
 
 	"github.com/iamd/iamd/iam"
 	"github.com/iamd/iamd/keyring"
-	"github.com/iamd/iamd/postgres"
-	"github.com/iamd/iamd/sqlite"
 )
 
 // Test hooks: the clock that `keys` commands read (prune judges key ages
@@ -38,7 +36,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	keyFile := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file; default DATA_DIR/master.key (IAMD_MASTER_KEY_FILE)")
-	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL; SQLite in the data directory when unset (IAMD_DATABASE_URL)")
+	database := databaseFlag(fs, getenv)
 	batch := fs.Int("batch-size", iam.DefaultRekeyBatch, "rotate: stored secrets re-encrypted per transaction")
 	settle := fs.Duration("settle", keyring.ReloadInterval+time.Second, "rotate: wait this long after adding the key before re-encrypting, so running servers have loaded it")
 	addOnly := fs.Bool("add-only", false, "rotate: only add the new key; a later `iamd keys rotate` re-encrypts (copy the key file to every node in between)")
@@ -62,23 +60,9 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := os.Stat(*keyFile); err != nil {
 		return fmt.Errorf("keys: master key file: %w", err)
 	}
-	var db iam.Store
-	if *database != "" {
-		pg, err := postgres.Open(ctx, *database)
-		if err != nil {
-			return fmt.Errorf("keys: open database: %w", err)
-		}
-		db = pg
-	} else {
-		dbPath := filepath.Join(*dataDir, "iamd.db")
-		if _, err := os.Stat(dbPath); err != nil {
-			return fmt.Errorf("keys: no database in %s: %w", *dataDir, err)
-		}
-		lite, err := sqlite.Open(ctx, dbPath)
-		if err != nil {
-			return err
-		}
-		db = lite
+	db, err := openStore(ctx, *database, *dataDir)
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
 	}
 	defer db.Close()
 	switch sub {

@@ -41,7 +41,7 @@ func rootPasswordCmd(ctx context.Context, args []string, getenv func(string) str
 	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	keyFile := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
 	accountID := fs.String("account", "", "12-digit ID of the account whose root password to set (required)")
-	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL; SQLite in the data directory when unset (IAMD_DATABASE_URL)")
+	database := databaseFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

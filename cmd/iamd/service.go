@@ -19,6 +19,7 @@ const serviceUsage = `usage: iamd service put FILE [--data-dir DIR]      create 
        iamd service delete PREFIX [--data-dir DIR] remove a custom service
        iamd service validate FILE [--type T]       validate a policy (T: IDENTITY_POLICY, RESOURCE_POLICY,
                                                    SERVICE_CONTROL_POLICY) against AWS's and the custom services
+Every subcommand also takes --database URL (IAMD_DATABASE_URL) for a PostgreSQL deployment.
 See docs/custom-services.md for the definition format.
 `
 
@@ -35,7 +36,7 @@ func serviceCmd(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	masterKey := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
-	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL; SQLite in the data directory when unset (IAMD_DATABASE_URL)")
+	database := databaseFlag(fs, getenv)
 	policyType := fs.String("type", "IDENTITY_POLICY", "policy type for validate")
 	// The operand may come before or after the flags.
 	var operand string

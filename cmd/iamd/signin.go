@@ -27,6 +27,7 @@ func signinCmd(ctx context.Context, args []string, getenv func(string) string, s
 	keyFile := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
 	accountID := fs.String("account", "", "12-digit account ID (required)")
 	user := fs.String("user", "", "IAM user name, or root (required)")
+	database := databaseFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -36,7 +37,7 @@ func signinCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *accountID == "" || *user == "" {
 		return fmt.Errorf("signin %s: --account and --user are required", sub)
 	}
-	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: *dataDir, MasterKeyFile: *keyFile})
+	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: *dataDir, MasterKeyFile: *keyFile, DatabaseURL: *database})
 	if err != nil {
 		return fmt.Errorf("signin %s: %w", sub, err)
 	}

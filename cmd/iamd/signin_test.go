@@ -10,10 +10,16 @@ import (
 )
 
 func TestSigninUnlock(t *testing.T) {
+	eachBackend(t, testSigninUnlock)
+}
+
+// testSigninUnlock names the PostgreSQL database in the environment, not
+// the flag, so that IAMD_DATABASE_URL is exercised too.
+func testSigninUnlock(t *testing.T, dsn string) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	const acct = "123456789012"
-	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: dir})
+	svc, closeStore, err := server.OpenService(ctx, server.Config{DataDir: dir, DatabaseURL: dsn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +38,13 @@ func TestSigninUnlock(t *testing.T) {
 
 	cmd := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(ctx, append(append([]string{"signin"}, args...), "--data-dir", dir), func(string) string { return "" }, &out, &out)
+		getenv := func(k string) string {
+			if k == "IAMD_DATABASE_URL" {
+				return dsn
+			}
+			return ""
+		}
+		err := run(ctx, append(append([]string{"signin"}, args...), "--data-dir", dir), getenv, &out, &out)
 		return out.String(), err
 	}
 	for _, tt := range []struct {
