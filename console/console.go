@@ -324,22 +324,45 @@ func identityOf(p *iam.Principal) audit.UserIdentity {
 }
 
 // call runs one service operation for the signed-in user and audits it as
-// the API call named op; params must hold no secret.
-func (h *Handler) call(r *http.Request, s *reqState, op string, params map[string]any, fn func() error) error {
+// the API call named op; params must hold no secret. fn must pass ctx to
+// the service, which journals a mutation's event through it.
+func (h *Handler) call(r *http.Request, s *reqState, op string, params map[string]any, fn func(ctx context.Context) error) error {
 	return h.callAt(r, s, "iam.amazonaws.com", op, params, fn)
 }
 
 // callAt is call for an operation of another service (source is its
-// eventSource).
-func (h *Handler) callAt(r *http.Request, s *reqState, source, op string, params map[string]any, fn func() error) error {
-	err := fn()
+// eventSource). A mutation is journaled as an API mutation is
+// (httpapi/audit.go): its event is built when the first read-write
+// transaction is about to run and stored by that transaction as the
+// request's intent, so a crash or a failed append after the commit loses
+// only the error details, never the event; Record appends the final event
+// under the same eventID, which settles the intent.
+func (h *Handler) callAt(r *http.Request, s *reqState, source, op string, params map[string]any, fn func(ctx context.Context) error) error {
+	ctx := r.Context()
+	var (
+		intent  *iam.AuditIntent
+		encoded *audit.Event
+	)
+	if h.audit != nil && !audit.IsReadOnly(op) {
+		intent = &iam.AuditIntent{Encode: func() (string, []byte, error) {
+			e := h.callEvent(r, s, source, op, params)
+			payload, err := e.Canonical()
+			if err == nil {
+				encoded = e
+			}
+			return e.EventID, payload, err
+		}}
+		ctx = iam.WithAuditIntent(ctx, intent)
+	}
+	err := fn(ctx)
 	if h.audit == nil {
 		return err
 	}
-	e := h.baseEvent(r, source, op)
-	e.UserIdentity = identityOf(s.p)
-	e.RecipientAccountID = s.p.AccountID
-	e.RequestParameters = params
+	intent.Finish()
+	e := encoded
+	if e == nil {
+		e = h.callEvent(r, s, source, op, params)
+	}
 	if err != nil {
 		e.ErrorCode, e.ErrorMessage = string(iam.ErrorCode(err)), errText(err)
 	}
@@ -358,6 +381,15 @@ func (h *Handler) callAt(r *http.Request, s *reqState, source, op string, params
 		}
 	}
 	return err
+}
+
+// callEvent is the event of a console action, before its outcome.
+func (h *Handler) callEvent(r *http.Request, s *reqState, source, op string, params map[string]any) *audit.Event {
+	e := h.baseEvent(r, source, op)
+	e.UserIdentity = identityOf(s.p)
+	e.RecipientAccountID = s.p.AccountID
+	e.RequestParameters = params
+	return e
 }
 
 // errText is what a page shows for an error: the service's AWS-worded

@@ -36,7 +36,11 @@ type env struct {
 	srv   *httptest.Server
 }
 
-func newEnv(t testing.TB, tls bool) *env {
+func newEnv(t testing.TB, tls bool) *env { return newEnvAudit(t, tls, nil) }
+
+// newEnvAudit is newEnv with the console's Auditor wrapped by wrap (when
+// not nil), for tests that watch what the console hands to the trail.
+func newEnvAudit(t testing.TB, tls bool, wrap func(console.Auditor) console.Auditor) *env {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
@@ -65,7 +69,11 @@ func newEnv(t testing.TB, tls bool) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	h, err := console.New(console.Config{Service: svc, Audit: w, Events: db})
+	var aud console.Auditor = w
+	if wrap != nil {
+		aud = wrap(w)
+	}
+	h, err := console.New(console.Config{Service: svc, Audit: aud, Events: db})
 	if err != nil {
 		t.Fatal(err)
 	}

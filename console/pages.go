@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -216,9 +217,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, s *reqS
 		return
 	}
 	var tok string
-	err := h.call(r, s, "ChangePassword", map[string]any{}, func() error {
+	err := h.call(r, s, "ChangePassword", map[string]any{}, func(ctx context.Context) error {
 		var err error
-		tok, _, err = h.svc.ChangeConsolePassword(r.Context(), s.id, oldPw, newPw)
+		tok, _, err = h.svc.ChangeConsolePassword(ctx, s.id, oldPw, newPw)
 		return err
 	})
 	if err != nil {
@@ -253,12 +254,11 @@ type homeData struct {
 const dashboardUserLimit = 100
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	pg := h.withFlash(r, s, h.newPage(s, "IAM dashboard", "home"))
 	d := &homeData{}
 	pg.Data = d
 	var sum map[string]int64
-	err := h.call(r, s, "GetAccountSummary", map[string]any{}, func() (err error) {
+	err := h.call(r, s, "GetAccountSummary", map[string]any{}, func(ctx context.Context) (err error) {
 		sum, err = h.svc.GetAccountSummary(ctx, s.p)
 		return err
 	})
@@ -273,7 +273,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 		}
 	}
 	var aliases iam.Page[string]
-	if h.call(r, s, "ListAccountAliases", map[string]any{}, func() (err error) {
+	if h.call(r, s, "ListAccountAliases", map[string]any{}, func(ctx context.Context) (err error) {
 		aliases, err = h.svc.ListAccountAliases(ctx, s.p, iam.ListInput{})
 		return err
 	}) == nil && len(aliases.Items) > 0 {
@@ -282,14 +282,14 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 	d.Recs = append(d.Recs,
 		recommendation{OK: sum["AccountMFAEnabled"] == 1, Text: "Add MFA for the root user", Link: Prefix + "/account"},
 		recommendation{OK: sum["AccountAccessKeysPresent"] == 0, Text: "Remove the root user's access keys", Link: Prefix + "/account"})
-	err = h.call(r, s, "GetAccountPasswordPolicy", map[string]any{}, func() error {
+	err = h.call(r, s, "GetAccountPasswordPolicy", map[string]any{}, func(ctx context.Context) error {
 		_, err := h.svc.GetAccountPasswordPolicy(ctx, s.p)
 		return err
 	})
 	d.Recs = append(d.Recs, recommendation{OK: err == nil, Text: "Set an account password policy", Link: Prefix + "/account"})
 
 	var users iam.Page[*iam.User]
-	if err := h.call(r, s, "ListUsers", map[string]any{"maxItems": dashboardUserLimit}, func() (err error) {
+	if err := h.call(r, s, "ListUsers", map[string]any{"maxItems": dashboardUserLimit}, func(ctx context.Context) (err error) {
 		users, err = h.svc.ListUsers(ctx, s.p, iam.ListInput{MaxItems: dashboardUserLimit})
 		return err
 	}); err != nil {
@@ -302,12 +302,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 	cutoff := h.now().Add(-90 * 24 * time.Hour)
 	for _, u := range users.Items {
 		params := map[string]any{"userName": u.Name}
-		if h.call(r, s, "GetLoginProfile", params, func() error {
+		if h.call(r, s, "GetLoginProfile", params, func(ctx context.Context) error {
 			_, err := h.svc.GetLoginProfile(ctx, s.p, u.Name)
 			return err
 		}) == nil {
 			var devs iam.Page[*iam.MFADeviceResult]
-			if h.call(r, s, "ListMFADevices", params, func() (err error) {
+			if h.call(r, s, "ListMFADevices", params, func(ctx context.Context) (err error) {
 				devs, err = h.svc.ListMFADevices(ctx, s.p, u.Name, iam.ListInput{})
 				return err
 			}) == nil && len(devs.Items) == 0 {
@@ -315,7 +315,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 			}
 		}
 		var keys *iam.AccessKeyList
-		if h.call(r, s, "ListAccessKeys", params, func() (err error) {
+		if h.call(r, s, "ListAccessKeys", params, func(ctx context.Context) (err error) {
 			keys, err = h.svc.ListAccessKeys(ctx, s.p, u.Name, iam.ListInput{})
 			return err
 		}) != nil {
@@ -326,7 +326,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *reqState) {
 				continue
 			}
 			var last *iam.KeyLastUsed
-			err := h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func() (err error) {
+			err := h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func(ctx context.Context) (err error) {
 				last, err = h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID)
 				return err
 			})
@@ -358,10 +358,10 @@ const pageSize = 20
 
 func (h *Handler) allUsers(r *http.Request, s *reqState) ([]*iam.User, error) {
 	var all []*iam.User
-	err := h.call(r, s, "ListUsers", map[string]any{}, func() error {
+	err := h.call(r, s, "ListUsers", map[string]any{}, func(ctx context.Context) error {
 		in := iam.ListInput{MaxItems: 1000}
 		for {
-			pg, err := h.svc.ListUsers(r.Context(), s.p, in)
+			pg, err := h.svc.ListUsers(ctx, s.p, in)
 			if err != nil {
 				return err
 			}
@@ -416,8 +416,8 @@ type userNewData struct {
 
 func (h *Handler) groupList(r *http.Request, s *reqState) ([]*iam.Group, error) {
 	var out iam.Page[*iam.Group]
-	err := h.call(r, s, "ListGroups", map[string]any{}, func() (err error) {
-		out, err = h.svc.ListGroups(r.Context(), s.p, iam.ListInput{MaxItems: 1000})
+	err := h.call(r, s, "ListGroups", map[string]any{}, func(ctx context.Context) (err error) {
+		out, err = h.svc.ListGroups(ctx, s.p, iam.ListInput{MaxItems: 1000})
 		return err
 	})
 	return out.Items, err
@@ -440,7 +440,6 @@ type secretData struct {
 }
 
 func (h *Handler) userCreate(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	_ = r.ParseForm()
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	pg := h.newPage(s, "Create user", "users")
@@ -451,7 +450,7 @@ func (h *Handler) userCreate(w http.ResponseWriter, r *http.Request, s *reqState
 	}
 	pg.Data = d
 	var u *iam.User
-	err := h.call(r, s, "CreateUser", map[string]any{"userName": name}, func() (err error) {
+	err := h.call(r, s, "CreateUser", map[string]any{"userName": name}, func(ctx context.Context) (err error) {
 		u, err = h.svc.CreateUser(ctx, s.p, iam.CreateUserInput{UserName: name, Path: "/"})
 		return err
 	})
@@ -468,7 +467,7 @@ func (h *Handler) userCreate(w http.ResponseWriter, r *http.Request, s *reqState
 	// console: each failure is listed and the user still exists.
 	if pw := r.PostFormValue("password"); pw != "" {
 		reset := r.PostFormValue("reset") != ""
-		if err := h.call(r, s, "CreateLoginProfile", map[string]any{"userName": u.Name, "passwordResetRequired": reset}, func() error {
+		if err := h.call(r, s, "CreateLoginProfile", map[string]any{"userName": u.Name, "passwordResetRequired": reset}, func(ctx context.Context) error {
 			_, err := h.svc.CreateLoginProfile(ctx, s.p, u.Name, pw, reset)
 			return err
 		}); err != nil {
@@ -478,14 +477,14 @@ func (h *Handler) userCreate(w http.ResponseWriter, r *http.Request, s *reqState
 		}
 	}
 	for _, g := range r.PostForm["group"] {
-		if err := h.call(r, s, "AddUserToGroup", map[string]any{"userName": u.Name, "groupName": g}, func() error {
+		if err := h.call(r, s, "AddUserToGroup", map[string]any{"userName": u.Name, "groupName": g}, func(ctx context.Context) error {
 			return h.svc.AddUserToGroup(ctx, s.p, g, u.Name)
 		}); err != nil {
 			out.Notes = append(out.Notes, "Not added to group "+g+": "+errText(err))
 		}
 	}
 	if arn := strings.TrimSpace(r.PostFormValue("policy")); arn != "" {
-		if err := h.call(r, s, "AttachUserPolicy", map[string]any{"userName": u.Name, "policyArn": arn}, func() error {
+		if err := h.call(r, s, "AttachUserPolicy", map[string]any{"userName": u.Name, "policyArn": arn}, func(ctx context.Context) error {
 			return h.svc.AttachPolicy(ctx, s.p, iam.OwnerUser, u.Name, arn)
 		}); err != nil {
 			out.Notes = append(out.Notes, "Policy not attached: "+errText(err))
@@ -493,7 +492,7 @@ func (h *Handler) userCreate(w http.ResponseWriter, r *http.Request, s *reqState
 	}
 	if r.PostFormValue("accesskey") != "" {
 		var k *iam.NewAccessKey
-		if err := h.call(r, s, "CreateAccessKey", map[string]any{"userName": u.Name}, func() (err error) {
+		if err := h.call(r, s, "CreateAccessKey", map[string]any{"userName": u.Name}, func(ctx context.Context) (err error) {
 			k, err = h.svc.CreateAccessKey(ctx, s.p, u.Name)
 			return err
 		}); err != nil {
@@ -529,13 +528,12 @@ type userData struct {
 }
 
 func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	pg := h.withFlash(r, s, h.newPage(s, "User "+name, "users"))
 	d := &userData{Self: !s.p.IsRoot() && strings.EqualFold(s.p.UserName, name)}
 	pg.Data = d
 	params := map[string]any{"userName": name}
-	err := h.call(r, s, "GetUser", params, func() (err error) {
+	err := h.call(r, s, "GetUser", params, func(ctx context.Context) (err error) {
 		d.User, err = h.svc.GetUser(ctx, s.p, name)
 		return err
 	})
@@ -553,28 +551,28 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
 			d.Errors = append(d.Errors, errText(err))
 		}
 	}
-	note(h.call(r, s, "ListGroupsForUser", params, func() error {
+	note(h.call(r, s, "ListGroupsForUser", params, func(ctx context.Context) error {
 		p, err := h.svc.ListGroupsForUser(ctx, s.p, name, iam.ListInput{MaxItems: 1000})
 		d.Groups = p.Items
 		return err
 	}))
 	d.AllGroups, _ = h.groupList(r, s)
-	note(h.call(r, s, "ListAttachedUserPolicies", params, func() error {
+	note(h.call(r, s, "ListAttachedUserPolicies", params, func(ctx context.Context) error {
 		p, err := h.svc.ListAttachedPolicies(ctx, s.p, iam.OwnerUser, name, iam.ListInput{MaxItems: 1000})
 		d.Attached = p.Items
 		return err
 	}))
-	note(h.call(r, s, "ListUserPolicies", params, func() error {
+	note(h.call(r, s, "ListUserPolicies", params, func(ctx context.Context) error {
 		p, err := h.svc.ListInlinePolicies(ctx, s.p, iam.OwnerUser, name, iam.ListInput{MaxItems: 1000})
 		d.Inline = p.Items
 		return err
 	}))
-	note(h.call(r, s, "ListUserTags", params, func() error {
+	note(h.call(r, s, "ListUserTags", params, func(ctx context.Context) error {
 		p, err := h.svc.ListUserTags(ctx, s.p, name, iam.ListInput{MaxItems: 1000})
 		d.Tags = p.Items
 		return err
 	}))
-	note(h.call(r, s, "ListAccessKeys", params, func() error {
+	note(h.call(r, s, "ListAccessKeys", params, func(ctx context.Context) error {
 		l, err := h.svc.ListAccessKeys(ctx, s.p, name, iam.ListInput{})
 		if err != nil {
 			return err
@@ -582,7 +580,7 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
 		for _, k := range l.Page.Items {
 			kv := keyView{AccessKey: k}
 			var lu *iam.KeyLastUsed
-			if h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func() (err error) {
+			if h.call(r, s, "GetAccessKeyLastUsed", map[string]any{"accessKeyId": k.ID}, func(ctx context.Context) (err error) {
 				lu, err = h.svc.GetAccessKeyLastUsed(ctx, s.p, k.ID)
 				return err
 			}) == nil {
@@ -592,12 +590,12 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request, s *reqState) {
 		}
 		return nil
 	}))
-	note(h.call(r, s, "ListMFADevices", params, func() error {
+	note(h.call(r, s, "ListMFADevices", params, func(ctx context.Context) error {
 		p, err := h.svc.ListMFADevices(ctx, s.p, name, iam.ListInput{})
 		d.MFA = p.Items
 		return err
 	}))
-	err = h.call(r, s, "GetLoginProfile", params, func() error {
+	err = h.call(r, s, "GetLoginProfile", params, func(ctx context.Context) error {
 		lp, err := h.svc.GetLoginProfile(ctx, s.p, name)
 		if err == nil {
 			d.Login = lp.Profile
@@ -620,7 +618,6 @@ type mfaData struct {
 }
 
 func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	back := Prefix + "/users/" + url.PathEscape(name)
 	params := map[string]any{"userName": name}
@@ -629,7 +626,7 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 	switch r.PathValue("action") {
 	case "keys":
 		var k *iam.NewAccessKey
-		err = h.call(r, s, "CreateAccessKey", params, func() (err error) {
+		err = h.call(r, s, "CreateAccessKey", params, func(ctx context.Context) (err error) {
 			k, err = h.svc.CreateAccessKey(ctx, s.p, name)
 			return err
 		})
@@ -642,68 +639,68 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "key-status":
 		id, status := r.PostFormValue("key"), r.PostFormValue("status")
 		params["accessKeyId"], params["status"] = id, status
-		err = h.call(r, s, "UpdateAccessKey", params, func() error { return h.svc.UpdateAccessKey(ctx, s.p, name, id, status) })
+		err = h.call(r, s, "UpdateAccessKey", params, func(ctx context.Context) error { return h.svc.UpdateAccessKey(ctx, s.p, name, id, status) })
 		flash = "Access key " + id + " is now " + status + "."
 	case "key-delete":
 		id := r.PostFormValue("key")
 		params["accessKeyId"] = id
-		err = h.call(r, s, "DeleteAccessKey", params, func() error { return h.svc.DeleteAccessKey(ctx, s.p, name, id) })
+		err = h.call(r, s, "DeleteAccessKey", params, func(ctx context.Context) error { return h.svc.DeleteAccessKey(ctx, s.p, name, id) })
 		flash = "Access key " + id + " deleted."
 	case "attach":
 		arn := strings.TrimSpace(r.PostFormValue("policy"))
 		params["policyArn"] = arn
-		err = h.call(r, s, "AttachUserPolicy", params, func() error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
+		err = h.call(r, s, "AttachUserPolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
 		flash = "Policy attached."
 	case "detach":
 		arn := r.PostFormValue("policy")
 		params["policyArn"] = arn
-		err = h.call(r, s, "DetachUserPolicy", params, func() error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
+		err = h.call(r, s, "DetachUserPolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
 		flash = "Policy detached."
 	case "group-add":
 		g := r.PostFormValue("group")
 		params["groupName"] = g
-		err = h.call(r, s, "AddUserToGroup", params, func() error { return h.svc.AddUserToGroup(ctx, s.p, g, name) })
+		err = h.call(r, s, "AddUserToGroup", params, func(ctx context.Context) error { return h.svc.AddUserToGroup(ctx, s.p, g, name) })
 		flash = "Added to group " + g + "."
 	case "group-remove":
 		g := r.PostFormValue("group")
 		params["groupName"] = g
-		err = h.call(r, s, "RemoveUserFromGroup", params, func() error { return h.svc.RemoveUserFromGroup(ctx, s.p, g, name) })
+		err = h.call(r, s, "RemoveUserFromGroup", params, func(ctx context.Context) error { return h.svc.RemoveUserFromGroup(ctx, s.p, g, name) })
 		flash = "Removed from group " + g + "."
 	case "tag":
 		k, v := strings.TrimSpace(r.PostFormValue("key")), r.PostFormValue("value")
 		params["tags"] = []any{map[string]any{"key": k, "value": v}}
-		err = h.call(r, s, "TagUser", params, func() error { return h.svc.TagUser(ctx, s.p, name, []iam.Tag{{Key: k, Value: v}}) })
+		err = h.call(r, s, "TagUser", params, func(ctx context.Context) error { return h.svc.TagUser(ctx, s.p, name, []iam.Tag{{Key: k, Value: v}}) })
 		flash = "Tag saved."
 	case "untag":
 		k := r.PostFormValue("key")
 		params["tagKeys"] = []any{k}
-		err = h.call(r, s, "UntagUser", params, func() error { return h.svc.UntagUser(ctx, s.p, name, []string{k}) })
+		err = h.call(r, s, "UntagUser", params, func(ctx context.Context) error { return h.svc.UntagUser(ctx, s.p, name, []string{k}) })
 		flash = "Tag removed."
 	case "password":
 		pw, reset := r.PostFormValue("password"), r.PostFormValue("reset") != ""
 		params["passwordResetRequired"] = reset
-		lpErr := h.call(r, s, "GetLoginProfile", map[string]any{"userName": name}, func() error {
+		lpErr := h.call(r, s, "GetLoginProfile", map[string]any{"userName": name}, func(ctx context.Context) error {
 			_, err := h.svc.GetLoginProfile(ctx, s.p, name)
 			return err
 		})
 		if iam.ErrorCode(lpErr) == iam.CodeNoSuchEntity {
-			err = h.call(r, s, "CreateLoginProfile", params, func() error {
+			err = h.call(r, s, "CreateLoginProfile", params, func(ctx context.Context) error {
 				_, err := h.svc.CreateLoginProfile(ctx, s.p, name, pw, reset)
 				return err
 			})
 		} else {
-			err = h.call(r, s, "UpdateLoginProfile", params, func() error { return h.svc.UpdateLoginProfile(ctx, s.p, name, &pw, &reset) })
+			err = h.call(r, s, "UpdateLoginProfile", params, func(ctx context.Context) error { return h.svc.UpdateLoginProfile(ctx, s.p, name, &pw, &reset) })
 		}
 		flash = "Console password set."
 	case "password-delete":
-		err = h.call(r, s, "DeleteLoginProfile", params, func() error { return h.svc.DeleteLoginProfile(ctx, s.p, name) })
+		err = h.call(r, s, "DeleteLoginProfile", params, func(ctx context.Context) error { return h.svc.DeleteLoginProfile(ctx, s.p, name) })
 		flash = "Console access removed."
 	case "mfa":
 		h.mfaCreate(w, r, s, name)
 		return
 	case "last-accessed":
 		var u *iam.User
-		if err = h.call(r, s, "GetUser", params, func() (err error) {
+		if err = h.call(r, s, "GetUser", params, func(ctx context.Context) (err error) {
 			u, err = h.svc.GetUser(ctx, s.p, name)
 			return err
 		}); err == nil {
@@ -716,15 +713,15 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "mfa-deactivate":
 		serial := r.PostFormValue("serial")
 		params["serialNumber"] = serial
-		err = h.call(r, s, "DeactivateMFADevice", params, func() error { return h.svc.DeactivateMFADevice(ctx, s.p, name, serial) })
+		err = h.call(r, s, "DeactivateMFADevice", params, func(ctx context.Context) error { return h.svc.DeactivateMFADevice(ctx, s.p, name, serial) })
 		if err == nil {
-			_ = h.call(r, s, "DeleteVirtualMFADevice", map[string]any{"serialNumber": serial}, func() error {
+			_ = h.call(r, s, "DeleteVirtualMFADevice", map[string]any{"serialNumber": serial}, func(ctx context.Context) error {
 				return h.svc.DeleteVirtualMFADevice(ctx, s.p, serial)
 			})
 		}
 		flash = "MFA device removed."
 	case "delete":
-		err = h.call(r, s, "DeleteUser", params, func() error { return h.svc.DeleteUser(ctx, s.p, name) })
+		err = h.call(r, s, "DeleteUser", params, func(ctx context.Context) error { return h.svc.DeleteUser(ctx, s.p, name) })
 		if err == nil {
 			h.redirect(w, r, s, Prefix+"/users", "User "+name+" deleted.")
 			return
@@ -741,7 +738,6 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 }
 
 func (h *Handler) mfaCreate(w http.ResponseWriter, r *http.Request, s *reqState, name string) {
-	ctx := r.Context()
 	devName := strings.TrimSpace(r.PostFormValue("device"))
 	if devName == "" {
 		devName = name
@@ -750,7 +746,7 @@ func (h *Handler) mfaCreate(w http.ResponseWriter, r *http.Request, s *reqState,
 		devName = "root-account-mfa-device"
 	}
 	var dev *iam.NewVirtualMFADevice
-	err := h.call(r, s, "CreateVirtualMFADevice", map[string]any{"virtualMFADeviceName": devName}, func() (err error) {
+	err := h.call(r, s, "CreateVirtualMFADevice", map[string]any{"virtualMFADeviceName": devName}, func(ctx context.Context) (err error) {
 		dev, err = h.svc.CreateVirtualMFADevice(ctx, s.p, iam.CreateVirtualMFADeviceInput{Name: devName})
 		return err
 	})
@@ -779,8 +775,8 @@ func (h *Handler) mfaCreate(w http.ResponseWriter, r *http.Request, s *reqState,
 
 func (h *Handler) mfaEnable(w http.ResponseWriter, r *http.Request, s *reqState, name string) {
 	serial := r.PostFormValue("serial")
-	err := h.call(r, s, "EnableMFADevice", map[string]any{"userName": name, "serialNumber": serial}, func() error {
-		return h.svc.EnableMFADevice(r.Context(), s.p, name, serial, strings.TrimSpace(r.PostFormValue("code1")), strings.TrimSpace(r.PostFormValue("code2")))
+	err := h.call(r, s, "EnableMFADevice", map[string]any{"userName": name, "serialNumber": serial}, func(ctx context.Context) error {
+		return h.svc.EnableMFADevice(ctx, s.p, name, serial, strings.TrimSpace(r.PostFormValue("code1")), strings.TrimSpace(r.PostFormValue("code2")))
 	})
 	if err != nil {
 		pg := h.newPage(s, "Assign MFA device", "users")
@@ -837,8 +833,8 @@ func (h *Handler) groups(w http.ResponseWriter, r *http.Request, s *reqState) {
 
 func (h *Handler) groupCreate(w http.ResponseWriter, r *http.Request, s *reqState) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	err := h.call(r, s, "CreateGroup", map[string]any{"groupName": name}, func() error {
-		_, err := h.svc.CreateGroup(r.Context(), s.p, "/", name)
+	err := h.call(r, s, "CreateGroup", map[string]any{"groupName": name}, func(ctx context.Context) error {
+		_, err := h.svc.CreateGroup(ctx, s.p, "/", name)
 		return err
 	})
 	if err != nil {
@@ -856,13 +852,12 @@ type groupData struct {
 }
 
 func (h *Handler) group(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	pg := h.withFlash(r, s, h.newPage(s, "Group "+name, "groups"))
 	d := &groupData{}
 	pg.Data = d
 	params := map[string]any{"groupName": name}
-	err := h.call(r, s, "GetGroup", params, func() error {
+	err := h.call(r, s, "GetGroup", params, func(ctx context.Context) error {
 		g, members, err := h.svc.GetGroup(ctx, s.p, name, iam.ListInput{MaxItems: 1000})
 		d.Group, d.Members = g, members.Items
 		return err
@@ -872,7 +867,7 @@ func (h *Handler) group(w http.ResponseWriter, r *http.Request, s *reqState) {
 		h.render(w, http.StatusOK, "group", pg)
 		return
 	}
-	if err := h.call(r, s, "ListAttachedGroupPolicies", params, func() error {
+	if err := h.call(r, s, "ListAttachedGroupPolicies", params, func(ctx context.Context) error {
 		p, err := h.svc.ListAttachedPolicies(ctx, s.p, iam.OwnerGroup, name, iam.ListInput{MaxItems: 1000})
 		d.Attached = p.Items
 		return err
@@ -883,7 +878,6 @@ func (h *Handler) group(w http.ResponseWriter, r *http.Request, s *reqState) {
 }
 
 func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	back := Prefix + "/groups/" + url.PathEscape(name)
 	params := map[string]any{"groupName": name}
@@ -893,25 +887,25 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 	case "attach":
 		arn := strings.TrimSpace(r.PostFormValue("policy"))
 		params["policyArn"] = arn
-		err = h.call(r, s, "AttachGroupPolicy", params, func() error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
+		err = h.call(r, s, "AttachGroupPolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
 		flash = "Policy attached."
 	case "detach":
 		arn := r.PostFormValue("policy")
 		params["policyArn"] = arn
-		err = h.call(r, s, "DetachGroupPolicy", params, func() error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
+		err = h.call(r, s, "DetachGroupPolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
 		flash = "Policy detached."
 	case "add":
 		u := strings.TrimSpace(r.PostFormValue("user"))
 		params["userName"] = u
-		err = h.call(r, s, "AddUserToGroup", params, func() error { return h.svc.AddUserToGroup(ctx, s.p, name, u) })
+		err = h.call(r, s, "AddUserToGroup", params, func(ctx context.Context) error { return h.svc.AddUserToGroup(ctx, s.p, name, u) })
 		flash = "User added."
 	case "remove":
 		u := r.PostFormValue("user")
 		params["userName"] = u
-		err = h.call(r, s, "RemoveUserFromGroup", params, func() error { return h.svc.RemoveUserFromGroup(ctx, s.p, name, u) })
+		err = h.call(r, s, "RemoveUserFromGroup", params, func(ctx context.Context) error { return h.svc.RemoveUserFromGroup(ctx, s.p, name, u) })
 		flash = "User removed."
 	case "delete":
-		err = h.call(r, s, "DeleteGroup", params, func() error { return h.svc.DeleteGroup(ctx, s.p, name) })
+		err = h.call(r, s, "DeleteGroup", params, func(ctx context.Context) error { return h.svc.DeleteGroup(ctx, s.p, name) })
 		if err == nil {
 			h.redirect(w, r, s, Prefix+"/groups", "Group deleted.")
 			return
@@ -931,8 +925,8 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 func (h *Handler) roles(w http.ResponseWriter, r *http.Request, s *reqState) {
 	pg := h.withFlash(r, s, h.newPage(s, "Roles", "roles"))
 	var roles iam.Page[*iam.Role]
-	pg.setErr(h.call(r, s, "ListRoles", map[string]any{}, func() (err error) {
-		roles, err = h.svc.ListRoles(r.Context(), s.p, iam.ListInput{MaxItems: 1000})
+	pg.setErr(h.call(r, s, "ListRoles", map[string]any{}, func(ctx context.Context) (err error) {
+		roles, err = h.svc.ListRoles(ctx, s.p, iam.ListInput{MaxItems: 1000})
 		return err
 	}))
 	pg.Data = roles.Items
@@ -962,8 +956,8 @@ func (h *Handler) roleNewForm(w http.ResponseWriter, r *http.Request, s *reqStat
 
 func (h *Handler) roleCreate(w http.ResponseWriter, r *http.Request, s *reqState) {
 	d := &roleNewData{Name: strings.TrimSpace(r.PostFormValue("name")), Description: r.PostFormValue("description"), Trust: r.PostFormValue("trust")}
-	err := h.call(r, s, "CreateRole", map[string]any{"roleName": d.Name, "assumeRolePolicyDocument": d.Trust}, func() error {
-		_, err := h.svc.CreateRole(r.Context(), s.p, iam.CreateRoleInput{RoleName: d.Name, Description: d.Description, AssumeRolePolicyDocument: d.Trust})
+	err := h.call(r, s, "CreateRole", map[string]any{"roleName": d.Name, "assumeRolePolicyDocument": d.Trust}, func(ctx context.Context) error {
+		_, err := h.svc.CreateRole(ctx, s.p, iam.CreateRoleInput{RoleName: d.Name, Description: d.Description, AssumeRolePolicyDocument: d.Trust})
 		return err
 	})
 	if err != nil {
@@ -984,13 +978,12 @@ type roleData struct {
 }
 
 func (h *Handler) role(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	pg := h.withFlash(r, s, h.newPage(s, "Role "+name, "roles"))
 	d := &roleData{}
 	pg.Data = d
 	params := map[string]any{"roleName": name}
-	if err := h.call(r, s, "GetRole", params, func() (err error) {
+	if err := h.call(r, s, "GetRole", params, func(ctx context.Context) (err error) {
 		d.Role, err = h.svc.GetRole(ctx, s.p, name)
 		return err
 	}); err != nil {
@@ -999,7 +992,7 @@ func (h *Handler) role(w http.ResponseWriter, r *http.Request, s *reqState) {
 		return
 	}
 	d.Trust = prettyJSON(d.Role.AssumeRolePolicy)
-	if err := h.call(r, s, "ListAttachedRolePolicies", params, func() error {
+	if err := h.call(r, s, "ListAttachedRolePolicies", params, func(ctx context.Context) error {
 		p, err := h.svc.ListAttachedPolicies(ctx, s.p, iam.OwnerRole, name, iam.ListInput{MaxItems: 1000})
 		d.Attached = p.Items
 		return err
@@ -1022,7 +1015,6 @@ func prettyJSON(doc string) string {
 }
 
 func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	name := r.PathValue("name")
 	back := Prefix + "/roles/" + url.PathEscape(name)
 	params := map[string]any{"roleName": name}
@@ -1031,7 +1023,7 @@ func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState
 	switch r.PathValue("action") {
 	case "last-accessed":
 		var ro *iam.Role
-		if err = h.call(r, s, "GetRole", params, func() (err error) {
+		if err = h.call(r, s, "GetRole", params, func(ctx context.Context) (err error) {
 			ro, err = h.svc.GetRole(ctx, s.p, name)
 			return err
 		}); err == nil {
@@ -1041,20 +1033,20 @@ func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState
 	case "trust":
 		doc := r.PostFormValue("trust")
 		params["policyDocument"] = doc
-		err = h.call(r, s, "UpdateAssumeRolePolicy", params, func() error { return h.svc.UpdateAssumeRolePolicy(ctx, s.p, name, doc) })
+		err = h.call(r, s, "UpdateAssumeRolePolicy", params, func(ctx context.Context) error { return h.svc.UpdateAssumeRolePolicy(ctx, s.p, name, doc) })
 		flash = "Trust policy updated."
 	case "attach":
 		arn := strings.TrimSpace(r.PostFormValue("policy"))
 		params["policyArn"] = arn
-		err = h.call(r, s, "AttachRolePolicy", params, func() error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
+		err = h.call(r, s, "AttachRolePolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
 		flash = "Policy attached."
 	case "detach":
 		arn := r.PostFormValue("policy")
 		params["policyArn"] = arn
-		err = h.call(r, s, "DetachRolePolicy", params, func() error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
+		err = h.call(r, s, "DetachRolePolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
 		flash = "Policy detached."
 	case "delete":
-		err = h.call(r, s, "DeleteRole", params, func() error { return h.svc.DeleteRole(ctx, s.p, name) })
+		err = h.call(r, s, "DeleteRole", params, func(ctx context.Context) error { return h.svc.DeleteRole(ctx, s.p, name) })
 		if err == nil {
 			h.redirect(w, r, s, Prefix+"/roles", "Role deleted.")
 			return
@@ -1088,10 +1080,10 @@ func (h *Handler) policies(w http.ResponseWriter, r *http.Request, s *reqState) 
 	}
 	pg.Data = d
 	var all []*iam.PolicyInfo
-	err := h.call(r, s, "ListPolicies", map[string]any{"scope": d.Scope, "onlyAttached": d.Attached}, func() error {
+	err := h.call(r, s, "ListPolicies", map[string]any{"scope": d.Scope, "onlyAttached": d.Attached}, func(ctx context.Context) error {
 		in := iam.ListPoliciesInput{ListInput: iam.ListInput{MaxItems: 1000}, Scope: d.Scope, OnlyAttached: d.Attached}
 		for {
-			p, err := h.svc.ListPolicies(r.Context(), s.p, in)
+			p, err := h.svc.ListPolicies(ctx, s.p, in)
 			if err != nil {
 				return err
 			}
@@ -1157,8 +1149,8 @@ func (h *Handler) policyNewForm(w http.ResponseWriter, r *http.Request, s *reqSt
 func (h *Handler) policyCreate(w http.ResponseWriter, r *http.Request, s *reqState) {
 	d := &policyNewData{Name: strings.TrimSpace(r.PostFormValue("name")), Description: r.PostFormValue("description"), Document: r.PostFormValue("document")}
 	var info *iam.PolicyInfo
-	err := h.call(r, s, "CreatePolicy", map[string]any{"policyName": d.Name, "policyDocument": d.Document}, func() (err error) {
-		info, err = h.svc.CreatePolicy(r.Context(), s.p, iam.CreatePolicyInput{PolicyName: d.Name, Description: d.Description, PolicyDocument: d.Document})
+	err := h.call(r, s, "CreatePolicy", map[string]any{"policyName": d.Name, "policyDocument": d.Document}, func(ctx context.Context) (err error) {
+		info, err = h.svc.CreatePolicy(ctx, s.p, iam.CreatePolicyInput{PolicyName: d.Name, Description: d.Description, PolicyDocument: d.Document})
 		return err
 	})
 	if err != nil {
@@ -1180,13 +1172,12 @@ type policyData struct {
 }
 
 func (h *Handler) policy(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	arn := r.URL.Query().Get("arn")
 	pg := h.withFlash(r, s, h.newPage(s, "Policy", "policies"))
 	d := &policyData{}
 	pg.Data = d
 	params := map[string]any{"policyArn": arn}
-	if err := h.call(r, s, "GetPolicy", params, func() (err error) {
+	if err := h.call(r, s, "GetPolicy", params, func(ctx context.Context) (err error) {
 		d.Info, err = h.svc.GetPolicy(ctx, s.p, arn)
 		return err
 	}); err != nil {
@@ -1200,19 +1191,19 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request, s *reqState) {
 			d.Errors = append(d.Errors, errText(err))
 		}
 	}
-	note(h.call(r, s, "ListPolicyVersions", params, func() error {
+	note(h.call(r, s, "ListPolicyVersions", params, func(ctx context.Context) error {
 		p, err := h.svc.ListPolicyVersions(ctx, s.p, arn, iam.ListInput{})
 		d.Versions = p.Items
 		return err
 	}))
-	note(h.call(r, s, "GetPolicyVersion", map[string]any{"policyArn": arn, "versionId": d.Info.DefaultVersionID}, func() error {
+	note(h.call(r, s, "GetPolicyVersion", map[string]any{"policyArn": arn, "versionId": d.Info.DefaultVersionID}, func(ctx context.Context) error {
 		v, err := h.svc.GetPolicyVersion(ctx, s.p, arn, d.Info.DefaultVersionID)
 		if err == nil {
 			d.Document = prettyJSON(v.Document)
 		}
 		return err
 	}))
-	note(h.call(r, s, "ListEntitiesForPolicy", params, func() error {
+	note(h.call(r, s, "ListEntitiesForPolicy", params, func(ctx context.Context) error {
 		p, err := h.svc.ListEntitiesForPolicy(ctx, s.p, arn, iam.ListEntitiesInput{ListInput: iam.ListInput{MaxItems: 1000}})
 		d.Entities = p.Items
 		return err
@@ -1221,7 +1212,6 @@ func (h *Handler) policy(w http.ResponseWriter, r *http.Request, s *reqState) {
 }
 
 func (h *Handler) policyAction(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	arn := r.PostFormValue("arn")
 	back := Prefix + "/policy?arn=" + url.QueryEscape(arn)
 	var err error
@@ -1229,20 +1219,20 @@ func (h *Handler) policyAction(w http.ResponseWriter, r *http.Request, s *reqSta
 	switch r.PostFormValue("action") {
 	case "version":
 		doc, def := r.PostFormValue("document"), r.PostFormValue("default") != ""
-		err = h.call(r, s, "CreatePolicyVersion", map[string]any{"policyArn": arn, "policyDocument": doc, "setAsDefault": def}, func() error {
+		err = h.call(r, s, "CreatePolicyVersion", map[string]any{"policyArn": arn, "policyDocument": doc, "setAsDefault": def}, func(ctx context.Context) error {
 			_, err := h.svc.CreatePolicyVersion(ctx, s.p, arn, doc, def)
 			return err
 		})
 		flash = "Version created."
 	case "default":
 		v := r.PostFormValue("version")
-		err = h.call(r, s, "SetDefaultPolicyVersion", map[string]any{"policyArn": arn, "versionId": v}, func() error {
+		err = h.call(r, s, "SetDefaultPolicyVersion", map[string]any{"policyArn": arn, "versionId": v}, func(ctx context.Context) error {
 			return h.svc.SetDefaultPolicyVersion(ctx, s.p, arn, v)
 		})
 		flash = "Default version set."
 	case "delete-version":
 		v := r.PostFormValue("version")
-		err = h.call(r, s, "DeletePolicyVersion", map[string]any{"policyArn": arn, "versionId": v}, func() error {
+		err = h.call(r, s, "DeletePolicyVersion", map[string]any{"policyArn": arn, "versionId": v}, func(ctx context.Context) error {
 			return h.svc.DeletePolicyVersion(ctx, s.p, arn, v)
 		})
 		flash = "Version deleted."
@@ -1308,18 +1298,17 @@ type accountData struct {
 }
 
 func (h *Handler) account(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	pg := h.withFlash(r, s, h.newPage(s, "Account settings", "account"))
 	d := &accountData{Root: s.p.IsRoot()}
 	if d.Root {
-		_ = h.call(r, s, "ListMFADevices", map[string]any{}, func() error {
+		_ = h.call(r, s, "ListMFADevices", map[string]any{}, func(ctx context.Context) error {
 			p, err := h.svc.ListMFADevices(ctx, s.p, "", iam.ListInput{})
 			d.RootMFA = p.Items
 			return err
 		})
 	}
 	pg.Data = d
-	err := h.call(r, s, "GetAccountPasswordPolicy", map[string]any{}, func() (err error) {
+	err := h.call(r, s, "GetAccountPasswordPolicy", map[string]any{}, func(ctx context.Context) (err error) {
 		d.Policy, err = h.svc.GetAccountPasswordPolicy(ctx, s.p)
 		return err
 	})
@@ -1332,7 +1321,7 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request, s *reqState) {
 		d.PolicyErr = errText(err)
 	}
 	var aliases iam.Page[string]
-	if err := h.call(r, s, "ListAccountAliases", map[string]any{}, func() (err error) {
+	if err := h.call(r, s, "ListAccountAliases", map[string]any{}, func(ctx context.Context) (err error) {
 		aliases, err = h.svc.ListAccountAliases(ctx, s.p, iam.ListInput{})
 		return err
 	}); err != nil {
@@ -1352,7 +1341,6 @@ func optInt(s string) *int {
 }
 
 func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
 	var err error
 	flash := ""
 	switch r.PathValue("action") {
@@ -1366,14 +1354,14 @@ func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, s *reqSt
 			"requireNumbers": in.RequireNumbers, "requireUppercaseCharacters": in.RequireUppercaseCharacters,
 			"requireLowercaseCharacters": in.RequireLowercaseCharacters, "allowUsersToChangePassword": in.AllowUsersToChangePassword,
 			"hardExpiry": in.HardExpiry}
-		err = h.call(r, s, "UpdateAccountPasswordPolicy", params, func() error { return h.svc.UpdateAccountPasswordPolicy(ctx, s.p, in) })
+		err = h.call(r, s, "UpdateAccountPasswordPolicy", params, func(ctx context.Context) error { return h.svc.UpdateAccountPasswordPolicy(ctx, s.p, in) })
 		flash = "Password policy saved."
 	case "password-policy-delete":
-		err = h.call(r, s, "DeleteAccountPasswordPolicy", map[string]any{}, func() error { return h.svc.DeleteAccountPasswordPolicy(ctx, s.p) })
+		err = h.call(r, s, "DeleteAccountPasswordPolicy", map[string]any{}, func(ctx context.Context) error { return h.svc.DeleteAccountPasswordPolicy(ctx, s.p) })
 		flash = "Password policy deleted."
 	case "alias":
 		a := strings.TrimSpace(r.PostFormValue("alias"))
-		err = h.call(r, s, "CreateAccountAlias", map[string]any{"accountAlias": a}, func() error { return h.svc.CreateAccountAlias(ctx, s.p, a) })
+		err = h.call(r, s, "CreateAccountAlias", map[string]any{"accountAlias": a}, func(ctx context.Context) error { return h.svc.CreateAccountAlias(ctx, s.p, a) })
 		flash = "Alias set."
 	case "root-mfa":
 		h.mfaCreate(w, r, s, "")
@@ -1383,7 +1371,7 @@ func (h *Handler) accountAction(w http.ResponseWriter, r *http.Request, s *reqSt
 		return
 	case "alias-delete":
 		a := r.PostFormValue("alias")
-		err = h.call(r, s, "DeleteAccountAlias", map[string]any{"accountAlias": a}, func() error { return h.svc.DeleteAccountAlias(ctx, s.p, a) })
+		err = h.call(r, s, "DeleteAccountAlias", map[string]any{"accountAlias": a}, func(ctx context.Context) error { return h.svc.DeleteAccountAlias(ctx, s.p, a) })
 		flash = "Alias deleted."
 	default:
 		http.NotFound(w, r)
@@ -1426,8 +1414,8 @@ func (h *Handler) simulator(w http.ResponseWriter, r *http.Request, s *reqState)
 		d.Ran = true
 		in := iam.SimulateInput{PolicySourceARN: strings.TrimSpace(d.Principal), ActionNames: splitList(d.Actions), ResourceARNs: splitList(d.Resources)}
 		var out *iam.SimulateOutput
-		err := h.call(r, s, "SimulatePrincipalPolicy", map[string]any{"policySourceArn": in.PolicySourceARN, "actionNames": in.ActionNames}, func() (err error) {
-			out, err = h.svc.SimulatePrincipalPolicy(r.Context(), s.p, in)
+		err := h.call(r, s, "SimulatePrincipalPolicy", map[string]any{"policySourceArn": in.PolicySourceARN, "actionNames": in.ActionNames}, func(ctx context.Context) (err error) {
+			out, err = h.svc.SimulatePrincipalPolicy(ctx, s.p, in)
 			return err
 		})
 		if err != nil {
@@ -1469,7 +1457,7 @@ func (h *Handler) eventHistory(w http.ResponseWriter, r *http.Request, s *reqSta
 	}
 	// The same check as CloudTrail's LookupEvents in httpapi, audited as
 	// that call.
-	if err := h.callAt(r, s, "cloudtrail.amazonaws.com", "LookupEvents", map[string]any{}, func() error {
+	if err := h.callAt(r, s, "cloudtrail.amazonaws.com", "LookupEvents", map[string]any{}, func(ctx context.Context) error {
 		if s.p.IsRoot() {
 			return nil
 		}

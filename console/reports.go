@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -11,14 +12,13 @@ import (
 // credentialReport generates (when stale) and downloads the account's
 // credential report, as the IAM console's "Download credential report".
 func (h *Handler) credentialReport(w http.ResponseWriter, r *http.Request, s *reqState) {
-	ctx := r.Context()
-	err := h.call(r, s, "GenerateCredentialReport", map[string]any{}, func() error {
+	err := h.call(r, s, "GenerateCredentialReport", map[string]any{}, func(ctx context.Context) error {
 		_, err := h.svc.GenerateCredentialReport(ctx, s.p)
 		return err
 	})
 	var rep *iam.CredentialReport
 	if err == nil {
-		err = h.call(r, s, "GetCredentialReport", map[string]any{}, func() (err error) {
+		err = h.call(r, s, "GetCredentialReport", map[string]any{}, func(ctx context.Context) (err error) {
 			rep, err = h.svc.GetCredentialReport(ctx, s.p)
 			return err
 		})
@@ -42,17 +42,16 @@ type lastAccessedData struct {
 // lastAccessed runs an access advisor report for a user, group or role and
 // shows which services its policies allow and when they were last used.
 func (h *Handler) lastAccessed(w http.ResponseWriter, r *http.Request, s *reqState, kind, name, arn string) {
-	ctx := r.Context()
 	pg := h.newPage(s, "Last accessed: "+kind+" "+name, kind+"s")
 	d := &lastAccessedData{Kind: kind, Name: name, Back: Prefix + "/" + kind + "s/" + url.PathEscape(name)}
 	pg.Data = d
 	var job string
-	err := h.call(r, s, "GenerateServiceLastAccessedDetails", map[string]any{"arn": arn}, func() (err error) {
+	err := h.call(r, s, "GenerateServiceLastAccessedDetails", map[string]any{"arn": arn}, func(ctx context.Context) (err error) {
 		job, err = h.svc.GenerateServiceLastAccessedDetails(ctx, s.p, arn, "")
 		return err
 	})
 	if err == nil {
-		err = h.call(r, s, "GetServiceLastAccessedDetails", map[string]any{"jobId": job}, func() error {
+		err = h.call(r, s, "GetServiceLastAccessedDetails", map[string]any{"jobId": job}, func(ctx context.Context) error {
 			p, err := h.svc.GetServiceLastAccessedDetails(ctx, s.p, job, "", 1000)
 			if err == nil {
 				d.Services = p.Items

@@ -460,12 +460,21 @@ func (p *proxy) restore() {
 // p50 and p99 over b.N changes. Run with
 //
 //	go test -run '^$' -bench Propagation -benchtime 1000x ./e2e/
+//
+// BenchmarkPropagation measures it with notifications ("notify") and with
+// polling alone ("poll": node B does not LISTEN, as behind a pooler that
+// cannot carry it).
 func BenchmarkPropagation(b *testing.B) {
+	b.Run("notify", func(b *testing.B) { benchmarkPropagation(b, false) })
+	b.Run("poll", func(b *testing.B) { benchmarkPropagation(b, true) })
+}
+
+func benchmarkPropagation(b *testing.B, noListen bool) {
 	dsn := pgtest.DSN(b)
 	dirA, dirB := b.TempDir(), b.TempDir()
 	start := func(dir string) *server.Server {
 		srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dir, DatabaseURL: dsn,
-			AccountID: testAccount, RootAccessKeyID: rootKeyID, RootSecret: rootSecretKey})
+			AccountID: testAccount, RootAccessKeyID: rootKeyID, RootSecret: rootSecretKey, DatabaseNoListen: noListen && dir == dirB})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -46,6 +46,10 @@ type Config struct {
 	// of a deployment; "" keeps SQLite in DataDir. DataDir still holds the
 	// master key and the audit signing key, which all nodes must share.
 	DatabaseURL string
+	// DatabaseNoListen leaves PostgreSQL's LISTEN off, for connection
+	// poolers that cannot carry it (PgBouncer in transaction mode): other
+	// nodes' changes then arrive by polling, within SyncPollInterval.
+	DatabaseNoListen bool
 }
 
 // backend is what a database provides: IAM storage and the audit trail.
@@ -53,6 +57,10 @@ type backend interface {
 	iam.Store
 	audit.Store
 }
+
+// SyncPollInterval is how often a server polls the store's change feed
+// for writes it was not notified of.
+const SyncPollInterval = 500 * time.Millisecond
 
 // DefaultListen is where iamd listens unless told otherwise: loopback only,
 // so a fresh install is not reachable from the network.
@@ -173,9 +181,28 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 		defer s.wg.Done()
 		svc.Run(bg, 5*time.Second)
 	}()
-	if pg, ok := store.(*postgres.DB); ok {
+	// Writes made elsewhere (other nodes, admin commands) are picked up by
+	// polling the change feed: one indexed query, cheap enough to run twice
+	// a second, which bounds propagation when notifications are lost.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(SyncPollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				if err := svc.Sync(bg); err != nil {
+					log.Error("sync state", "err", err)
+				}
+			}
+		}
+	}()
+	if pg, ok := store.(*postgres.DB); ok && !cfg.DatabaseNoListen {
 		// Other nodes' writes are applied as soon as PostgreSQL notifies
-		// them; the 5 s polling above remains the fallback.
+		// them; the polling above remains the fallback.
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
