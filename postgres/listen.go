@@ -90,9 +90,13 @@ func (db *DB) listen(ctx context.Context, signal func()) error {
 	}
 	signal() // catch up on whatever was committed while not listening
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		signal()
+		// The channel is database-wide; the payload is the writer's schema.
+		if n.Payload == db.schema {
+			signal()
+		}
 	}
 }

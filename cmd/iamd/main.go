@@ -87,7 +87,9 @@ const usage = `usage: iamd [serve] [flags]   run the server (the default command
                                 manage custom services; validate policies (docs/custom-services.md)
        iamd version             print the version
 
-Run "iamd serve -h" for the flags; every flag has an IAMD_* environment variable.
+Every command that opens the deployment's database also takes --database URL (IAMD_DATABASE_URL)
+for a PostgreSQL deployment. Run "iamd serve -h" for the flags; every flag has an IAMD_*
+environment variable.
 `
 
 // config is the effective configuration: defaults < environment < flags.
@@ -206,7 +208,7 @@ func account(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", envOr(getenv, "IAMD_DATA_DIR", defaultDataDir(getenv)), "data directory (IAMD_DATA_DIR)")
 	masterKey := fs.String("master-key-file", getenv("IAMD_MASTER_KEY_FILE"), "master key file (IAMD_MASTER_KEY_FILE)")
-	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL; SQLite in the data directory when unset (IAMD_DATABASE_URL)")
+	database := databaseFlag(fs, getenv) // dbflag.go
 	var accountID *string
 	if sub == "create" {
 		accountID = fs.String("account-id", "", "12-digit ID of the new account; random when unset")

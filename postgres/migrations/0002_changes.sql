@@ -42,7 +42,9 @@ BEGIN
 	END IF;
 	UPDATE change_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision INTO rev;
 	INSERT INTO changes (revision, kind, entity_id) VALUES (rev, TG_ARGV[0], eid);
-	PERFORM pg_notify('iamd_changes', '');
+	-- The payload names the schema: listeners in other schemas of the same
+	-- database (other deployments, parallel test runs) ignore it.
+	PERFORM pg_notify('iamd_changes', current_schema());
 	RETURN NULL;
 END;
 $$;
