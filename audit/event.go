@@ -7,8 +7,6 @@
 package audit
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -82,18 +80,12 @@ type Resource struct {
 	Name string `json:"name"`
 }
 
-// Canonical is the event's canonical JSON: encoding/json of the struct
-// (fixed field order, map keys sorted, no HTML escaping, no trailing
-// newline). The hash chain covers exactly these bytes, which are also
-// what is stored.
+// Canonical is the event's canonical JSON: encoding/json's encoding of the
+// struct (fixed field order, map keys sorted, no HTML escaping, no
+// trailing newline), produced without reflection (canonical.go). The hash
+// chain covers exactly these bytes, which are also what is stored.
 func (e *Event) Canonical() ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return appendCanonical(make([]byte, 0, 1024), e)
 }
 
 // Time parses EventTime.

@@ -292,3 +292,34 @@ func TestJournalRecoveryRace(t *testing.T) {
 		t.Fatal("the race was not simulated")
 	}
 }
+
+// An event that cannot be encoded is refused when it is handed over, by
+// Enqueue as by Record, so that its request fails; the trail goes on.
+func TestWriterRefusesUnencodableEvent(t *testing.T) {
+	f := newJournalFixture(t)
+	w := f.writer(t)
+	bad := f.event("bad")
+	bad.RequestParameters = map[string]any{"c": make(chan int)}
+	if err := w.Enqueue(bad); err == nil {
+		t.Error("Enqueue of an unencodable event: no error")
+	}
+	if err := w.Record(t.Context(), bad); err == nil {
+		t.Error("Record of an unencodable event: no error")
+	}
+	if err := w.Record(t.Context(), f.event("good")); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	if err := f.db.ScanAudit(t.Context(), audit.Query{}, func(r *audit.Record) error {
+		names = append(names, r.EventID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0] != "good" {
+		t.Errorf("trail holds %q, want only the encodable event", names)
+	}
+	if rep, err := audit.Verify(t.Context(), f.db, f.key.Public().(ed25519.PublicKey)); err != nil || !rep.OK() {
+		t.Errorf("verify: %+v, %v", rep, err)
+	}
+}

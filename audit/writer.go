@@ -79,6 +79,7 @@ func (w *Writer) gather(batch []*pending) []*pending {
 
 type pending struct {
 	e         *Event
+	rec       *Record // e's record but its place in the chain, built by the caller
 	err       chan error
 	recovered bool // e comes from its intent (journal.go)
 }
@@ -129,9 +130,26 @@ func (w *Writer) loadHead(ctx context.Context) error {
 	return nil
 }
 
+// prepare builds e's record, all but its place in the chain, on the
+// caller's goroutine: the writer's single goroutine is what bounds the
+// trail's throughput, so it only chains (one SHA-256) and stores.
+func prepare(e *Event) (*Record, error) {
+	body, err := e.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	r := recordColumns(e)
+	r.Body = body
+	return r, nil
+}
+
 // Record appends e and returns once it is durable (or failed).
 func (w *Writer) Record(ctx context.Context, e *Event) error {
-	p := &pending{e: e, err: make(chan error, 1)}
+	rec, err := prepare(e)
+	if err != nil {
+		return err
+	}
+	p := &pending{e: e, rec: rec, err: make(chan error, 1)}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -148,8 +166,13 @@ func (w *Writer) Record(ctx context.Context, e *Event) error {
 // process dies before that. It blocks while the queue is full, so a writer
 // that falls behind slows requests down rather than dropping events.
 // httpapi uses it for read-only calls, whose events do not record a change.
+// An event that cannot be encoded is refused here, so its request fails.
 func (w *Writer) Enqueue(e *Event) error {
-	p := &pending{e: e}
+	rec, err := prepare(e)
+	if err != nil {
+		return err
+	}
+	p := &pending{e: e, rec: rec}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -259,11 +282,14 @@ func (w *Writer) commit(batch []*pending, final bool) {
 			}
 			continue
 		}
-		newRecord := NewRecord
-		if p.recovered {
-			newRecord = recoveredRecord
+		var r *Record
+		var err error
+		if p.rec != nil {
+			r = p.rec
+			r.Seq, r.PrevHash, r.Hash = seq+1, hash, ChainHash(hash, r.Body)
+		} else {
+			r, err = recoveredRecord(p.e, seq+1, hash)
 		}
-		r, err := newRecord(p.e, seq+1, hash)
 		if err != nil {
 			if p.err != nil {
 				p.err <- err

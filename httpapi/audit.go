@@ -175,7 +175,7 @@ func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, request
 	e := &audit.Event{
 		EventVersion: audit.EventVersion, EventTime: ac.start.UTC().Format(time.RFC3339),
 		EventSource: source + ".amazonaws.com", EventName: name, UserAgent: r.UserAgent(),
-		RequestID: requestID, EventID: newRequestID(), ReadOnly: audit.IsReadOnly(name),
+		RequestID: requestID, EventID: audit.NewEventID(), ReadOnly: audit.IsReadOnly(name),
 		EventType: "AwsApiCall", ManagementEvent: true, EventCategory: "Management", AWSRegion: "us-east-1",
 	}
 	if e.EventName == "" {

@@ -220,6 +220,10 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 		}
 	}
 
+	if svc == h.sts && isUnsignedSTS(r, action) {
+		// The token or assertion in the request is the credential (sts.go).
+		return h.serveUnsigned(r, requestID, form, action, version)
+	}
 	sig, err := sigv4.Parse(r)
 	if err != nil {
 		return svc, nil, nil, err

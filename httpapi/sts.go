@@ -1,6 +1,12 @@
 package httpapi
 
 import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/iamd/iamd/awsmodel"
 	"github.com/iamd/iamd/awsquery"
 	"github.com/iamd/iamd/iam"
 )
@@ -14,7 +20,67 @@ func (h *Handler) stsRoutes() map[string]operation {
 		"GetFederationToken":         h.getFederationToken,
 		"GetAccessKeyInfo":           h.getAccessKeyInfo,
 		"DecodeAuthorizationMessage": h.decodeAuthorizationMessage,
+		"AssumeRoleWithWebIdentity":  h.assumeRoleWithWebIdentity,
+		"AssumeRoleWithSAML":         h.assumeRoleWithSAML,
 	}
+}
+
+// unsignedSTS are the STS actions whose credential is in the request (a
+// web identity token or SAML assertion): AWS serves them without SigV4.
+var unsignedSTS = map[string]bool{"AssumeRoleWithWebIdentity": true, "AssumeRoleWithSAML": true}
+
+// isUnsignedSTS reports whether r is an unsigned call of one of those
+// actions. A signed call of them takes the usual path.
+func isUnsignedSTS(r *http.Request, action string) bool {
+	return unsignedSTS[action] && r.Header.Get("Authorization") == "" && !r.URL.Query().Has("X-Amz-Credential")
+}
+
+// identityRefused reports the errors of a refused web identity or SAML
+// credential, which count against the caller's address as failed
+// signatures do (ratelimit.go).
+func identityRefused(err error) bool {
+	var ie *iam.Error
+	if !errors.As(err, &ie) {
+		return false
+	}
+	switch ie.Code {
+	case iam.CodeInvalidIdentityToken, iam.CodeExpiredTokenException, iam.CodeIDPRejectedClaim, iam.CodeAccessDenied:
+		return true
+	}
+	return false
+}
+
+// serveUnsigned runs an unsigned STS federation call: the route verifies
+// the token itself and the caller starts as an anonymous web identity.
+func (h *Handler) serveUnsigned(r *http.Request, requestID string, form url.Values, action, version string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+	svc := h.sts
+	op := svc.Operations[action]
+	if op == nil || version != svc.APIVersion {
+		return svc, nil, nil, awsquery.ErrorFor(nil, "InvalidAction", "Could not find operation "+action+" for version "+version)
+	}
+	in, err := awsquery.Decode(op, form)
+	if err != nil {
+		return svc, op, nil, err
+	}
+	route, ok := h.routes[op]
+	if !ok {
+		return svc, op, nil, awsquery.NotImplemented(action)
+	}
+	rp := &requestPrincipal{p: iam.Principal{Type: iam.PrincipalWebIdentityUser}}
+	if action == "AssumeRoleWithSAML" {
+		rp.p.Type = iam.PrincipalSAMLUser
+	}
+	rp.info = iam.RequestInfo{Time: h.now(), UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		rp.info.SourceIP = host
+	}
+	rp.p.Request = &rp.info
+	c := &call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID}
+	out, err := route(c)
+	if err != nil && identityRefused(err) {
+		h.auth.fail("", remoteHost(r), h.now())
+	}
+	return svc, op, out, err
 }
 
 func (h *Handler) getCallerIdentity(c *call) (awsquery.Struct, error) {
@@ -115,4 +181,75 @@ func (h *Handler) decodeAuthorizationMessage(c *call) (awsquery.Struct, error) {
 		return nil, err
 	}
 	return awsquery.Struct{"DecodedMessage": msg}, nil
+}
+
+func policyARNsIn(in awsquery.Struct) []string {
+	var arns []string
+	if list, ok := in["PolicyArns"].([]any); ok {
+		for _, v := range list {
+			if st, ok := v.(awsquery.Struct); ok {
+				arns = append(arns, str(st, "arn"))
+			}
+		}
+	}
+	return arns
+}
+
+func (h *Handler) assumeRoleWithWebIdentity(c *call) (awsquery.Struct, error) {
+	out, err := h.svc.AssumeRoleWithWebIdentity(c.ctx, c.principal, iam.AssumeRoleWithWebIdentityInput{
+		RoleARN:          str(c.in, "RoleArn"),
+		RoleSessionName:  str(c.in, "RoleSessionName"),
+		WebIdentityToken: str(c.in, "WebIdentityToken"),
+		ProviderID:       str(c.in, "ProviderId"),
+		DurationSeconds:  integer(c.in, "DurationSeconds"),
+		Policy:           str(c.in, "Policy"),
+		PolicyARNs:       policyARNsIn(c.in),
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := awsquery.Struct{
+		"Credentials":                 credentialsOut(&out.Credentials),
+		"AssumedRoleUser":             awsquery.Struct{"AssumedRoleId": out.AssumedRoleID, "Arn": out.AssumedRoleARN},
+		"SubjectFromWebIdentityToken": out.Subject,
+		"Audience":                    out.Audience,
+		"Provider":                    out.Provider,
+	}
+	if out.PackedPolicySize >= 0 {
+		res["PackedPolicySize"] = int64(out.PackedPolicySize)
+	}
+	if out.SourceIdentity != "" {
+		res["SourceIdentity"] = out.SourceIdentity
+	}
+	return res, nil
+}
+
+func (h *Handler) assumeRoleWithSAML(c *call) (awsquery.Struct, error) {
+	out, err := h.svc.AssumeRoleWithSAML(c.ctx, c.principal, iam.AssumeRoleWithSAMLInput{
+		RoleARN:         str(c.in, "RoleArn"),
+		PrincipalARN:    str(c.in, "PrincipalArn"),
+		SAMLAssertion:   str(c.in, "SAMLAssertion"),
+		DurationSeconds: integer(c.in, "DurationSeconds"),
+		Policy:          str(c.in, "Policy"),
+		PolicyARNs:      policyARNsIn(c.in),
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := awsquery.Struct{
+		"Credentials":     credentialsOut(&out.Credentials),
+		"AssumedRoleUser": awsquery.Struct{"AssumedRoleId": out.AssumedRoleID, "Arn": out.AssumedRoleARN},
+		"Subject":         out.Subject,
+		"SubjectType":     out.SubjectType,
+		"Issuer":          out.Issuer,
+		"Audience":        out.Audience,
+		"NameQualifier":   out.NameQualifier,
+	}
+	if out.PackedPolicySize >= 0 {
+		res["PackedPolicySize"] = int64(out.PackedPolicySize)
+	}
+	if out.SourceIdentity != "" {
+		res["SourceIdentity"] = out.SourceIdentity
+	}
+	return res, nil
 }

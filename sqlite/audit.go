@@ -69,6 +69,9 @@ func decodeResources(s string) []audit.Resource {
 	return out
 }
 
+var qAppendAudit = q(`INSERT INTO audit_events (seq, prev_hash, hash, body, event_time, account_id, event_id,
+	event_name, event_source, username, access_key, read_only, resources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+
 // AppendAudit implements audit.Store.
 func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Digest) (err error) {
 	if err := db.checkOpen(); err != nil {
@@ -84,11 +87,9 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Di
 		}
 	}()
 	if len(recs) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (seq, prev_hash, hash, body, event_time, account_id, event_id,
-			event_name, event_source, username, access_key, read_only, resources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return fmt.Errorf("sqlite: audit append: %w", err)
-		}
+		// The statement prepared in Open, bound to this transaction:
+		// preparing it per batch cost more than a small batch's inserts.
+		st := tx.StmtContext(ctx, db.wStmts.m[qAppendAudit])
 		defer st.Close()
 		for _, r := range recs {
 			if _, err := st.ExecContext(ctx, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID, r.EventID,

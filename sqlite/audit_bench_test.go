@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/iamd/iamd/audit"
+)
+
+// BenchmarkAuditEnqueueRead measures the audit writer's cost per read
+// event (encoding, chaining, the SQLite append and its share of the
+// commit) on the SQLite store, the figure that decides audited read
+// throughput on a 2-core machine: cpu-µs/event is the process's CPU time
+// over b.N. The trail is pre-filled (prefill events), since the cost of
+// index maintenance grows with the trail; "parallel64" has 64 goroutines
+// record concurrently, so that batches are the size the HTTP load runs see,
+// "enqueue" hands over every event at once (batches of maxBatch).
+// eventIDs "v4" are random (as newRequestID made them), "v7" time-ordered
+// (audit.NewEventID). IAMD_BENCH_AUDIT_DDL runs statements (";"-separated)
+// on the writer connection first, for experiments such as dropping an index
+// or setting a pragma (docs/bench/audit.md).
+func BenchmarkAuditEnqueueRead(b *testing.B) {
+	for _, prefill := range []int{0, 100000} {
+		for _, ids := range []string{"v4", "v7"} {
+			for _, mode := range []string{"enqueue", "parallel64"} {
+				b.Run(fmt.Sprintf("prefill=%d/ids=%s/%s", prefill, ids, mode), func(b *testing.B) {
+					benchAuditReads(b, prefill, ids, mode)
+				})
+			}
+		}
+	}
+}
+
+func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "iamd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range strings.Split(os.Getenv("IAMD_BENCH_AUDIT_DDL"), ";") {
+		if stmt != "" {
+			if _, err := db.w.ExecContext(ctx, stmt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	key, _, err := audit.LoadOrCreateKey(filepath.Join(b.TempDir(), audit.KeyFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := audit.NewWriter(ctx, audit.Config{Store: db, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	newID := func() string { return uuid4() }
+	if ids == "v7" {
+		newID = audit.NewEventID
+	}
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	event := func(i int) *audit.Event {
+		return &audit.Event{EventVersion: audit.EventVersion, EventTime: now, EventSource: "sts.amazonaws.com",
+			EventName: "GetCallerIdentity", AWSRegion: "us-east-1", SourceIPAddress: "127.0.0.1", UserAgent: "aws-sdk-go-v2/1.30.0 os/linux lang/go#1.26",
+			UserIdentity: audit.UserIdentity{Type: "IAMUser", PrincipalID: "AIDAEXAMPLEUSERID0001", ARN: "arn:aws:iam::123456789012:user/alice",
+				AccountID: "123456789012", AccessKeyID: "AKIAEXAMPLEKEY000001", UserName: "alice"},
+			RequestParameters: map[string]any{}, RequestID: uuid4(), EventID: newID(),
+			ReadOnly: true, EventType: "AwsApiCall", ManagementEvent: true, RecipientAccountID: "123456789012", EventCategory: "Management"}
+	}
+	for i := range prefill {
+		if err := w.Enqueue(event(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	events := make([]*audit.Event, b.N)
+	for i := range events {
+		events[i] = event(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	if mode == "enqueue" {
+		for _, e := range events {
+			if err := w.Enqueue(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				for i := g; i < len(events); i += 64 {
+					if err := w.Record(ctx, events[i]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if err := w.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+}
+
+func uuid4() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
