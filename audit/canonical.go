@@ -77,6 +77,7 @@ func appendIdentity(dst []byte, u *UserIdentity) []byte {
 	dst = appendOmitEmpty(dst, "accountId", u.AccountID)
 	dst = appendOmitEmpty(dst, "accessKeyId", u.AccessKeyID)
 	dst = appendOmitEmpty(dst, "userName", u.UserName)
+	dst = appendOmitEmpty(dst, "identityProvider", u.IdentityProvider)
 	if sc := u.SessionContext; sc != nil {
 		dst = append(dst, `,"sessionContext":{`...)
 		if si := sc.SessionIssuer; si != nil {

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -27,7 +28,7 @@ func canonicalCases() map[string]*Event {
 		EventName: "AssumeRole", AWSRegion: "us-east-1", SourceIPAddress: "127.0.0.1", UserAgent: "aws-cli/2 <b>&amp;</b>",
 		ErrorCode: "AccessDenied", ErrorMessage: "User: arn:aws:iam::123456789012:user/a is not authorized\n\t\"quoted\" \\ \x00\x1f\x7f",
 		UserIdentity: UserIdentity{Type: "AssumedRole", PrincipalID: "AROA:s", ARN: "arn:aws:sts::123456789012:assumed-role/R/s",
-			AccountID: "123456789012", AccessKeyID: "ASIA", SessionContext: &SessionContext{
+			AccountID: "123456789012", AccessKeyID: "ASIA", UserName: "u", IdentityProvider: "idp", SessionContext: &SessionContext{
 				SessionIssuer: &SessionIssuer{Type: "Role", PrincipalID: "AROA", ARN: "arn:aws:iam::123456789012:role/R", AccountID: "123456789012", UserName: "R"},
 				Attributes:    SessionAttrs{CreationDate: "2026-12-02T06:00:00Z", MFAAuthenticated: "true"}, SourceIdent: "src"}},
 		RequestParameters: map[string]any{"roleArn": "arn", "tags": []any{map[string]any{"key": "k", "value": "v\u2028\u2029"}}, "durationSeconds": 3600,
@@ -45,6 +46,35 @@ func canonicalCases() map[string]*Event {
 		"empty additional data":      {AdditionalEventData: map[string]any{}, Resources: []Resource{}, ReadOnly: true},
 		"read with empty parameters": {EventName: "GetCallerIdentity", RequestParameters: map[string]any{}, ReadOnly: true},
 	}
+}
+
+// TestCanonicalCaseIsFull keeps the hand-written encoder honest: the
+// "full" case sets every field of every struct, so a field added to the
+// event types but not to canonical.go makes TestCanonicalMatchesEncodingJSON
+// fail instead of silently dropping from stored events.
+func TestCanonicalCaseIsFull(t *testing.T) {
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if v.IsNil() {
+				t.Errorf("%s is nil in the full case", path)
+				return
+			}
+			walk(path, v.Elem())
+		case reflect.Struct:
+			for i := range v.NumField() {
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		case reflect.Bool:
+			// false is a value the encoder writes too
+		default:
+			if v.IsZero() {
+				t.Errorf("%s is zero in the full case", path)
+			}
+		}
+	}
+	walk("Event", reflect.ValueOf(canonicalCases()["full"]))
 }
 
 func TestCanonicalMatchesEncodingJSON(t *testing.T) {

@@ -43,13 +43,16 @@ type Event struct {
 
 // UserIdentity is CloudTrail's userIdentity element.
 type UserIdentity struct {
-	Type           string          `json:"type"`
-	PrincipalID    string          `json:"principalId,omitempty"`
-	ARN            string          `json:"arn,omitempty"`
-	AccountID      string          `json:"accountId,omitempty"`
-	AccessKeyID    string          `json:"accessKeyId,omitempty"`
-	UserName       string          `json:"userName,omitempty"`
-	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId,omitempty"`
+	ARN         string `json:"arn,omitempty"`
+	AccountID   string `json:"accountId,omitempty"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	// IdentityProvider names the web identity or SAML provider of a
+	// WebIdentityUser or SAMLUser (the callers of AssumeRoleWith*).
+	IdentityProvider string          `json:"identityProvider,omitempty"`
+	SessionContext   *SessionContext `json:"sessionContext,omitempty"`
 }
 
 // SessionContext describes temporary credentials.

@@ -226,7 +226,7 @@ func (h *Handler) emit(g *auditGroup) {
 		EventVersion: audit.EventVersion, UserIdentity: identityOf(g.caller), EventTime: g.start.UTC().Format(time.RFC3339),
 		EventSource: EventSource, EventName: EventName, AWSRegion: "us-east-1", UserAgent: g.ua,
 		RequestParameters: map[string]any{"decisions": g.entries},
-		RequestID:         g.entries[0].(*decisionEntry).RequestID, EventID: newRequestID(), ReadOnly: true,
+		RequestID:         g.entries[0].(*decisionEntry).RequestID, EventID: audit.NewEventID(), ReadOnly: true,
 		EventType: "AwsApiCall", ManagementEvent: false, RecipientAccountID: g.account, EventCategory: "Data",
 	}
 	if g.region != "" {

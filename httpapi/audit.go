@@ -239,6 +239,13 @@ func identityOf(p *iam.Principal) audit.UserIdentity {
 		u.Type = "AssumedRole"
 	case iam.PrincipalFederatedUser:
 		u.Type = "FederatedUser"
+	case iam.PrincipalWebIdentityUser, iam.PrincipalSAMLUser:
+		// Not an IAM identity: the token's subject, from its provider.
+		u.Type = "WebIdentityUser"
+		if p.Type == iam.PrincipalSAMLUser {
+			u.Type = "SAMLUser"
+		}
+		u.IdentityProvider, u.UserName, u.ARN, u.AccessKeyID = p.ARN, p.UserName, "", ""
 	default:
 		u.Type = "Unknown"
 	}
