@@ -192,7 +192,7 @@ func (h *Handler) limitAuth(r *http.Request, requestID string,
 	if !h.auth.allowed(key, addr, h.now()) {
 		svc := h.iam
 		if strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request") ||
-			strings.Contains(r.URL.RawQuery, "%2Fsts%2Faws4_request") {
+			strings.Contains(r.URL.RawQuery, "%2Fsts%2Faws4_request") || h.unsignedSTS(r) {
 			svc = h.sts
 		}
 		return svc, nil, nil, errThrottled
@@ -202,4 +202,25 @@ func (h *Handler) limitAuth(r *http.Request, requestID string,
 		h.auth.fail(key, addr, h.now())
 	}
 	return svc, op, out, err
+}
+
+// unsignedSTS tells whether a refused request without a signature names an
+// STS action (AssumeRoleWith* are served unsigned), so that its Throttling
+// error is in STS's namespace. Only refused requests pay for reading the
+// body here.
+func (h *Handler) unsignedSTS(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" || strings.Contains(r.URL.RawQuery, "X-Amz-Credential") {
+		return false
+	}
+	body, err := h.readBody(r)
+	if err != nil {
+		return false
+	}
+	form, err := parseForm(r, body)
+	if err != nil {
+		return false
+	}
+	action, _ := awsquery.ParseCommon(form)
+	_, ok := h.sts.Operations[action]
+	return ok
 }

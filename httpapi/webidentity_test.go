@@ -31,8 +31,9 @@ func TestUnsignedWebIdentity(t *testing.T) {
 			t.Fatalf("attempt %d: %d %s", i, rec.Code, rec.Body)
 		}
 	}
-	if rec := req(form); rec.Code != 400 || !strings.Contains(rec.Body.String(), "<Code>Throttling</Code>") {
-		t.Fatalf("after the failures: %d %s", rec.Code, rec.Body)
+	if rec := req(form); rec.Code != 400 || !strings.Contains(rec.Body.String(), "<Code>Throttling</Code>") ||
+		!strings.Contains(rec.Body.String(), "https://sts.amazonaws.com/doc/2011-06-15/") {
+		t.Fatalf("after the failures (want STS's Throttling): %d %s", rec.Code, rec.Body)
 	}
 
 	h = newBenchHandler(t)
