@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/awsmanaged"
@@ -28,7 +29,7 @@ type RequestInfo struct {
 type authz struct {
 	mu       sync.Mutex
 	compiled map[string]compiledDoc // cache key -> compiled document
-	sets     map[string]cachedSet   // principal unique ID -> set
+	sets     map[setKey]cachedSet   // principal -> set
 }
 
 type compiledDoc struct {
@@ -325,9 +326,36 @@ func (s *Service) fillContext(c *policy.Context, p *Principal) {
 			c.Set("aws:RequestedRegion", r.Region)
 		}
 	}
-	now = now.UTC()
-	c.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	t := clockTexts(now)
+	c.Set("aws:CurrentTime", t.current)
+	c.Set("aws:EpochTime", t.epoch)
+}
+
+// setKey names a principal's cached policy set.
+type setKey struct {
+	kind OwnerKind
+	id   string
+}
+
+// secondTexts are aws:CurrentTime and aws:EpochTime for one second.
+type secondTexts struct {
+	unix           int64
+	current, epoch string
+}
+
+// lastSecond keeps the texts of the latest second seen, so that requests
+// within one second share them instead of formatting (and allocating)
+// both on every decision.
+var lastSecond atomic.Pointer[secondTexts]
+
+func clockTexts(now time.Time) *secondTexts {
+	sec := now.Unix()
+	if t := lastSecond.Load(); t != nil && t.unix == sec {
+		return t
+	}
+	t := &secondTexts{unix: sec, current: now.UTC().Format(time.RFC3339), epoch: strconv.FormatInt(sec, 10)}
+	lastSecond.Store(t)
+	return t
 }
 
 // identitySet returns the caller's compiled identity-based policies,
@@ -425,7 +453,7 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 	st.mu.RLock()
 	rev := st.authzRev
 	st.mu.RUnlock()
-	cacheKey := string(kind) + ":" + id
+	cacheKey := setKey{kind, id} // a struct, not a concatenation: no allocation per request
 	s.authz.mu.Lock()
 	if c, ok := s.authz.sets[cacheKey]; ok && c.authzRev == rev {
 		s.authz.mu.Unlock()
@@ -497,7 +525,7 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 	}
 	st.mu.RUnlock()
 	if missing != "" {
-		s.log.Warn("policy referenced by a principal is missing", "owner", cacheKey, "policy", missing)
+		s.log.Warn("policy referenced by a principal is missing", "owner", string(kind)+":"+id, "policy", missing)
 	}
 
 	set := &policy.Set{}

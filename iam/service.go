@@ -140,7 +140,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		now:      cfg.Clock,
 		quotas:   cfg.Quotas,
 		state:    newState(),
-		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[string]cachedSet{}},
+		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[setKey]cachedSet{}},
 		sessions: sessionCache{m: map[[32]byte]*Credential{}},
 		lastUsed: map[string]keyUse{},
 		activity: newActivity(),
