@@ -287,11 +287,17 @@ func (s *Service) FlushKeyUse(ctx context.Context) error {
 	return err
 }
 
-// Run performs the Service's background work (flushing key use) until ctx
-// is done, then flushes once more.
-func (s *Service) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+// Run performs the Service's background work until ctx is done, then
+// flushes once more: every flushEvery it writes batched key use and
+// access-advisor activity and prunes the change feed; every syncEvery it
+// follows writes made elsewhere (other nodes, admin commands) by polling
+// the change feed, one indexed query, which bounds propagation when
+// notifications are lost.
+func (s *Service) Run(ctx context.Context, flushEvery, syncEvery time.Duration) {
+	t := time.NewTicker(flushEvery)
 	defer t.Stop()
+	poll := time.NewTicker(syncEvery)
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -302,15 +308,15 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 			s.flushActivityLogged(fctx)
 			cancel()
 			return
+		case <-poll.C:
+			if err := s.sync(ctx); err != nil {
+				s.log.Error("sync state", "err", err)
+			}
 		case <-t.C:
 			if err := s.FlushKeyUse(ctx); err != nil {
 				s.log.Error("flush access key use", "err", err)
 			}
 			s.flushActivityLogged(ctx)
-			// Follow writes made by other nodes sharing the store.
-			if err := s.sync(ctx); err != nil {
-				s.log.Error("sync state", "err", err)
-			}
 			if err := s.pruneFeed(ctx); err != nil {
 				s.log.Error("prune change feed", "err", err)
 			}

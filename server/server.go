@@ -179,26 +179,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		svc.Run(bg, 5*time.Second)
-	}()
-	// Writes made elsewhere (other nodes, admin commands) are picked up by
-	// polling the change feed: one indexed query, cheap enough to run twice
-	// a second, which bounds propagation when notifications are lost.
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(SyncPollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-t.C:
-				if err := svc.Sync(bg); err != nil {
-					log.Error("sync state", "err", err)
-				}
-			}
-		}
+		svc.Run(bg, 5*time.Second, SyncPollInterval)
 	}()
 	if pg, ok := store.(*postgres.DB); ok && !cfg.DatabaseNoListen {
 		// Other nodes' writes are applied as soon as PostgreSQL notifies
