@@ -1,8 +1,9 @@
-package httpapi
+package audit_test
 
 import (
 	"testing"
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/iam"
 )
 
@@ -18,7 +19,7 @@ func TestIdentityOfFederatedCallers(t *testing.T) {
 		{iam.Principal{Type: iam.PrincipalSAMLUser, AccountID: "111122223333", UserName: "alice@example.com",
 			ARN: "arn:aws:iam::111122223333:saml-provider/corp"}, "SAMLUser"},
 	} {
-		u := identityOf(&tc.p)
+		u := audit.IdentityOf(&tc.p)
 		if u.Type != tc.wantType || u.IdentityProvider != tc.p.ARN || u.UserName != tc.p.UserName || u.ARN != "" {
 			t.Errorf("identityOf(%v) = %+v", tc.p.Type, u)
 		}

@@ -223,7 +223,7 @@ func (h *Handler) Close() {
 
 func (h *Handler) emit(g *auditGroup) {
 	e := &audit.Event{
-		EventVersion: audit.EventVersion, UserIdentity: identityOf(g.caller), EventTime: g.start.UTC().Format(time.RFC3339),
+		EventVersion: audit.EventVersion, UserIdentity: audit.IdentityOf(g.caller), EventTime: g.start.UTC().Format(time.RFC3339),
 		EventSource: EventSource, EventName: EventName, AWSRegion: "us-east-1", UserAgent: g.ua,
 		RequestParameters: map[string]any{"decisions": g.entries},
 		RequestID:         g.entries[0].(*decisionEntry).RequestID, EventID: audit.NewEventID(), ReadOnly: true,
@@ -253,7 +253,7 @@ func entryOf(r *iam.CheckResult) entryResult {
 }
 
 func principalOf(p *iam.Principal) *entryPrincipal {
-	u := identityOf(p)
+	u := audit.IdentityOf(p)
 	e := &entryPrincipal{Type: u.Type, ARN: p.ARN, AccountID: p.AccountID, PrincipalID: p.UserID, AccessKeyID: p.AccessKeyID, UserName: u.UserName}
 	if s := p.Session; s != nil {
 		e.SessionIssuer, e.MFA = s.RoleARN, s.MFA
@@ -284,44 +284,4 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// identityOf is CloudTrail's userIdentity for a principal.
-func identityOf(p *iam.Principal) audit.UserIdentity {
-	u := audit.UserIdentity{PrincipalID: p.UserID, ARN: p.ARN, AccountID: p.AccountID, AccessKeyID: p.AccessKeyID}
-	switch p.Type {
-	case iam.PrincipalRoot:
-		u.Type = "Root"
-	case iam.PrincipalUser:
-		u.Type, u.UserName = "IAMUser", p.UserName
-	case iam.PrincipalAssumedRole:
-		u.Type = "AssumedRole"
-	case iam.PrincipalFederatedUser:
-		u.Type = "FederatedUser"
-	default:
-		u.Type = "Unknown"
-	}
-	if s := p.Session; s != nil {
-		sc := &audit.SessionContext{SourceIdent: s.SourceIdentity, Attributes: audit.SessionAttrs{
-			CreationDate: time.Unix(s.Issued, 0).UTC().Format(time.RFC3339), MFAAuthenticated: boolString(s.MFA)}}
-		if s.Kind == iam.SessionRole {
-			name := s.RoleARN
-			for i := len(name) - 1; i >= 0; i-- {
-				if name[i] == '/' {
-					name = name[i+1:]
-					break
-				}
-			}
-			sc.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: s.RoleID, ARN: s.RoleARN, AccountID: s.Account, UserName: name}
-		}
-		u.SessionContext = sc
-	}
-	return u
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

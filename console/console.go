@@ -305,24 +305,6 @@ func (h *Handler) baseEvent(r *http.Request, source, name string) *audit.Event {
 		EventCategory: "Management", EventType: "AwsApiCall", ReadOnly: audit.IsReadOnly(name)}
 }
 
-func identityOf(p *iam.Principal) audit.UserIdentity {
-	u := audit.UserIdentity{PrincipalID: p.UserID, ARN: p.ARN, AccountID: p.AccountID}
-	if p.IsRoot() {
-		u.Type = "Root"
-	} else {
-		u.Type, u.UserName = "IAMUser", p.UserName
-	}
-	if s := p.Session; s != nil {
-		mfa := "false"
-		if s.MFA {
-			mfa = "true"
-		}
-		u.SessionContext = &audit.SessionContext{Attributes: audit.SessionAttrs{
-			CreationDate: time.Unix(s.Issued, 0).UTC().Format(time.RFC3339), MFAAuthenticated: mfa}}
-	}
-	return u
-}
-
 // call runs one service operation for the signed-in user and audits it as
 // the API call named op; params must hold no secret. fn must pass ctx to
 // the service, which journals a mutation's event through it.
@@ -386,7 +368,7 @@ func (h *Handler) callAt(r *http.Request, s *reqState, source, op string, params
 // callEvent is the event of a console action, before its outcome.
 func (h *Handler) callEvent(r *http.Request, s *reqState, source, op string, params map[string]any) *audit.Event {
 	e := h.baseEvent(r, source, op)
-	e.UserIdentity = identityOf(s.p)
+	e.UserIdentity = audit.IdentityOf(s.p)
 	e.RecipientAccountID = s.p.AccountID
 	e.RequestParameters = params
 	return e

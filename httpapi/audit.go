@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/iamd/iamd/audit"
@@ -203,7 +202,7 @@ func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, request
 		}
 		return e
 	}
-	e.UserIdentity = identityOf(p)
+	e.UserIdentity = audit.IdentityOf(p)
 	e.RecipientAccountID = p.AccountID
 	return e
 }
@@ -225,59 +224,6 @@ func (h *Handler) principalOf(r *http.Request) *iam.Principal {
 		return nil
 	}
 	return cred.Principal
-}
-
-// identityOf is CloudTrail's userIdentity for a principal.
-func identityOf(p *iam.Principal) audit.UserIdentity {
-	u := audit.UserIdentity{PrincipalID: p.UserID, ARN: p.ARN, AccountID: p.AccountID, AccessKeyID: p.AccessKeyID}
-	switch p.Type {
-	case iam.PrincipalRoot:
-		u.Type = "Root"
-	case iam.PrincipalUser:
-		u.Type, u.UserName = "IAMUser", p.UserName
-	case iam.PrincipalAssumedRole:
-		u.Type = "AssumedRole"
-	case iam.PrincipalFederatedUser:
-		u.Type = "FederatedUser"
-	case iam.PrincipalWebIdentityUser, iam.PrincipalSAMLUser:
-		// Not an IAM identity: the token's subject, from its provider.
-		u.Type = "WebIdentityUser"
-		if p.Type == iam.PrincipalSAMLUser {
-			u.Type = "SAMLUser"
-		}
-		u.IdentityProvider, u.UserName, u.ARN, u.AccessKeyID = p.ARN, p.UserName, "", ""
-	default:
-		u.Type = "Unknown"
-	}
-	if s := p.Session; s != nil {
-		sc := &audit.SessionContext{SourceIdent: s.SourceIdentity, Attributes: audit.SessionAttrs{
-			CreationDate: time.Unix(s.Issued, 0).UTC().Format(time.RFC3339), MFAAuthenticated: strconv.FormatBool(s.MFA)}}
-		switch s.Kind {
-		case iam.SessionRole:
-			roleName := s.RoleARN[lastSlash(s.RoleARN)+1:]
-			sc.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: s.RoleID, ARN: s.RoleARN, AccountID: s.Account, UserName: roleName}
-		case iam.SessionFederated:
-			issuer := &audit.SessionIssuer{Type: "Root", PrincipalID: s.Account, ARN: "arn:aws:iam::" + s.Account + ":root", AccountID: s.Account}
-			if s.SourceUserID != "" {
-				issuer.Type, issuer.PrincipalID, issuer.ARN = "IAMUser", s.SourceUserID, ""
-			}
-			sc.SessionIssuer = issuer
-		}
-		u.SessionContext = sc
-	} else if p.Type == iam.PrincipalUser || p.Type == iam.PrincipalRoot {
-		// Long-term keys: CloudTrail records no sessionContext.
-		u.SessionContext = nil
-	}
-	return u
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
 }
 
 // resourceMembers maps input members to CloudTrail resource types.
