@@ -301,7 +301,7 @@ func (h *Handler) baseEvent(r *http.Request, source, name string) *audit.Event {
 	id := randomString(12)
 	return &audit.Event{EventVersion: audit.EventVersion, EventTime: h.now().UTC().Format(time.RFC3339),
 		EventSource: source, EventName: name, AWSRegion: "us-east-1", SourceIPAddress: clientIP(r),
-		UserAgent: consoleUA(r), RequestID: id, EventID: randomString(12), ManagementEvent: true,
+		UserAgent: consoleUA(r), RequestID: id, EventID: audit.NewEventID(), ManagementEvent: true,
 		EventCategory: "Management", EventType: "AwsApiCall", ReadOnly: audit.IsReadOnly(name)}
 }
 
