@@ -1,5 +1,7 @@
 package policy
 
+import "unique"
+
 // ActionKey is an action name prepared for evaluation once, where the
 // caller learns the action (a server knows each operation's action when
 // it starts): lower-cased, with the hashes the action indexes are probed
@@ -15,6 +17,12 @@ type ActionKey struct {
 func NewActionKey(action string) *ActionKey {
 	k := &ActionKey{name: action, ref: actionRef{act: lowerASCII(action), lower: true, hash: hashFold(action)}}
 	k.ref.prepare()
+	k.ref.id = unique.Make(k.ref.act)
+	if k.ref.svcLen >= 0 {
+		k.ref.svcID = unique.Make(k.ref.act[:k.ref.svcLen])
+	} else {
+		k.ref.svcID = k.ref.id
+	}
 	return k
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unique"
 	"unsafe"
 )
 
@@ -376,6 +377,10 @@ type actionRef struct {
 	hash    uint64
 	svcHash uint64
 	svcLen  int
+	// id and svcID are the interned lower-case action and service
+	// prefix, set for ActionKeys: the merged index compares them by
+	// pointer instead of reading its keys' text.
+	id, svcID unique.Handle[string]
 }
 
 // prepare hashes the action's service prefix.
@@ -527,7 +532,7 @@ func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
 			if en.vlen == 1 {
 				return values{one: en.v0, single: true}
 			}
-			return values{many: c.vals[en.voff : en.voff+en.vlen]}
+			return values{many: c.valueList(en)}
 		}
 	}
 	if !pk {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"unique"
 	"unsafe"
 )
 
@@ -33,9 +34,74 @@ type identityIndex struct {
 	// access beyond this line.
 	first  **Compiled
 	n      int
-	exact  actTable[mref]
-	bySvc  actTable[mref]
+	exact  mtable
+	bySvc  mtable
 	global []mref
+}
+
+// mtable is the merged index's hash table: actTable's layout reworked for
+// a table probed once per decision whose memory is usually cold (one per
+// principal). A slot is one 64-byte line holding its key as an interned
+// handle, compared by pointer with a request's ActionKey instead of
+// reading the key's text from elsewhere, and the first two candidates
+// inline: a probe that finds its key usually reads nothing else of the
+// index.
+type mtable struct {
+	slots []mslot
+	mask  uint64
+}
+
+type mslot struct {
+	hash uint64
+	key  unique.Handle[string] // zero marks an empty slot
+	n    int                   // candidates: inl[:min(n, 2)], then rest[:n-2]
+	rest *mref
+	inl  [2]mref
+}
+
+func newMTable(m map[string][]mref) mtable {
+	n := 1
+	for 3*n < 4*len(m)+4 {
+		n <<= 1
+	}
+	t := mtable{slots: make([]mslot, n), mask: uint64(n - 1)}
+	for k, v := range m {
+		h := hashFold(k)
+		for i := h & t.mask; ; i = (i + 1) & t.mask {
+			s := &t.slots[i]
+			if s.key != (unique.Handle[string]{}) {
+				continue
+			}
+			s.hash, s.key, s.n = h, unique.Make(k), len(v)
+			copy(s.inl[:], v)
+			if len(v) > len(s.inl) {
+				s.rest = &v[len(s.inl)]
+			}
+			break
+		}
+	}
+	return t
+}
+
+// get looks key up as actTable.get does; id, if not zero, is the handle
+// of key (lower case), and then no key text is read.
+func (t *mtable) get(h uint64, id unique.Handle[string], key string, lower bool) *mslot {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		switch {
+		case s.key == (unique.Handle[string]{}):
+			return nil
+		case s.hash != h:
+		case id != (unique.Handle[string]{}):
+			if s.key == id {
+				return s
+			}
+		default:
+			if k := s.key.Value(); len(k) == len(key) && (lower && eqStr(k, key) || !lower && hasPrefixFold(key, k)) {
+				return s
+			}
+		}
+	}
 }
 
 // mref is one candidate statement: an index entry of one of the policies.
@@ -106,8 +172,8 @@ func newIdentityIndex(ps []*Compiled) *identityIndex {
 		}
 		return out
 	}
-	ix.exact = newActTable(lists(exact))
-	ix.bySvc = newActTable(lists(svc))
+	ix.exact = newMTable(lists(exact))
+	ix.bySvc = newMTable(lists(svc))
 	return ix
 }
 
@@ -134,37 +200,55 @@ func (ix *identityIndex) valid(ps []*Compiled) bool {
 	return len(ps) == ix.n && unsafe.SliceData(ps) == ix.first
 }
 
-// candidates is Compiled.candidates over the merged index.
-func (ix *identityIndex) candidates(a *actionRef) []mref {
+// candidates is Compiled.candidates over the merged index: the slot of
+// the action or of its service, or nil for the global list.
+func (ix *identityIndex) candidates(a *actionRef) *mslot {
 	if ix.svcBits&(1<<(a.svcHash&63)) == 0 {
-		return ix.global
+		return nil
 	}
-	if l, ok := ix.exact.get(a.hash, a.act, a.lower); ok {
-		return l
+	if s := ix.exact.get(a.hash, a.id, a.act, a.lower); s != nil {
+		return s
 	}
 	if a.svcLen >= 0 {
-		if l, ok := ix.bySvc.get(a.svcHash, a.act[:a.svcLen], a.lower); ok {
-			return l
+		if s := ix.bySvc.get(a.svcHash, a.svcID, a.act[:a.svcLen], a.lower); s != nil {
+			return s
 		}
 	}
-	return ix.global
+	return nil
 }
 
 // merged evaluates the identity gate through ix: what Evaluate's loop
 // over the identity policies computes, with one index probe.
 func (e *evaluator) merged(ix *identityIndex) (allow, deny bool) {
-	list := ix.candidates(&e.act)
-	for k := range list {
-		r := &list[k]
-		m, eff := e.statement(r.c, r.ent, GateIdentity)
-		if m == matchNone {
-			continue
+	s := ix.candidates(&e.act)
+	if s == nil {
+		for k := range ix.global {
+			r := &ix.global[k]
+			a, d := e.candidate(r)
+			allow, deny = allow || a, deny || d
 		}
-		if eff == Allow {
-			allow = true
-		} else {
-			deny = true
+		return allow, deny
+	}
+	n := s.n
+	for k := 0; k < n && k < len(s.inl); k++ {
+		a, d := e.candidate(&s.inl[k])
+		allow, deny = allow || a, deny || d
+	}
+	if n > len(s.inl) {
+		rest := unsafe.Slice(s.rest, n-len(s.inl))
+		for k := range rest {
+			a, d := e.candidate(&rest[k])
+			allow, deny = allow || a, deny || d
 		}
 	}
 	return allow, deny
+}
+
+// candidate evaluates one candidate statement of the merged index.
+func (e *evaluator) candidate(r *mref) (allow, deny bool) {
+	m, eff := e.statement(r.c, r.ent, GateIdentity)
+	if m == matchNone {
+		return false, false
+	}
+	return eff == Allow, eff != Allow
 }

@@ -333,6 +333,14 @@ func TestPreparedMatchesPolicyByPolicy(t *testing.T) {
 			if got := evaluatePrepared(set, req); got.Effect != want.Effect || got.Gate != want.Gate || !sameRefs(got.Matched, want.Matched) {
 				t.Fatalf("prepared Evaluate = %v %v %v, want %v %v %v\nrequest %+v", got.Effect, got.Gate, got.Matched, want.Effect, want.Gate, want.Matched, req)
 			}
+			// The merged index probed with the action's text (no
+			// ActionKey: its keys are compared by text, not by handle).
+			ps := *set
+			ps.Prepare()
+			var got Decision
+			if Evaluate(&ps, req, &got); got.Effect != want.Effect || got.Gate != want.Gate || !sameRefs(got.Matched, want.Matched) {
+				t.Fatalf("prepared Evaluate without ActionKey = %v %v %v, want %v %v %v\nrequest %+v", got.Effect, got.Gate, got.Matched, want.Effect, want.Gate, want.Matched, req)
+			}
 		}
 	}
 }

@@ -77,52 +77,77 @@ type Request struct {
 
 // Context holds the request's condition keys and their values. It is
 // built for one request and read by many policies, so it is laid out for
-// reading: a lookup checks a 64-bit filter of the keys' hashes (most
-// lookups are for absent keys and end there), then a 32-slot index by
-// hash, all in the Context's first cache line, and then reads the one
-// entry whose hash matches: a cache line holding the key's hash, its
-// name (lower-cased, when it fits, as condition keys do) and its first
-// value. A single-valued key is therefore found in two cache lines of the
-// Context. Looking a key up allocates nothing; building a Context
-// allocates only when its arenas grow, so a reused Context (Reset) stops
+// reading with as few dependent cache misses as possible, because a
+// request's Context is often cold when it is evaluated (prepared ahead,
+// or one of many in flight):
+//
+//   - The entries live in an open-addressing table held in the Context
+//     itself (32 slots, linear probing, at most ctxInlineMax keys), so the
+//     slot a key hashes to is at a fixed offset from the Context: reading
+//     it does not wait for the header line, and the CPU fetches both
+//     lines at once.
+//   - Each entry is one 64-byte line holding the key's hash, its name
+//     (lower-cased, when it fits, as condition keys are) and its first
+//     value: a single-valued key is found in that one line.
+//   - The header line holds a 64-bit filter of the keys' hashes: most
+//     lookups are for keys the request does not carry (aws:RequestTag/...,
+//     the Null checks) and end there.
+//
+// A Context with more than ctxInlineMax keys moves its entries to a
+// larger table on the heap. Looking a key up allocates nothing; building
+// a Context allocates only for long key names, multivalued keys beyond
+// the inline room and large contexts, so a reused Context (Reset) stops
 // allocating.
 //
 // Key names are matched ASCII-case-insensitively, as AWS does; values are
-// kept as given. A Context must not be modified while an evaluation reads
-// it; concurrent evaluations may share it.
+// kept as given. A Context must not be copied after its first Set (its
+// slices point into itself), and must not be modified while an
+// evaluation reads it; concurrent evaluations may share it.
 type Context struct {
-	// bits has bit hash>>58 set for every key's hash: most lookups are
-	// for keys the request does not carry (aws:RequestTag/..., the Null
-	// checks), and they end here, in the Context's first cache line,
-	// without scanning entries.
+	// The header: one cache line (64 bytes).
+	//
+	// bits has bit hash>>58 set for every key's hash.
 	bits uint64
-	// slot is a small open-addressing index of entries by key hash
-	// (entry index + 1 at hash&31, linear probing), kept while the
-	// Context holds at most ctxSlotMax keys: a lookup then reads one
-	// entry instead of scanning them. It shares the first cache line
-	// with bits and the entries' slice header.
-	slot    [ctxSlots]uint8
-	entries []ctxEntry
-	vals    []string
+	// big is the table once the Context holds more than ctxInlineMax
+	// keys; nil before.
+	big  *ctxTable
+	vals []string // values of multivalued keys
+	n    uint8    // keys in the inline table
+	// used lists the inline table's occupied slots in insertion order,
+	// so Reset clears only those.
+	used [ctxInlineMax]uint8
+
 	keys    []byte // names longer than ctxKeyInline
-	// Inline storage used by NewContext, so that a typical request's
-	// context is one allocation and one contiguous block of memory. A
-	// Context therefore must not be copied after its first Set.
-	inlEntries [16]ctxEntry
-	inlVals    [20]string
-	inlKeys    [64]byte
+	inlKeys [40]byte
+	inlVals [8]string
+	tab     [ctxSlots]ctxEntry
 }
 
-// ctxKeyInline is the longest key name an entry holds itself.
-const ctxKeyInline = 32
+const (
+	// ctxSlots is the inline table's size, a power of two; ctxInlineMax
+	// keeps it at most 72% full so probes stay short and end at an
+	// empty slot.
+	ctxSlots     = 32
+	ctxInlineMax = 23
+	// ctxKeyInline is the longest key name an entry holds itself.
+	ctxKeyInline = 32
+)
+
+// ctxTable is the table of a Context with many keys.
+type ctxTable struct {
+	mask uint64
+	n    int
+	tab  []ctxEntry
+}
 
 // ctxEntry is one key: 64 bytes, one cache line. hash is the hashFold of
 // the key, which compiled conditions also hold, so a lookup compares
-// 8-byte hashes and compares key text only once. The name is in kin when
-// it fits, otherwise in Context.keys at koff; the values are in
-// Context.vals at voff, and the first one also in v0, so that reading a
-// single-valued key touches nothing else. Offsets are 16-bit: a Context
-// holds at most 65,535 bytes of long key names and 65,535 values.
+// 8-byte hashes and compares key text only once. klen is the name's
+// length plus one (0 marks an empty slot); the name is in kin when it
+// fits, otherwise in Context.keys at koff. A single value is v0 alone;
+// other value lists are in Context.vals at voff (v0 their first, if
+// any). Offsets are 16-bit: a Context holds at most 65,534 bytes of long
+// key names and 65,535 values.
 type ctxEntry struct {
 	hash       uint64
 	v0         string
@@ -131,21 +156,56 @@ type ctxEntry struct {
 	kin        [ctxKeyInline]byte
 }
 
-// NewContext returns an empty Context with room for n keys; up to 16
-// keys (with 20 values) fit without further allocation.
+// NewContext returns an empty Context with room for n keys; up to 23
+// keys fit without further allocation.
 func NewContext(n int) *Context {
 	c := &Context{}
-	c.entries, c.keys, c.vals = c.inlEntries[:0], c.inlKeys[:0], c.inlVals[:0]
-	if n > len(c.inlEntries) {
-		c.entries, c.vals = make([]ctxEntry, 0, n), make([]string, 0, n+4)
+	if n > ctxInlineMax {
+		c.grow(n)
 	}
 	return c
 }
 
 // Reset empties c for reuse, keeping its storage.
 func (c *Context) Reset() {
-	c.slot = [ctxSlots]uint8{}
-	c.bits, c.entries, c.keys, c.vals = 0, c.entries[:0], c.keys[:0], c.vals[:0]
+	if c.big != nil {
+		clear(c.big.tab)
+		c.big.n = 0
+	}
+	for _, s := range c.used[:c.n] {
+		c.tab[s] = ctxEntry{}
+	}
+	c.bits, c.n, c.keys, c.vals = 0, 0, c.keys[:0], c.vals[:0]
+}
+
+// grow moves the entries to a heap table with room for n keys.
+func (c *Context) grow(n int) {
+	size := 64
+	for size < 2*n {
+		size <<= 1
+	}
+	t := &ctxTable{mask: uint64(size - 1), tab: make([]ctxEntry, size)}
+	move := func(e *ctxEntry) {
+		for i := e.hash; ; i++ {
+			if s := &t.tab[i&t.mask]; s.klen == 0 {
+				*s = *e
+				t.n++
+				return
+			}
+		}
+	}
+	if c.big != nil {
+		for i := range c.big.tab {
+			if e := &c.big.tab[i]; e.klen != 0 {
+				move(e)
+			}
+		}
+	}
+	for _, s := range c.used[:c.n] {
+		move(&c.tab[s])
+		c.tab[s] = ctxEntry{}
+	}
+	c.n, c.big = 0, t
 }
 
 // Set sets key to values (copied), replacing any previous values of the
@@ -153,42 +213,70 @@ func (c *Context) Reset() {
 // ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
-	if len(c.keys)+len(key) > 0xffff || len(c.vals)+len(values) > 0xffff || len(key) > 0xffff {
+	if len(c.keys)+len(key) >= 0xffff || len(c.vals)+len(values) > 0xffff {
 		panic("policy: Context too large")
 	}
 	h := hashFold(key)
-	i := c.find(h, key, false)
-	if i < 0 {
-		e := ctxEntry{hash: h, klen: uint16(len(key))}
+	e := c.slotFor(h, key)
+	if e.klen == 0 {
+		if c.big == nil && int(c.n) == ctxInlineMax || c.big != nil && 2*(c.big.n+1) > len(c.big.tab) {
+			c.grow(2 * c.Len())
+			e = c.slotFor(h, key)
+		}
+		e.hash, e.klen = h, uint16(len(key)+1)
 		if len(key) <= ctxKeyInline {
 			for j := 0; j < len(key); j++ {
 				e.kin[j] = lowerByte(key[j])
 			}
 		} else {
+			if c.keys == nil {
+				c.keys = c.inlKeys[:0]
+			}
 			e.koff = uint16(len(c.keys))
 			for j := 0; j < len(key); j++ {
 				c.keys = append(c.keys, lowerByte(key[j]))
 			}
 		}
 		c.bits |= keyBit(h)
-		c.entries = append(c.entries, e)
-		i = len(c.entries) - 1
-		if len(c.entries) <= ctxSlotMax {
-			s := h
-			for c.slot[s&(ctxSlots-1)] != 0 {
-				s++
-			}
-			c.slot[s&(ctxSlots-1)] = uint8(len(c.entries))
+		if c.big != nil {
+			c.big.n++
+		} else {
+			c.used[c.n] = uint8(e.slot(c))
+			c.n++
 		}
 	}
-	// Replaced values stay in the arena as garbage until Reset; keys are
-	// rarely set twice.
-	e := &c.entries[i]
-	e.voff, e.vlen, e.v0 = uint16(len(c.vals)), uint16(len(values)), ""
+	// Replaced multivalued lists stay in the arena as garbage until
+	// Reset; keys are rarely set twice.
+	e.vlen, e.v0 = uint16(len(values)), ""
 	if len(values) > 0 {
 		e.v0 = values[0]
 	}
-	c.vals = append(c.vals, values...)
+	if len(values) != 1 {
+		if c.vals == nil {
+			c.vals = c.inlVals[:0]
+		}
+		e.voff = uint16(len(c.vals))
+		c.vals = append(c.vals, values...)
+	}
+}
+
+// slot is e's index in c's inline table.
+func (e *ctxEntry) slot(c *Context) int {
+	return int((uintptr(unsafe.Pointer(e)) - uintptr(unsafe.Pointer(&c.tab[0]))) / unsafe.Sizeof(*e))
+}
+
+// slotFor returns key's entry, or the empty slot where it goes.
+func (c *Context) slotFor(h uint64, key string) *ctxEntry {
+	tab, mask := c.tab[:], uint64(ctxSlots-1)
+	if c.big != nil {
+		tab, mask = c.big.tab, c.big.mask
+	}
+	for i := h; ; i++ {
+		e := &tab[i&mask]
+		if e.klen == 0 || e.hash == h && int(e.klen)-1 == len(key) && equalFoldASCII(key, c.name(e)) {
+			return e
+		}
+	}
 }
 
 func lowerByte(b byte) byte {
@@ -198,90 +286,63 @@ func lowerByte(b byte) byte {
 	return b
 }
 
-const (
-	ctxSlots   = 32
-	ctxSlotMax = 24 // at most 3/4 full, so probing ends at an empty slot
-)
-
-// find returns the index of the entry for key, whose hashFold is h; key
-// is lower case if lower is set and is otherwise compared ignoring ASCII
-// case. -1 if there is none.
-func (c *Context) find(h uint64, key string, lower bool) int {
-	if c == nil || c.bits&keyBit(h) == 0 {
-		return -1
-	}
-	if len(c.entries) <= ctxSlotMax {
-		for s := h; ; s++ {
-			j := int(c.slot[s&(ctxSlots-1)]) - 1
-			if j < 0 {
-				return -1
-			}
-			if c.is(j, h, key, lower) {
-				return j
-			}
-		}
-	}
-	for i := range c.entries {
-		if c.is(i, h, key, lower) {
-			return i
-		}
-	}
-	return -1
-}
-
-// is reports whether entry i is key's (see find).
-func (c *Context) is(i int, h uint64, key string, lower bool) bool {
-	e := &c.entries[i]
-	if e.hash != h || int(e.klen) != len(key) {
-		return false
-	}
-	k := c.name(e)
-	if lower {
-		return eqStr(k, key)
-	}
-	return equalFoldASCII(key, k)
-}
-
 // name returns e's key name (lower case), which aliases c.
 func (c *Context) name(e *ctxEntry) string {
-	if e.klen <= ctxKeyInline {
-		return unsafe.String(&e.kin[0], int(e.klen))
+	n := int(e.klen) - 1
+	if n <= ctxKeyInline {
+		return unsafe.String(&e.kin[0], n)
 	}
-	return unsafe.String(&c.keys[e.koff], int(e.klen))
+	return unsafe.String(&c.keys[e.koff], n)
+}
+
+// valueList returns e's values, aliasing c.
+func (c *Context) valueList(e *ctxEntry) []string {
+	if e.vlen == 1 {
+		return unsafe.Slice(&e.v0, 1)
+	}
+	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen]
 }
 
 // Lookup returns the values of key, ignoring ASCII case in the key. The
 // returned slice aliases c and must not be modified.
 func (c *Context) Lookup(key string) ([]string, bool) {
-	h := hashFold(key)
-	i := c.find(h, key, false)
-	if i < 0 {
+	if c == nil {
 		return nil, false
 	}
-	e := &c.entries[i]
-	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen], true
+	h := hashFold(key)
+	if c.bits&keyBit(h) == 0 {
+		return nil, false
+	}
+	e := c.slotFor(h, key)
+	if e.klen == 0 {
+		return nil, false
+	}
+	return c.valueList(e), true
 }
 
-// entry is find for a lower-case key and its hashFold, the form compiled
-// policies hold, with the indexed search written out: it is the lookup
-// every condition makes.
+// entry finds a lower-case key by its hashFold, the form compiled
+// policies hold: it is the lookup every condition makes. The inline
+// table's slot is addressed from c alone, so its line is fetched in
+// parallel with the header's.
 func (c *Context) entry(lower string, h uint64) *ctxEntry {
 	if c == nil || c.bits&keyBit(h) == 0 {
 		return nil
 	}
-	if len(c.entries) > ctxSlotMax {
-		if i := c.find(h, lower, true); i >= 0 {
-			return &c.entries[i]
-		}
-		return nil
+	return c.find(lower, h)
+}
+
+// find is entry once the filter has passed.
+func (c *Context) find(lower string, h uint64) *ctxEntry {
+	tab, mask := c.tab[:], uint64(ctxSlots-1)
+	if c.big != nil {
+		tab, mask = c.big.tab, c.big.mask
 	}
-	for s := h; ; s++ {
-		j := int(c.slot[s&(ctxSlots-1)]) - 1
-		if j < 0 {
+	for i := h; ; i++ {
+		e := &tab[i&mask]
+		if e.klen == 0 {
 			return nil
 		}
-		e := &c.entries[j]
-		if e.hash == h && int(e.klen) == len(lower) && eqStr(c.name(e), lower) {
+		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
 			return e
 		}
 	}
@@ -292,10 +353,13 @@ func keyBit(h uint64) uint64 { return 1 << (h >> 58) }
 
 // Len returns the number of keys set.
 func (c *Context) Len() int {
-	if c == nil {
+	switch {
+	case c == nil:
 		return 0
+	case c.big != nil:
+		return c.big.n
 	}
-	return len(c.entries)
+	return int(c.n)
 }
 
 // values is a condition key's value list. Keys derived from the Principal

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestStrings(t *testing.T) {
@@ -41,7 +42,7 @@ func (c *Context) get(lower string, h uint64) ([]string, bool) {
 	if e == nil {
 		return nil, false
 	}
-	return c.vals[e.voff : e.voff+e.vlen], true
+	return c.valueList(e), true
 }
 
 // TestContextEntries: names longer than an entry holds, multivalued and
@@ -113,10 +114,11 @@ func TestContext(t *testing.T) {
 	if v, ok := big.Lookup("K:39"); !ok || v[0] != "39" {
 		t.Errorf("Lookup(K:39) = %v, %v", v, ok)
 	}
-	// Up to ctxSlotMax keys (the slot index, with collisions) and more
-	// (linear scans), present and absent.
-	for _, n := range []int{ctxSlotMax, ctxSlotMax + 1} {
-		c := NewContext(n)
+	// Up to ctxInlineMax keys (the inline table, with collisions) and
+	// more (the heap table, grown from the inline one and grown again),
+	// present and absent, and after a Reset.
+	for _, n := range []int{ctxInlineMax, ctxInlineMax + 1, 200} {
+		c := NewContext(1) // grown from the inline table, not sized up front
 		for i := 0; i < n; i++ {
 			c.Set("k:"+itoa(i), itoa(i))
 		}
@@ -126,6 +128,20 @@ func TestContext(t *testing.T) {
 				t.Errorf("%d keys: get(k:%d) = %v, %v", n, i, v, ok)
 			}
 		}
+		if c.Len() != n {
+			t.Errorf("%d keys: Len() = %d", n, c.Len())
+		}
+		c.Reset()
+		c.Set("K:1", "one")
+		if v, ok := c.get("k:1", hashFold("k:1")); !ok || v[0] != "one" || c.Len() != 1 {
+			t.Errorf("%d keys, after Reset: get(k:1) = %v, %v; Len() = %d", n, v, ok, c.Len())
+		}
+		if _, ok := c.get("k:2", hashFold("k:2")); ok {
+			t.Errorf("%d keys, after Reset: k:2 still present", n)
+		}
+	}
+	if got := unsafe.Sizeof(Context{}); got%64 != 0 || unsafe.Offsetof(Context{}.tab)%64 != 0 || unsafe.Sizeof(ctxEntry{}) != 64 {
+		t.Errorf("Context is %d bytes with its table at %d, entries %d bytes: want whole cache lines", got, unsafe.Offsetof(Context{}.tab), unsafe.Sizeof(ctxEntry{}))
 	}
 	func() {
 		defer func() {
@@ -532,6 +548,21 @@ func TestPreparedSetChanged(t *testing.T) {
 		{"slice replaced", func(s *Set) { s.Identity = []*Compiled{allowPut} }, "s3:GetObject", ImplicitDeny},
 		{"slice shortened", func(s *Set) { s.Identity = s.Identity[:0] }, "s3:GetObject", ImplicitDeny},
 		{"key for another action", func(s *Set) {}, "s3:PutObject", ImplicitDeny},
+	}
+	// Actions too long to be lower-cased on the stack are compared with
+	// the merged index's keys ignoring case; an action without a service
+	// prefix is its own prefix.
+	long := "svc:" + strings.Repeat("Long", 30)
+	allowLong := mustCompile(t, "long", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"`+long+`","Resource":"*"},{"Effect":"Allow","Action":"NoPrefix","Resource":"*"}]}`, Identity)
+	for _, a := range []string{strings.ToUpper(long), "noprefix"} {
+		set := &Set{Identity: []*Compiled{allowLong, allowPut}}
+		set.Prepare()
+		for _, k := range []*ActionKey{nil, NewActionKey(a)} {
+			var d Decision
+			if Evaluate(set, &Request{Principal: alice, Action: a, ActionKey: k, Resource: "*"}, &d); d.Effect != Allow {
+				t.Errorf("%.20s (ActionKey %v): Evaluate = %v, want Allow", a, k != nil, d.Effect)
+			}
+		}
 	}
 	for _, tt := range tests {
 		set := &Set{Identity: []*Compiled{allowGet}}
