@@ -77,27 +77,26 @@ type Request struct {
 
 // Context holds the request's condition keys and their values. It is
 // built for one request and read by many policies, so it is laid out for
-// reading with as few dependent cache misses as possible, because a
-// request's Context is often cold when it is evaluated (prepared ahead,
-// or one of many in flight):
+// reading with as few cache lines as possible, because a request's
+// Context is often cold when it is evaluated (prepared ahead, or one of
+// many in flight):
 //
 //   - The entries live in an open-addressing table held in the Context
 //     itself (32 slots, linear probing, at most ctxInlineMax keys), so the
-//     slot a key hashes to is at a fixed offset from the Context: reading
-//     it does not wait for the header line, and the CPU fetches both
-//     lines at once.
+//     slot a key hashes to is at a fixed offset from the Context: a lookup
+//     reads that slot's line and nothing else, not a header first. An
+//     empty slot ends a lookup for an absent key (the table is at most 72%
+//     full, usually about a third).
 //   - Each entry is one 64-byte line holding the key's hash, its name
 //     (lower-cased, when it fits, as condition keys are) and its first
 //     value: a single-valued key is found in that one line.
-//   - The header line holds a 64-bit filter of the keys' hashes: most
-//     lookups are for keys the request does not carry (aws:RequestTag/...,
-//     the Null checks) and end there.
 //
 // A Context with more than ctxInlineMax keys moves its entries to a
-// larger table on the heap. Looking a key up allocates nothing; building
-// a Context allocates only for long key names, multivalued keys beyond
-// the inline room and large contexts, so a reused Context (Reset) stops
-// allocating.
+// larger table on the heap and marks every inline slot as moved; lookups
+// then check a 64-bit filter of the keys' hashes first. Looking a key up
+// allocates nothing; building a Context allocates only for long key
+// names, multivalued keys beyond the inline room and large contexts, so a
+// reused Context (Reset) stops allocating.
 //
 // Key names are matched ASCII-case-insensitively, as AWS does; values are
 // kept as given. A Context must not be copied after its first Set (its
@@ -203,7 +202,9 @@ func (c *Context) grow(n int) {
 	}
 	for _, s := range c.used[:c.n] {
 		move(&c.tab[s])
-		c.tab[s] = ctxEntry{}
+	}
+	for i := range c.tab {
+		c.tab[i] = ctxEntry{klen: ctxMoved}
 	}
 	c.n, c.big = 0, t
 }
@@ -213,7 +214,7 @@ func (c *Context) grow(n int) {
 // ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
-	if len(c.keys)+len(key) >= 0xffff || len(c.vals)+len(values) > 0xffff {
+	if len(c.keys)+len(key) >= 0xfffe || len(c.vals)+len(values) > 0xffff {
 		panic("policy: Context too large")
 	}
 	h := hashFold(key)
@@ -321,15 +322,32 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 }
 
 // entry finds a lower-case key by its hashFold, the form compiled
-// policies hold: it is the lookup every condition makes. The inline
-// table's slot is addressed from c alone, so its line is fetched in
-// parallel with the header's.
+// policies hold: it is the lookup every condition makes, and reads only
+// the inline table's slots unless the entries have moved.
 func (c *Context) entry(lower string, h uint64) *ctxEntry {
-	if c == nil || c.bits&keyBit(h) == 0 {
+	if c == nil {
 		return nil
 	}
-	return c.find(lower, h)
+	for i := h; ; i++ {
+		e := &c.tab[i&(ctxSlots-1)]
+		switch e.klen {
+		case 0:
+			return nil
+		case ctxMoved:
+			if c.bits&keyBit(h) == 0 {
+				return nil
+			}
+			return c.find(lower, h)
+		}
+		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
+			return e
+		}
+	}
 }
+
+// ctxMoved marks the inline table's slots once the entries have moved
+// to the heap table.
+const ctxMoved = 0xffff
 
 // find is entry once the filter has passed.
 func (c *Context) find(lower string, h uint64) *ctxEntry {
