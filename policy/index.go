@@ -29,6 +29,10 @@ func (s *Set) Prepare() {
 type identityIndex struct {
 	// The fields every decision reads come first, in one cache line.
 	svcBits uint64
+	// exactBits has bit hash>>56 set for every key of exact: an action
+	// that is no policy's exact key usually skips that table's probe (a
+	// cold line) for the service table's.
+	exactBits [4]uint64
 	// first and n identify the Identity slice the index was built from
 	// (its backing array and length): comparing them costs no memory
 	// access beyond this line.
@@ -173,6 +177,10 @@ func newIdentityIndex(ps []*Compiled) *identityIndex {
 		return out
 	}
 	ix.exact = newMTable(lists(exact))
+	for k := range exact {
+		b := hashFold(k) >> 56
+		ix.exactBits[b>>6] |= 1 << (b & 63)
+	}
 	ix.bySvc = newMTable(lists(svc))
 	return ix
 }
@@ -206,8 +214,10 @@ func (ix *identityIndex) candidates(a *actionRef) *mslot {
 	if ix.svcBits&(1<<(a.svcHash&63)) == 0 {
 		return nil
 	}
-	if s := ix.exact.get(a.hash, a.id, a.act, a.lower); s != nil {
-		return s
+	if b := a.hash >> 56; ix.exactBits[b>>6]&(1<<(b&63)) != 0 {
+		if s := ix.exact.get(a.hash, a.id, a.act, a.lower); s != nil {
+			return s
+		}
 	}
 	if a.svcLen >= 0 {
 		if s := ix.bySvc.get(a.svcHash, a.svcID, a.act[:a.svcLen], a.lower); s != nil {
