@@ -1,7 +1,9 @@
 package authzapi
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,67 +38,20 @@ const (
 	auditContextMax = 2 << 10
 )
 
-// decisionEntry is one API call's decisions as the trail records them:
-// what was asked and what was decided, never the forwarded headers,
-// signatures or tokens (only the access key ID, as CloudTrail records it).
-type decisionEntry struct {
-	RequestID string          `json:"requestId"`
-	Time      string          `json:"eventTime"` // RFC 3339 with milliseconds
-	Endpoint  string          `json:"endpoint"`
-	SourceIP  string          `json:"sourceIPAddress,omitempty"`
-	Principal *entryPrincipal `json:"principal,omitempty"`
-	// AccessKeyID names the key of a forwarded request whose principal
-	// could not be resolved.
-	AccessKeyID  string        `json:"accessKeyId,omitempty"`
-	Checks       []entryCheck  `json:"checks,omitempty"`
-	Results      []entryResult `json:"results,omitempty"`
-	ErrorCode    string        `json:"errorCode,omitempty"`
-	ErrorMessage string        `json:"errorMessage,omitempty"`
-}
-
-type entryPrincipal struct {
-	Type        string `json:"type"`
-	ARN         string `json:"arn"`
-	AccountID   string `json:"accountId"`
-	PrincipalID string `json:"principalId"`
-	AccessKeyID string `json:"accessKeyId,omitempty"`
-	UserName    string `json:"userName,omitempty"`
-	// SessionIssuer is the role of a role session.
-	SessionIssuer string `json:"sessionIssuer,omitempty"`
-	MFA           bool   `json:"mfaAuthenticated,omitempty"`
-}
-
-type entryCheck struct {
-	Action          string              `json:"action"`
-	Resource        string              `json:"resource"`
-	ResourceAccount string              `json:"resourceAccount,omitempty"`
-	Context         map[string][]string `json:"context,omitempty"`
-	ContextKeys     []string            `json:"contextKeys,omitempty"` // instead of Context when its values are large
-	// ResourcePolicy says whether a resource policy applied; the document
-	// is the resource owner's and stays out of the trail.
-	ResourcePolicy bool `json:"resourcePolicy,omitempty"`
-}
-
-type entryResult struct {
-	Decision string           `json:"decision"`
-	Gate     string           `json:"gate,omitempty"`
-	Matched  []entryStatement `json:"matchedStatements,omitempty"`
-}
-
-type entryStatement struct {
-	Gate      string `json:"gate"`
-	PolicyID  string `json:"policyId"`
-	VersionID string `json:"versionId,omitempty"`
-	Index     int    `json:"statementIndex"`
-	Sid       string `json:"sid,omitempty"`
-	Effect    string `json:"effect"`
-}
+// An entry of requestParameters.decisions is one API call's decisions as
+// the trail records them: what was asked and what was decided, never the
+// forwarded headers, signatures or tokens (only the access key ID, as
+// CloudTrail records it). appendEntry writes it; decisionEntry
+// (audit_internal_test.go) is the same layout as a struct.
 
 // auditGroups collects decisions into events.
 type auditGroups struct {
 	mu       sync.Mutex
 	groups   map[groupKey]*auditGroup
 	emitting sync.WaitGroup // groups taken out of the map, not yet handed over
+	// lastSize is the size of the latest event's decisions, the initial
+	// capacity of the next group's buffer.
+	lastSize int
 }
 
 type groupKey struct{ callerARN, account string }
@@ -105,11 +60,16 @@ type auditGroup struct {
 	caller  *iam.Principal
 	account string
 	start   time.Time
-	entries []any
-	size    int // approximate encoded size of the entries
-	region  string
-	ua      string
-	timer   *time.Timer
+	// entries is the JSON array of the decision entries so far, without
+	// its closing bracket: each call's entry is encoded by the request
+	// that made it (appendEntry), so the event is not encoded by
+	// reflection afterwards.
+	entries   []byte
+	n         int
+	requestID string // the first entry's
+	region    string
+	ua        string
+	timer     *time.Timer
 }
 
 // record adds the decisions of one call, or a subject that could not be
@@ -119,44 +79,12 @@ func (h *Handler) record(c *call, p *iam.Principal, keyID string, checks []iam.C
 	if h.audit == nil {
 		return
 	}
-	e := &decisionEntry{RequestID: c.requestID, Time: c.now.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Endpoint: endpoint,
-		SourceIP: c.sourceIP, AccessKeyID: keyID}
-	size := 512
-	for i := range checks {
-		ck := &checks[i]
-		ec := entryCheck{Action: ck.Action, Resource: ck.Resource, ResourceAccount: ck.ResourceAccount,
-			Context: ck.Context, ResourcePolicy: ck.ResourcePolicy != ""}
-		n := 0
-		for k, v := range ck.Context {
-			n += len(k) + 8
-			for _, x := range v {
-				n += len(x) + 4
-			}
-		}
-		if n > auditContextMax {
-			ec.Context = nil
-			for k := range ck.Context {
-				ec.ContextKeys = append(ec.ContextKeys, k)
-			}
-			slices.Sort(ec.ContextKeys)
-			n = len(ec.ContextKeys) * 40
-		}
-		size += n + len(ck.Action) + len(ck.Resource) + 128
-		e.Checks = append(e.Checks, ec)
-		if ip := firstValue(ck.Context, "aws:SourceIp"); ip != "" {
-			e.SourceIP = ip
-		}
-	}
-	for i := range res {
-		e.Results = append(e.Results, entryOf(&res[i]))
-		size += 64 + 160*len(res[i].Matched)
-	}
-	if aerr != nil {
-		e.ErrorCode, e.ErrorMessage = aerr.body.Code, aerr.body.Message
-	}
+	buf := getBuf()
+	defer putBuf(buf)
+	entry := appendEntry((*buf)[:0], c, p, keyID, checks, res, endpoint, aerr)
+	*buf = entry
 	account, region := c.caller.AccountID, ""
 	if p != nil {
-		e.Principal = principalOf(p)
 		account = p.AccountID
 		if p.Request != nil {
 			region = p.Request.Region
@@ -167,26 +95,35 @@ func (h *Handler) record(c *call, p *iam.Principal, keyID string, checks []iam.C
 	a.mu.Lock()
 	g := a.groups[key]
 	if g == nil {
-		g = &auditGroup{caller: c.caller, account: account, start: c.now, region: region, ua: c.r.UserAgent(),
-			entries: make([]any, 0, 8)}
+		g = &auditGroup{caller: c.caller, account: account, start: c.now, region: region, ua: c.r.UserAgent(), requestID: c.requestID,
+			entries: make([]byte, 0, min(max(a.lastSize+a.lastSize/4, 4<<10), auditGroupBytes+auditGroupBytes/4))}
 		if a.groups == nil {
 			a.groups = make(map[groupKey]*auditGroup)
 		}
 		a.groups[key] = g
 		g.timer = time.AfterFunc(auditWindow, func() { h.flushGroup(key, g) })
 	}
-	g.entries = append(g.entries, e)
-	g.size += size
-	full := len(g.entries) >= auditGroupMax || g.size >= auditGroupBytes
+	if g.n == 0 {
+		g.entries = append(g.entries, '[')
+	} else {
+		g.entries = append(g.entries, ',')
+	}
+	g.entries = append(g.entries, entry...)
+	g.n++
+	full := g.n >= auditGroupMax || len(g.entries) >= auditGroupBytes
 	if full {
 		delete(a.groups, key)
 		a.emitting.Add(1)
 	}
 	a.mu.Unlock()
 	if full {
+		// Encoding and handing over a full group takes a while: not on
+		// the request that happened to fill it.
 		g.timer.Stop()
-		h.emit(g)
-		a.emitting.Done()
+		go func() {
+			h.emit(g)
+			a.emitting.Done()
+		}()
 	}
 }
 
@@ -222,11 +159,17 @@ func (h *Handler) Close() {
 }
 
 func (h *Handler) emit(g *auditGroup) {
+	h.groups.mu.Lock()
+	h.groups.lastSize = len(g.entries)
+	h.groups.mu.Unlock()
 	e := &audit.Event{
 		EventVersion: audit.EventVersion, UserIdentity: audit.IdentityOf(g.caller), EventTime: g.start.UTC().Format(time.RFC3339),
 		EventSource: EventSource, EventName: EventName, AWSRegion: "us-east-1", UserAgent: g.ua,
-		RequestParameters: map[string]any{"decisions": g.entries},
-		RequestID:         g.entries[0].(*decisionEntry).RequestID, EventID: audit.NewEventID(), ReadOnly: true,
+		// Encoded already, and compact: encoding/json (which the audit
+		// package's canonical encoding defers to for values it does not
+		// write itself) only validates and copies it.
+		RequestParameters: map[string]any{"decisions": json.RawMessage(append(g.entries, ']'))},
+		RequestID:         g.requestID, EventID: audit.NewEventID(), ReadOnly: true,
 		EventType: "AwsApiCall", ManagementEvent: false, RecipientAccountID: g.account, EventCategory: "Data",
 	}
 	if g.region != "" {
@@ -236,29 +179,169 @@ func (h *Handler) emit(g *auditGroup) {
 		e.SourceIPAddress = g.caller.Request.SourceIP
 	}
 	if err := h.audit.Enqueue(e); err != nil {
-		h.log.Error("authorization decisions could not be audited", "request_id", e.RequestID, "decisions", len(g.entries), "err", err)
+		h.log.Error("authorization decisions could not be audited", "request_id", e.RequestID, "decisions", g.n, "err", err)
 	}
 }
 
-func entryOf(r *iam.CheckResult) entryResult {
-	out := entryResult{Decision: r.Decision.String()}
-	if r.Decision != policy.Allow {
-		out.Gate = r.Gate.String()
+// appendEntry appends one call's decisionEntry as encoding/json encodes
+// it with HTML escaping off (audit_internal_test.go checks), without
+// building it: fields in declaration order, omitempty honoured, map keys
+// sorted.
+func appendEntry(dst []byte, c *call, p *iam.Principal, keyID string, checks []iam.Check, res []iam.CheckResult, endpoint string, aerr *apiError) []byte {
+	dst = append(dst, `{"requestId":`...)
+	dst = appendTrailString(dst, c.requestID)
+	dst = append(dst, `,"eventTime":"`...)
+	dst = c.now.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+	dst = append(dst, '"')
+	dst = appendTrailField(dst, "endpoint", endpoint)
+	// aws:SourceIp, when a check gives it (the last one that does), is
+	// the client's address; the calling service's otherwise.
+	sourceIP := c.sourceIP
+	for i := range checks {
+		if ip := firstValue(checks[i].Context, "aws:SourceIp"); ip != "" {
+			sourceIP = ip
+		}
 	}
-	for _, s := range r.Matched {
-		out.Matched = append(out.Matched, entryStatement{Gate: s.Gate.String(), PolicyID: s.Policy, VersionID: s.Version,
-			Index: s.Index, Sid: s.Sid, Effect: s.Effect.String()})
+	dst = appendTrailOmitEmpty(dst, "sourceIPAddress", sourceIP)
+	if p != nil {
+		u := audit.IdentityOf(p)
+		dst = append(dst, `,"principal":{"type":`...)
+		dst = appendTrailString(dst, u.Type)
+		dst = appendTrailField(dst, "arn", p.ARN)
+		dst = appendTrailField(dst, "accountId", p.AccountID)
+		dst = appendTrailField(dst, "principalId", p.UserID)
+		dst = appendTrailOmitEmpty(dst, "accessKeyId", p.AccessKeyID)
+		dst = appendTrailOmitEmpty(dst, "userName", u.UserName)
+		if s := p.Session; s != nil {
+			dst = appendTrailOmitEmpty(dst, "sessionIssuer", s.RoleARN)
+			if s.MFA {
+				dst = append(dst, `,"mfaAuthenticated":true`...)
+			}
+		}
+		dst = append(dst, '}')
 	}
-	return out
+	dst = appendTrailOmitEmpty(dst, "accessKeyId", keyID)
+	if len(checks) > 0 {
+		dst = append(dst, `,"checks":[`...)
+		for i := range checks {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendEntryCheck(dst, &checks[i])
+		}
+		dst = append(dst, ']')
+	}
+	if len(res) > 0 {
+		dst = append(dst, `,"results":[`...)
+		for i := range res {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			r := &res[i]
+			dst = append(dst, `{"decision":`...)
+			dst = appendTrailString(dst, r.Decision.String())
+			if r.Decision != policy.Allow {
+				dst = appendTrailOmitEmpty(dst, "gate", r.Gate.String())
+			}
+			if len(r.Matched) > 0 {
+				dst = append(dst, `,"matchedStatements":[`...)
+				for j := range r.Matched {
+					m := &r.Matched[j]
+					if j > 0 {
+						dst = append(dst, ',')
+					}
+					dst = append(dst, `{"gate":`...)
+					dst = appendTrailString(dst, m.Gate.String())
+					dst = appendTrailField(dst, "policyId", m.Policy)
+					dst = appendTrailOmitEmpty(dst, "versionId", m.Version)
+					dst = append(dst, `,"statementIndex":`...)
+					dst = strconv.AppendInt(dst, int64(m.Index), 10)
+					dst = appendTrailOmitEmpty(dst, "sid", m.Sid)
+					dst = appendTrailField(dst, "effect", m.Effect.String())
+					dst = append(dst, '}')
+				}
+				dst = append(dst, ']')
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if aerr != nil {
+		dst = appendTrailOmitEmpty(dst, "errorCode", aerr.body.Code)
+		dst = appendTrailOmitEmpty(dst, "errorMessage", aerr.body.Message)
+	}
+	return append(dst, '}')
 }
 
-func principalOf(p *iam.Principal) *entryPrincipal {
-	u := audit.IdentityOf(p)
-	e := &entryPrincipal{Type: u.Type, ARN: p.ARN, AccountID: p.AccountID, PrincipalID: p.UserID, AccessKeyID: p.AccessKeyID, UserName: u.UserName}
-	if s := p.Session; s != nil {
-		e.SessionIssuer, e.MFA = s.RoleARN, s.MFA
+// appendEntryCheck appends an entryCheck: the context's values, or only
+// its sorted key names when the values exceed auditContextMax.
+func appendEntryCheck(dst []byte, ck *iam.Check) []byte {
+	dst = append(dst, `{"action":`...)
+	dst = appendTrailString(dst, ck.Action)
+	dst = appendTrailField(dst, "resource", ck.Resource)
+	dst = appendTrailOmitEmpty(dst, "resourceAccount", ck.ResourceAccount)
+	if len(ck.Context) > 0 {
+		var small [8]string
+		keys := small[:0]
+		n := 0
+		for k, v := range ck.Context {
+			keys = append(keys, k)
+			n += len(k) + 8
+			for _, x := range v {
+				n += len(x) + 4
+			}
+		}
+		slices.Sort(keys)
+		if n > auditContextMax {
+			dst = append(dst, `,"contextKeys":[`...)
+			for i, k := range keys {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendTrailString(dst, k)
+			}
+			dst = append(dst, ']')
+		} else {
+			dst = append(dst, `,"context":{`...)
+			for i, k := range keys {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendTrailString(dst, k)
+				dst = append(dst, ':')
+				if v := ck.Context[k]; v == nil {
+					dst = append(dst, "null"...)
+				} else {
+					dst = append(dst, '[')
+					for j, x := range v {
+						if j > 0 {
+							dst = append(dst, ',')
+						}
+						dst = appendTrailString(dst, x)
+					}
+					dst = append(dst, ']')
+				}
+			}
+			dst = append(dst, '}')
+		}
 	}
-	return e
+	if ck.ResourcePolicy != "" {
+		dst = append(dst, `,"resourcePolicy":true`...)
+	}
+	return append(dst, '}')
+}
+
+func appendTrailString(dst []byte, s string) []byte { return appendString(dst, s, false) }
+
+func appendTrailField(dst []byte, name, v string) []byte {
+	return appendTrailString(appendKey(dst, name, false), v)
+}
+
+func appendTrailOmitEmpty(dst []byte, name, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	return appendTrailField(dst, name, v)
 }
 
 func firstValue(m map[string][]string, key string) string {

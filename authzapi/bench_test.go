@@ -2,16 +2,20 @@ package authzapi_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/authzapi"
 	"github.com/iamd/iamd/authzclient"
+	"github.com/iamd/iamd/sqlite"
 )
 
 // handlerRequest returns a POST of body to path authenticated with the
@@ -26,7 +30,10 @@ func handlerRequest(f *fixture, path string, body []byte) *http.Request {
 
 func benchHandler(b *testing.B, path string, in any) {
 	f := newFixture(b)
-	h := authzapi.NewHandler(authzapi.Config{Service: f.svc})
+	benchHandlerWith(b, f, authzapi.NewHandler(authzapi.Config{Service: f.svc}), path, in)
+}
+
+func benchHandlerWith(b *testing.B, f *fixture, h *authzapi.Handler, path string, in any) {
 	body, _ := json.Marshal(in)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, handlerRequest(f, path, body))
@@ -50,6 +57,28 @@ func benchHandler(b *testing.B, path string, in any) {
 
 func BenchmarkHandlerAuthorizeARN(b *testing.B) {
 	benchHandler(b, "/iamd/authz/v1/authorize", &authzclient.AuthorizeRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN},
+		Check: authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a", Context: map[string][]string{"aws:SourceIp": {"10.0.0.1"}}}})
+}
+
+// BenchmarkHandlerAuthorizeARNAudited is BenchmarkHandlerAuthorizeARN
+// with every decision recorded in an audit trail of its own (SQLite in a
+// temporary directory): cpu-ns/op includes the writer's goroutine.
+func BenchmarkHandlerAuthorizeARNAudited(b *testing.B) {
+	f := newFixture(b)
+	db, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "trail.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	_, key, _ := ed25519.GenerateKey(nil)
+	w, err := audit.NewWriter(b.Context(), audit.Config{Store: db, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	h := authzapi.NewHandler(authzapi.Config{Service: f.svc, Audit: w})
+	defer h.Close()
+	benchHandlerWith(b, f, h, "/iamd/authz/v1/authorize", &authzclient.AuthorizeRequest{Subject: authzclient.Subject{PrincipalARN: aliceARN},
 		Check: authzclient.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/a", Context: map[string][]string{"aws:SourceIp": {"10.0.0.1"}}}})
 }
 

@@ -1,17 +1,18 @@
 package authzapi
 
 import (
-	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iamd/iamd/audit"
@@ -55,6 +56,9 @@ type Handler struct {
 	caller, subject sigv4.Verifier
 	mux             *http.ServeMux
 	groups          auditGroups // decisions waiting to be recorded (audit.go)
+	callers         callerCache // callers recently allowed iamd:Authorize (caller.go)
+	// The decision endpoints, which ServeHTTP calls directly.
+	authorizeFn, batchFn http.HandlerFunc
 }
 
 // NewHandler returns the handler. It serves the native API under
@@ -72,8 +76,9 @@ func NewHandler(cfg Config) *Handler {
 		h.maxBody = DefaultMaxBodyBytes
 	}
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("POST "+wire.AuthorizePath, h.api(h.authorize))
-	h.mux.HandleFunc("POST "+wire.BatchPath, h.api(h.authorizeBatch))
+	h.authorizeFn, h.batchFn = h.api(h.authorize), h.api(h.authorizeBatch)
+	h.mux.HandleFunc("POST "+wire.AuthorizePath, h.authorizeFn)
+	h.mux.HandleFunc("POST "+wire.BatchPath, h.batchFn)
 	h.mux.HandleFunc("POST "+wire.Prefix+"minio", h.api(h.minio))
 	h.mux.HandleFunc("POST "+wire.Prefix+"ceph", h.api(h.ceph))
 	h.mux.HandleFunc("POST "+wire.Prefix+"ceph/v1/data/ceph/authz", h.api(h.ceph))
@@ -101,7 +106,21 @@ func NewHandler(cfg Config) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The two decision endpoints skip the mux's pattern matching, which
+	// allocates; a clean path is what the mux would have matched.
+	if r.Method == http.MethodPost && r.URL.RawPath == "" {
+		switch r.URL.Path {
+		case wire.AuthorizePath:
+			h.authorizeFn(w, r)
+			return
+		case wire.BatchPath:
+			h.batchFn(w, r)
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // call is one API request in flight.
 type call struct {
@@ -111,6 +130,15 @@ type call struct {
 	requestID string
 	now       time.Time
 	sourceIP  string
+	// out, when set by an endpoint that returned nil, is its encoded
+	// answer (the decision endpoints encode their own: codec.go).
+	out []byte
+	// encoded is out's buffer, returned to bufPool after the answer is
+	// written.
+	encoded *[]byte
+	// Storage for /authorize, allocated with the call.
+	single      wire.AuthorizeRequest
+	singleCheck [1]iam.Check
 }
 
 type apiError struct {
@@ -119,6 +147,23 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
+
+// bufPool holds request and response buffers of the decision endpoints,
+// which are read and written within the request: a buffer per request
+// was most of a decision's garbage. Buffers grown past maxPooledBuf (a
+// large batch) are left to the collector rather than kept.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxPooledBuf = 64 << 10
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if b != nil && cap(*b) <= maxPooledBuf {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
 
 // api wraps a decision endpoint: body limit, caller authentication and
 // iamd:Authorize, JSON answer or error.
@@ -137,18 +182,17 @@ func (h *Handler) endpoint(fn func(c *call) (any, *apiError), decisions bool) ht
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			c.sourceIP = host
 		}
-		// Sized from Content-Length, so that a body is read in one
-		// allocation rather than grown from 512 bytes.
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength+1, 512), h.maxBody+1)))
-		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
-		body := buf.Bytes()
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeError(w, c.requestID, requestErr(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body is too large."))
-				return
-			}
-			writeError(w, c.requestID, requestErr(http.StatusBadRequest, "InvalidRequest", "The request body could not be read."))
+		// The decision endpoints copy what they keep out of the body
+		// (codec.go, encoding/json for the adapters), so their body
+		// buffer is reused; the administrative ones hand it to iam.
+		var in *[]byte
+		if decisions {
+			in = getBuf()
+			defer putBuf(in)
+		}
+		body, aerr := h.readBody(w, r, in)
+		if aerr != nil {
+			writeError(w, c.requestID, aerr)
 			return
 		}
 		c.body = body
@@ -157,12 +201,65 @@ func (h *Handler) endpoint(fn func(c *call) (any, *apiError), decisions bool) ht
 			return
 		}
 		out, aerr := fn(c)
+		defer putBuf(c.encoded)
 		if aerr != nil {
 			writeError(w, c.requestID, aerr)
 			return
 		}
+		if out == nil && c.out != nil {
+			writeBody(w, http.StatusOK, c.requestID, c.out)
+			return
+		}
 		writeJSON(w, http.StatusOK, c.requestID, out)
 	}
+}
+
+// readBody reads the request body, up to the handler's limit, into buf
+// (nil: a new buffer).
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]byte, *apiError) {
+	tooLarge := func() *apiError {
+		return requestErr(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body is too large.")
+	}
+	if r.ContentLength > h.maxBody {
+		// Also tells net/http to close the connection rather than read
+		// the rest.
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 0))
+		return nil, tooLarge()
+	}
+	body := r.Body
+	if r.ContentLength < 0 {
+		body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	}
+	// Sized from Content-Length, so that a body is read in one
+	// allocation (or none, with a pooled buffer) rather than grown.
+	var b []byte
+	if buf != nil {
+		b = (*buf)[:0]
+	}
+	if want := int(min(max(r.ContentLength+1, 512), h.maxBody+1)); cap(b) < want {
+		b = make([]byte, 0, want)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge()
+			}
+			return nil, requestErr(http.StatusBadRequest, "InvalidRequest", "The request body could not be read.")
+		}
+	}
+	if buf != nil {
+		*buf = b
+	}
+	return b, nil
 }
 
 // authenticateCaller verifies the calling service: SigV4 signed for
@@ -209,12 +306,28 @@ func (h *Handler) authenticateCaller(c *call, decisions bool) *apiError {
 			return sourceErr(wire.SourceCaller, err)
 		}
 	}
+	ua, secure := r.UserAgent(), r.TLS != nil
+	// Only long-term keys are cached (caller.go); their principal has no
+	// session.
+	cacheable := decisions && cred.Principal.Session == nil
+	var rev int64
+	if cacheable {
+		rev = h.svc.AuthzRevision() // before deciding: a decision is never newer than its label
+		if p := h.callers.get(cred.Principal.AccessKeyID, cred, rev, c.now.Unix(), c.sourceIP, ua, secure); p != nil {
+			c.caller = p
+			return nil
+		}
+	}
 	p := *cred.Principal
-	p.Request = &iam.RequestInfo{Time: c.now, SourceIP: c.sourceIP, UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil}
+	p.Request = &iam.RequestInfo{Time: c.now, SourceIP: c.sourceIP, UserAgent: ua, SecureTransport: secure}
 	if decisions {
 		if err := h.svc.Authorize(&p, wire.Action, "*"); err != nil {
 			return sourceErr(wire.SourceCaller, err)
 		}
+	}
+	if cacheable {
+		h.callers.put(cred.Principal.AccessKeyID, &callerEntry{cred: cred, rev: rev, second: c.now.Unix(), sourceIP: c.sourceIP,
+			userAgent: ua, secure: secure, principal: &p})
 	}
 	c.caller = &p
 	return nil
@@ -301,11 +414,12 @@ func (h *Handler) failSubject(c *call, s *wire.Subject, checks []iam.Check, aerr
 }
 
 func (h *Handler) authorize(c *call) (any, *apiError) {
-	var in wire.AuthorizeRequest
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
+	in := &c.single
+	if aerr := decodeAuthorize(c.body, in); aerr != nil {
 		return nil, aerr
 	}
-	checks := []iam.Check{toCheck(&in.Check)}
+	c.singleCheck[0] = toCheck(&in.Check)
+	checks := c.singleCheck[:]
 	p, aerr := h.resolve(c, &in.Subject)
 	if aerr != nil {
 		return nil, h.failSubject(c, &in.Subject, checks, aerr, "authorize")
@@ -314,12 +428,18 @@ func (h *Handler) authorize(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &wire.AuthorizeResponse{RequestID: c.requestID, Principal: h.principal(p), Result: result(&checks[0], &res[0])}, nil
+	c.encoded = getBuf()
+	out, ok := h.appendAuthorizeResponse((*c.encoded)[:0], c.requestID, p, &checks[0], &res[0])
+	if !ok {
+		return &wire.AuthorizeResponse{RequestID: c.requestID, Principal: h.principal(p), Result: result(&checks[0], &res[0])}, nil
+	}
+	*c.encoded, c.out = out, out
+	return nil, nil
 }
 
 func (h *Handler) authorizeBatch(c *call) (any, *apiError) {
 	var in wire.BatchRequest
-	if aerr := decodeJSON(c.body, &in); aerr != nil {
+	if aerr := decodeBatch(c.body, &in); aerr != nil {
 		return nil, aerr
 	}
 	if len(in.Checks) == 0 || len(in.Checks) > iam.MaxDecideChecks {
@@ -337,11 +457,17 @@ func (h *Handler) authorizeBatch(c *call) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	out := &wire.BatchResponse{RequestID: c.requestID, Principal: h.principal(p), Results: make([]wire.Result, len(res))}
-	for i := range res {
-		out.Results[i] = result(&checks[i], &res[i])
+	c.encoded = getBuf()
+	enc, ok := h.appendBatchResponse((*c.encoded)[:0], c.requestID, p, checks, res)
+	if !ok {
+		out := &wire.BatchResponse{RequestID: c.requestID, Principal: h.principal(p), Results: make([]wire.Result, len(res))}
+		for i := range res {
+			out.Results[i] = result(&checks[i], &res[i])
+		}
+		return out, nil
 	}
-	return out, nil
+	*c.encoded, c.out = enc, enc
+	return nil, nil
 }
 
 func toCheck(c *wire.Check) iam.Check {
@@ -363,9 +489,13 @@ func result(c *iam.Check, r *iam.CheckResult) wire.Result {
 // principal describes p on the wire. Secrets (the session's secret key,
 // its token) never leave iamd.
 func (h *Handler) principal(p *iam.Principal) wire.Principal {
+	return principalWire(p, h.svc.PrincipalTags(p))
+}
+
+func principalWire(p *iam.Principal, tags []iam.Tag) wire.Principal {
 	out := wire.Principal{Type: p.Type.String(), ARN: p.ARN, AccountID: p.AccountID, UserID: p.UserID, UserName: p.UserName,
 		AccessKeyID: p.AccessKeyID, Tags: []wire.Tag{}}
-	for _, t := range h.svc.PrincipalTags(p) {
+	for _, t := range tags {
 		out.Tags = append(out.Tags, wire.Tag{Key: t.Key, Value: t.Value})
 	}
 	if s := p.Session; s != nil {
@@ -465,23 +595,49 @@ func writeJSON(w http.ResponseWriter, status int, requestID string, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"code":"ServiceFailure","message":"An internal error occurred.","source":"server"},"requestId":"` + requestID + `"}`)
 	}
+	writeBody(w, status, requestID, b)
+}
+
+func writeBody(w http.ResponseWriter, status int, requestID string, b []byte) {
 	hdr := w.Header()
-	hdr["Content-Type"] = []string{"application/json"}
-	hdr["X-Request-Id"] = []string{requestID}
-	hdr["Content-Length"] = []string{strconv.Itoa(len(b))}
+	hdr["Content-Type"] = jsonContentType
+	// One allocation for both values.
+	v := []string{requestID, strconv.Itoa(len(b))}
+	hdr["X-Request-Id"] = v[0:1:1]
+	hdr["Content-Length"] = v[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
+// jsonContentType is shared by every answer; net/http only reads it.
+var jsonContentType = []string{"application/json"}
+
 func writeError(w http.ResponseWriter, requestID string, e *apiError) {
-	writeJSON(w, e.status, requestID, &wire.ErrorResponse{Error: e.body, RequestID: requestID})
+	b := getBuf()
+	defer putBuf(b)
+	*b = appendErrorResponse((*b)[:0], requestID, &e.body)
+	writeBody(w, e.status, requestID, *b)
 }
 
+// newRequestID returns a random (version 4) UUID. Request IDs need to be
+// unique, not secret: the runtime's per-thread ChaCha8 generator
+// (math/rand/v2), seeded from the OS, gives that without a system call.
 func newRequestID() string {
+	const hex = "0123456789abcdef"
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	s := hex.EncodeToString(b[:])
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	var s [36]byte
+	j := 0
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			s[j] = '-'
+			j++
+		}
+		s[j], s[j+1] = hex[x>>4], hex[x&0xf]
+		j += 2
+	}
+	return string(s[:])
 }

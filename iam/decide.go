@@ -1,10 +1,12 @@
 package iam
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iamd/iamd/policy"
 	"github.com/iamd/iamd/sigv4"
@@ -82,8 +84,27 @@ func ReservedContextKey(key string) bool {
 	if len(key) < 4 || !strings.EqualFold(key[:4], "aws:") {
 		return false // service keys (s3:prefix) never are
 	}
-	k := strings.ToLower(key)
-	return reservedContextKeys[k] || strings.HasPrefix(k, "aws:principaltag/")
+	// Lower-cased on the stack when ASCII: this runs for every context
+	// key of every decision. Other keys take strings.ToLower, whose
+	// Unicode mapping (K, the Kelvin sign, is k) is the one to refuse.
+	var buf [64]byte
+	if len(key) > len(buf) {
+		k := strings.ToLower(key)
+		return reservedContextKeys[k] || strings.HasPrefix(k, "aws:principaltag/")
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= utf8.RuneSelf {
+			k := strings.ToLower(key)
+			return reservedContextKeys[k] || strings.HasPrefix(k, "aws:principaltag/")
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	k := buf[:len(key)]
+	return reservedContextKeys[string(k)] || bytes.HasPrefix(k, []byte("aws:principaltag/"))
 }
 
 // Decide evaluates each check for p with AWS's logic, exactly as
@@ -114,9 +135,21 @@ func (s *Service) Decide(p *Principal, in DecideInput) ([]CheckResult, error) {
 	pctx := contextPool.Get().(*policy.Context)
 	defer contextPool.Put(pctx)
 	out := make([]CheckResult, len(in.Checks))
+	var refs []policy.StatementRef
+	var endsSmall [8][2]int // where each result's statements lie in refs
+	var ends [][2]int
+	if len(in.Checks) <= len(endsSmall) {
+		ends = endsSmall[:len(in.Checks)]
+	} else {
+		ends = make([][2]int, len(in.Checks))
+	}
 	d := decisionPool.Get().(*policy.Decision)
 	defer decisionPool.Put(d)
 	req := policy.Request{Principal: s.policyPrincipal(p), Context: pctx}
+	// The principal's keys are the same for every check: a check without
+	// keys of its own reuses the context the previous such check filled
+	// (evaluation only reads it), which is most of a batch's checks.
+	bare := false
 	for i := range in.Checks {
 		c := &in.Checks[i]
 		doc, acct := in.ResourcePolicy, in.ResourceAccount
@@ -138,16 +171,30 @@ func (s *Service) Decide(p *Principal, in DecideInput) ([]CheckResult, error) {
 		if set.ResourceAccount == "" {
 			set.ResourceAccount = arnAccount(c.Resource)
 		}
-		pctx.Reset()
-		s.fillContext(pctx, p)
-		for k, v := range c.Context {
-			pctx.Set(k, v...)
+		if !bare || len(c.Context) > 0 {
+			pctx.Reset()
+			s.fillContext(pctx, p)
+			for k, v := range c.Context {
+				pctx.Set(k, v...)
+			}
+			bare = len(c.Context) == 0
 		}
 		req.Action, req.Resource = c.Action, c.Resource
 		policy.Evaluate(&set, &req, d)
 		out[i] = CheckResult{Decision: d.Effect, Gate: d.Gate}
 		if len(d.Matched) > 0 {
-			out[i].Matched = append([]policy.StatementRef(nil), d.Matched...)
+			// All checks' statements share one array; each result's
+			// slice is cut from it once it no longer grows.
+			if refs == nil { // sized as if the other checks matched as many
+				refs = make([]policy.StatementRef, 0, len(d.Matched)*(len(in.Checks)-i))
+			}
+			ends[i] = [2]int{len(refs), len(refs) + len(d.Matched)}
+			refs = append(refs, d.Matched...)
+		}
+	}
+	for i := range out {
+		if e := ends[i]; e[1] > 0 {
+			out[i].Matched = refs[e[0]:e[1]:e[1]]
 		}
 	}
 	return out, nil
@@ -252,9 +299,37 @@ func (s *Service) AuthenticateRequest(v *sigv4.Verifier, in *SignedRequest, now 
 	if cred.Principal.Session == nil {
 		s.RecordKeyUse(q.AccessKeyID, q.Service, q.Region)
 	}
-	p := *cred.Principal
-	p.Request = &RequestInfo{Time: now, UserAgent: in.Header.Get("User-Agent"), Region: q.Region}
-	return &p, nil
+	return withRequest(*cred.Principal, RequestInfo{Time: now, UserAgent: in.Header.Get("User-Agent"), Region: q.Region}), nil
+}
+
+// withRequest returns a copy of p with its request: one allocation for
+// both, since a decision needs a fresh pair every time.
+func withRequest(p Principal, r RequestInfo) *Principal {
+	pr := &struct {
+		p Principal
+		r RequestInfo
+	}{p, r}
+	pr.p.Request = &pr.r
+	return &pr.p
+}
+
+// hasARN reports whether arn is u's ARN (entityARN's layout), without
+// building it: this runs for every decision about a user.
+func (u *User) hasARN(arn string) bool {
+	rest, ok := strings.CutPrefix(arn, "arn:"+Partition+":iam::")
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, u.AccountID); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, ":user"); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, u.Path); !ok {
+		return false
+	}
+	return rest == u.Name
 }
 
 // httpRequest rebuilds the request as net/http's server would have
@@ -300,24 +375,30 @@ func (in *SignedRequest) httpRequest() (*http.Request, error) {
 // policies, MFA or source identity: iamd never saw its credentials. Errors
 // are *Error with CodeNoSuchEntity or CodeInvalidInput.
 func (s *Service) PrincipalFromARN(arn string, now time.Time) (*Principal, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] != Partition || !isAccountID(parts[4]) {
+	var parts [6]string
+	rest, ok := arn, true
+	for i := range 5 {
+		if parts[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			break
+		}
+	}
+	parts[5] = rest
+	if !ok || parts[0] != "arn" || parts[1] != Partition || !isAccountID(parts[4]) {
 		return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", clip(arn))
 	}
 	acct, res := parts[4], parts[5]
 	if s.state.account(acct) == nil {
 		return nil, Errorf(CodeNoSuchEntity, "The account of principal %s does not exist.", clip(arn))
 	}
-	info := &RequestInfo{Time: now}
 	switch {
 	case parts[2] == "iam" && res == "root":
-		return &Principal{Type: PrincipalRoot, AccountID: acct, ARN: arn, UserID: acct, Request: info}, nil
+		return withRequest(Principal{Type: PrincipalRoot, AccountID: acct, ARN: arn, UserID: acct}, RequestInfo{Time: now}), nil
 	case parts[2] == "iam" && strings.HasPrefix(res, "user/"):
 		u := s.state.user(acct, res[strings.LastIndexByte(res, '/')+1:])
-		if u == nil || u.ARN() != arn {
+		if u == nil || !u.hasARN(arn) {
 			return nil, Errorf(CodeNoSuchEntity, "The user %s does not exist.", clip(arn))
 		}
-		return &Principal{Type: PrincipalUser, AccountID: acct, ARN: arn, UserID: u.ID, UserName: u.Name, Request: info}, nil
+		return withRequest(Principal{Type: PrincipalUser, AccountID: acct, ARN: arn, UserID: u.ID, UserName: u.Name}, RequestInfo{Time: now}), nil
 	case parts[2] == "sts" && strings.HasPrefix(res, "assumed-role/"):
 		rest := strings.TrimPrefix(res, "assumed-role/")
 		i := strings.IndexByte(rest, '/')
@@ -332,7 +413,8 @@ func (s *Service) PrincipalFromARN(arn string, now time.Time) (*Principal, error
 		// Expires 0 marks a session iamd did not issue: its issue time
 		// (aws:TokenIssueTime) is taken as now, and it has no expiry.
 		sess := &Session{Kind: SessionRole, Account: acct, Issued: now.Unix(), RoleID: r.ID, RoleARN: r.ARN(), SessionName: name}
-		return &Principal{Type: PrincipalAssumedRole, AccountID: acct, ARN: arn, UserID: r.ID + ":" + name, Session: sess, Request: info}, nil
+		p := withRequest(Principal{Type: PrincipalAssumedRole, AccountID: acct, ARN: arn, UserID: r.ID + ":" + name, Session: sess}, RequestInfo{Time: now})
+		return p, nil
 	}
 	return nil, Errorf(CodeInvalidInput, "Principal %q is not a user, role session or root ARN.", clip(arn))
 }
@@ -387,4 +469,18 @@ func clip(s string) string {
 		return s[:128] + "..."
 	}
 	return s
+}
+
+// AuthzRevision identifies the state's version as far as decisions go: it
+// changes whenever an applied change (this node's or, through the change
+// feed, another's) can alter a decision, exactly when cached policy sets
+// go stale. A caller may keep a decision it made at revision r for as long
+// as AuthzRevision still returns r, provided nothing else in its request
+// context differs; credentials must still be looked up every time, since
+// revoking a key takes effect before its change is applied.
+func (s *Service) AuthzRevision() int64 {
+	st := s.state
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.authzRev
 }

@@ -25,7 +25,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"sync"
@@ -66,7 +68,18 @@ func run() error {
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile here")
 	rate := flag.Int("rate", 0, "with -gen go: offered requests per second in total (0: as fast as possible)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
+	memprofile := flag.String("memprofile", "", "write the server's allocation profile here at the end")
+	traceOut := flag.String("trace", "", "write an execution trace of the load (go tool trace) here")
 	flag.Parse()
+	if *memprofile != "" {
+		defer func() {
+			f, err := os.Create(*memprofile)
+			if err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -123,7 +136,10 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		hs := &http.Server{Handler: authzapi.NewHandler(authzapi.Config{Service: svc})}
+		// The real server's timeouts (server.Start), whose deadlines cost
+		// per request too, so that the difference is the trail alone.
+		hs := &http.Server{Handler: authzapi.NewHandler(authzapi.Config{Service: svc}), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 		go hs.Serve(ln)
 		defer hs.Close()
 		endpoint = "http://" + ln.Addr().String()
@@ -146,7 +162,18 @@ func run() error {
 		{"single (forwarded SigV4 request)", wire.AuthorizePath, signedBody, 1},
 		{"batch of 10 (principal ARN)", wire.BatchPath, batch, 10},
 	}
-	fmt.Printf("| scenario | generator | connections | requests/s | decisions/s | p50 | p99 | errors | server CPU/request |\n|---|---|---|---|---|---|---|---|---|\n")
+	if *traceOut != "" {
+		f, err := os.Create(*traceOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
+	fmt.Printf("| scenario | generator | connections | requests/s | decisions/s | p50 | p99 | errors | server CPU/request | allocs/request | GC cycles |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, sc := range scenarios {
 		if *only != "" && sc.name != *only {
 			continue
@@ -155,6 +182,8 @@ func run() error {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		var res result
+		var ms0, ms1 runtime.MemStats
+		runtime.ReadMemStats(&ms0)
 		cpu0 := cpuTime()
 		switch *gen {
 		case "wrk":
@@ -170,9 +199,13 @@ func run() error {
 		// The server's CPU time per request (user + system, this process
 		// only: wrk runs apart) does not depend on what else the machine
 		// runs, unlike the rates: 2 cores / CPU per request bounds the rate.
-		perReq := (cpuTime() - cpu0) / time.Duration(max(1, int64(res.rps*duration.Seconds())))
-		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %s | %s | %d | %s |\n", sc.name, *gen, *conns, res.rps, res.rps*float64(sc.decisions),
-			res.p50, res.p99, res.errors, perReq.Round(100*time.Nanosecond))
+		served := max(1, int64(res.rps*duration.Seconds()))
+		perReq := (cpuTime() - cpu0) / time.Duration(served)
+		// Allocations and collections depend on the code alone, not on
+		// the neighbours (with -gen go they include the generator's).
+		runtime.ReadMemStats(&ms1)
+		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %s | %s | %d | %s | %.1f | %d |\n", sc.name, *gen, *conns, res.rps, res.rps*float64(sc.decisions),
+			res.p50, res.p99, res.errors, perReq.Round(100*time.Nanosecond), float64(ms1.Mallocs-ms0.Mallocs)/float64(served), ms1.NumGC-ms0.NumGC)
 	}
 	return nil
 }
