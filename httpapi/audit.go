@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/audit"
@@ -27,33 +27,19 @@ type Auditor interface {
 	Enqueue(e *audit.Event) error
 }
 
-type auditKey struct{}
-
-// auditCall collects what the audit event needs while serve runs.
+// auditCall collects what the audit event needs while serve runs. It
+// lives in the request's state (handler.go request); the body the event
+// may need is the request's too.
 type auditCall struct {
+	req       *request // the request whose state holds this
 	start     time.Time
-	r         *http.Request
 	principal *iam.Principal
 	in        awsquery.Struct
-	body      teeBody
 	// event is a mutating operation's event, built when its first
 	// transaction began and journaled by it (iam.WithAuditIntent): the
 	// final event keeps its eventID and fields.
 	event  *audit.Event
 	intent *iam.AuditIntent
-}
-
-// teeBody keeps what serve read of the body, so that the action of a
-// request refused before its action was resolved can still be named.
-type teeBody struct {
-	io.ReadCloser
-	buf []byte
-}
-
-func (t *teeBody) Read(p []byte) (int, error) {
-	n, err := t.ReadCloser.Read(p)
-	t.buf = append(t.buf, p[:n]...)
-	return n, err
 }
 
 // unauthenticated are the codes of requests refused before (or at)
@@ -62,18 +48,6 @@ var unauthenticated = map[string]bool{
 	"InvalidClientTokenId": true, "SignatureDoesNotMatch": true, "IncompleteSignature": true,
 	"MissingAuthenticationToken": true, "ExpiredToken": true, "MalformedQueryString": true,
 	"RequestEntityTooLarge": true, "Throttling": true, "": true,
-}
-
-// auditStart attaches an auditCall to the request.
-func (h *Handler) auditStart(r *http.Request) (*auditCall, *http.Request) {
-	ac := &auditCall{start: h.now()}
-	r = r.WithContext(context.WithValue(r.Context(), auditKey{}, ac))
-	ac.r = r
-	if r.Body != nil {
-		ac.body.ReadCloser = r.Body
-		r.Body = &ac.body
-	}
-	return ac, r
 }
 
 // auditRoutes wraps every route so that the authenticated principal and
@@ -91,14 +65,15 @@ func (h *Handler) auditRoutes() {
 		}
 		mutating := !audit.IsReadOnly(op.Name)
 		h.routes[op] = func(c *call) (awsquery.Struct, error) {
-			ac, ok := c.ctx.Value(auditKey{}).(*auditCall)
-			if !ok {
+			ac := c.ac
+			if ac == nil {
 				return fn(c)
 			}
+			q := ac.req
 			ac.principal, ac.in = c.principal, c.in
 			if mutating {
 				ac.intent = &iam.AuditIntent{Encode: func() (string, []byte, error) {
-					e := h.newEvent(ac, ac.r, source, op.Name, c.requestID)
+					e := h.requestEvent(q, source, op.Name)
 					e.RequestParameters = audit.Redact(c.in, op.Input)
 					e.Resources = resourcesOf(c.in)
 					payload, err := e.Canonical()
@@ -116,8 +91,9 @@ func (h *Handler) auditRoutes() {
 
 // auditFinish records the request's event; on failure the response in buf
 // becomes a 500 ServiceFailure and the new status is returned.
-func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer, svc *awsmodel.Service, op *awsmodel.Operation,
-	result awsquery.Struct, err error, status int, requestID string) int {
+func (h *Handler) auditFinish(q *request, buf *bytes.Buffer, svc *awsmodel.Service, op *awsmodel.Operation,
+	result awsquery.Struct, err error, status int) int {
+	ac, r, requestID := q.ac, q.r, q.requestID
 	name := ""
 	if op != nil {
 		name = op.Name
@@ -129,17 +105,20 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 	if ac.principal == nil && !unauthenticated[code] {
 		// Authenticated, then refused before routing (validation, unknown
 		// action, session restrictions): the signature was verified.
-		ac.principal = h.principalOf(r)
+		ac.principal = h.principalOf(q)
 	}
 	if name == "" {
-		if form, perr := url.ParseQuery(string(ac.body.buf)); perr == nil {
+		if form, perr := url.ParseQuery(string(q.body)); perr == nil {
 			name = form.Get("Action")
 		}
 	}
 	ac.intent.Finish()
 	e := ac.event
+	if e == nil && err == nil && h.skipReadEvents && audit.IsReadOnly(name) {
+		return status // not recorded: no event to build
+	}
 	if e == nil {
-		e = h.newEvent(ac, r, svc.EndpointPrefix, name, requestID)
+		e = h.requestEvent(q, svc.EndpointPrefix, name)
 		if op != nil && ac.in != nil {
 			e.RequestParameters = audit.Redact(ac.in, op.Input)
 			e.Resources = resourcesOf(ac.in)
@@ -169,11 +148,22 @@ func (h *Handler) auditFinish(ac *auditCall, r *http.Request, buf *bytes.Buffer,
 	return status
 }
 
-// newEvent fills what every event has: identity, time, source, client.
+// newEvent is requestEvent for a request served outside ServeHTTP's
+// request state (CloudTrail's JSON protocol, cloudtrail.go).
 func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, requestID string) *audit.Event {
+	q := ac.req
+	if q == nil {
+		q = &request{r: r, requestID: requestID, ac: ac}
+	}
+	return h.requestEvent(q, source, name)
+}
+
+// requestEvent fills what every event has: identity, time, source, client.
+func (h *Handler) requestEvent(q *request, source, name string) *audit.Event {
+	ac, r, requestID := q.ac, q.r, q.requestID
 	e := &audit.Event{
-		EventVersion: audit.EventVersion, EventTime: ac.start.UTC().Format(time.RFC3339),
-		EventSource: source + ".amazonaws.com", EventName: name, UserAgent: r.UserAgent(),
+		EventVersion: audit.EventVersion, EventTime: eventTime(ac.start),
+		EventSource: eventSource(source), EventName: name, UserAgent: r.UserAgent(),
 		RequestID: requestID, EventID: audit.NewEventID(), ReadOnly: audit.IsReadOnly(name),
 		EventType: "AwsApiCall", ManagementEvent: true, EventCategory: "Management", AWSRegion: "us-east-1",
 	}
@@ -183,7 +173,7 @@ func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, request
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		e.SourceIPAddress = host
 	}
-	sig, serr := sigv4.Parse(r)
+	sig, serr := q.signature()
 	if serr == nil && sig.Region != "" {
 		e.AWSRegion = sig.Region
 	}
@@ -207,10 +197,42 @@ func (h *Handler) newEvent(ac *auditCall, r *http.Request, source, name, request
 	return e
 }
 
+// eventSource is source's CloudTrail event source, without building the
+// string for the services every request names.
+func eventSource(source string) string {
+	switch source {
+	case "iam":
+		return "iam.amazonaws.com"
+	case "sts":
+		return "sts.amazonaws.com"
+	}
+	return source + ".amazonaws.com"
+}
+
+// eventTimeCache is the last second eventTime formatted: events come by
+// the thousand per second, all with the same time.
+var eventTimeCache atomic.Pointer[cachedSecond]
+
+type cachedSecond struct {
+	unix int64
+	text string
+}
+
+// eventTime is t in UTC as RFC 3339 to the second, CloudTrail's eventTime.
+func eventTime(t time.Time) string {
+	sec := t.Unix()
+	if c := eventTimeCache.Load(); c != nil && c.unix == sec {
+		return c.text
+	}
+	text := t.UTC().Format(time.RFC3339)
+	eventTimeCache.Store(&cachedSecond{sec, text})
+	return text
+}
+
 // principalOf re-derives the principal of a request whose signature was
 // verified but which failed before its route ran.
-func (h *Handler) principalOf(r *http.Request) *iam.Principal {
-	sig, err := sigv4.Parse(r)
+func (h *Handler) principalOf(q *request) *iam.Principal {
+	sig, err := q.signature()
 	if err != nil {
 		return nil
 	}

@@ -72,6 +72,7 @@ func (s signedRequest) request() *http.Request {
 	r, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:9393/", strings.NewReader(s.body))
 	r.Header = s.header
 	r.Host = "127.0.0.1:9393"
+	r.RemoteAddr = "127.0.0.1:54321" // as net/http sets it
 	return r
 }
 

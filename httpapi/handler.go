@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,61 @@ type call struct {
 	in        awsquery.Struct
 	requestID string
 	region    string
+	ac        *auditCall // the request's audit event, when the trail is on
+}
+
+// request is one API request's working state. It is allocated once per
+// request, with everything the request needs on the heap (the call, the
+// principal's copy, the parsed signature, the audit event's state), so
+// that a read costs a handful of allocations: on 2 cores the garbage
+// collector's share grows with every one.
+type request struct {
+	r         *http.Request
+	requestID string
+	now       time.Time // when the request started, on h.now's clock
+
+	body     []byte  // what was read of the body, once read
+	bodyBuf  *[]byte // body's pooled buffer, returned by release
+	bodyErr  error
+	bodyRead bool
+
+	sig       sigv4.Request // valid when sigParsed and sigErr == nil
+	sigErr    error
+	sigParsed bool
+
+	rp    requestPrincipal
+	c     call
+	ac    *auditCall // &audit when the trail is on
+	audit auditCall
+}
+
+// signature parses the request's SigV4 parameters once; audit events and
+// the rate limiter ask again after serve.
+func (q *request) signature() (*sigv4.Request, error) {
+	if !q.sigParsed {
+		q.sigParsed = true
+		q.sigErr = sigv4.ParseInto(&q.sig, q.r)
+	}
+	if q.sigErr != nil {
+		return nil, q.sigErr
+	}
+	return &q.sig, nil
+}
+
+// bodyPool holds body buffers. Buffers that grew past maxPooledBody (a
+// large policy document) are left to the collector rather than pinned.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledBody = 64 << 10
+
+// release returns the request's pooled memory. Nothing may use q.body
+// afterwards: form values and decoded input are copies.
+func (q *request) release() {
+	if q.bodyBuf != nil && cap(q.body) <= maxPooledBody {
+		*q.bodyBuf = q.body[:0]
+		bodyPool.Put(q.bodyBuf)
+	}
+	q.body, q.bodyBuf = nil, nil
 }
 
 // requestPrincipal allocates a request's principal and its RequestInfo
@@ -132,12 +188,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	var ac *auditCall // the request's audit event, when the trail is on (audit.go)
+	q := &request{r: r, requestID: newRequestID(), now: h.now()}
+	defer q.release()
+	requestID := q.requestID
 	if h.audit != nil {
-		ac, r = h.auditStart(r)
+		q.ac = &q.audit
+		q.audit.req, q.audit.start = q, q.now
 	}
-	requestID := newRequestID()
-	svc, op, result, err := h.limitAuth(r, requestID, h.serve)
+	svc, op, result, err := h.limitAuth(q)
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -154,21 +212,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		buf.Reset()
 		awsquery.WriteError(buf, svc, qe, requestID)
 	}
-	if ac != nil { // recorded durably before the response is written, or 500
-		status = h.auditFinish(ac, r, buf, svc, op, result, err, status, requestID)
+	if q.ac != nil { // recorded durably before the response is written, or 500
+		status = h.auditFinish(q, buf, svc, op, result, err, status)
 	}
 	hdr := w.Header()
-	hdr["X-Amzn-Requestid"] = []string{requestID}
-	hdr["Content-Type"] = []string{"text/xml"}
+	// One array for the header values that vary; net/http only reads them.
+	vals := &[2]string{requestID, strconv.Itoa(buf.Len())}
+	hdr["X-Amzn-Requestid"] = vals[0:1:1]
+	hdr["Content-Type"] = textXML
 	// An explicit length, as AWS sends, rather than chunked encoding for
 	// bodies beyond net/http's buffer: aws-sdk-go-v2 can fail reading a
 	// large chunked answer that arrives all at once ("use of closed network
 	// connection", aws/aws-sdk-go-v2#2737).
-	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
+	hdr["Content-Length"] = vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	h.observe(r, svc, op, status, code, err, requestID, start) // metrics and access log (reports.go)
 }
+
+// textXML is every response's Content-Type value, shared: net/http and
+// its callers read header values, never write them in place.
+var textXML = []string{"text/xml"}
 
 // toQueryError maps any error to the wire error. Unknown errors are server
 // faults: logged here, once, and reported without detail.
@@ -201,9 +265,10 @@ func (h *Handler) logFault(err error, requestID string, op *awsmodel.Operation) 
 }
 
 // serve runs a request up to its result; the caller encodes it.
-func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+func (h *Handler) serve(q *request) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+	r, requestID := q.r, q.requestID
 	svc := h.iam
-	body, err := h.readBody(r)
+	body, err := h.requestBody(q)
 	if err != nil {
 		return svc, nil, nil, err
 	}
@@ -222,9 +287,9 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 
 	if svc == h.sts && isUnsignedSTS(r, action) {
 		// The token or assertion in the request is the credential (sts.go).
-		return h.serveUnsigned(r, requestID, form, action, version)
+		return h.serveUnsigned(q, form, action, version)
 	}
-	sig, err := sigv4.Parse(r)
+	sig, err := q.signature()
 	if err != nil {
 		return svc, nil, nil, err
 	}
@@ -283,13 +348,15 @@ func (h *Handler) serve(r *http.Request, requestID string) (*awsmodel.Service, *
 	}
 	// The credential's principal is shared; the request's copy carries
 	// what condition keys need to know about this request.
-	rp := &requestPrincipal{p: *cred.Principal}
+	rp := &q.rp
+	rp.p = *cred.Principal
 	rp.info = iam.RequestInfo{Time: h.now(), UserAgent: r.UserAgent(), SecureTransport: r.TLS != nil, Region: sig.Region}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		rp.info.SourceIP = host
 	}
 	rp.p.Request = &rp.info
-	c := &call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID, region: sig.Region}
+	c := &q.c
+	*c = call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID, region: sig.Region, ac: q.ac}
 	out, err := route(c)
 	return svc, op, out, err
 }
@@ -311,43 +378,114 @@ var errTooLarge = &awsquery.Error{Code: "RequestEntityTooLarge", Status: http.St
 	Message: "Request body is too large."}
 
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength > h.maxBody {
-		return nil, errTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	body, err := h.readBodyInto(r, nil)
 	if err != nil {
-		return nil, awsquery.ErrorFor(nil, "MalformedQueryString", "The request body could not be read.")
-	}
-	if int64(len(body)) > h.maxBody {
-		return nil, errTooLarge
+		return nil, err
 	}
 	return body, nil
+}
+
+// requestBody reads q's body once, into a pooled buffer. What was read
+// stays in q.body even on failure: the audit event names the action of a
+// refused request from it.
+func (h *Handler) requestBody(q *request) ([]byte, error) {
+	if !q.bodyRead {
+		q.bodyRead = true
+		q.bodyBuf = bodyPool.Get().(*[]byte)
+		q.body, q.bodyErr = h.readBodyInto(q.r, (*q.bodyBuf)[:0])
+		if q.bodyErr == nil && q.r.Body != nil {
+			// Read to its end: closing it now spares net/http draining it
+			// (io.CopyN into io.Discard) before writing the response.
+			_ = q.r.Body.Close()
+		}
+	}
+	if q.bodyErr != nil {
+		return nil, q.bodyErr
+	}
+	return q.body, nil
+}
+
+var errBodyUnreadable = awsquery.ErrorFor(nil, "MalformedQueryString", "The request body could not be read.")
+
+// readBodyInto appends r's body to buf, reading at most h.maxBody+1
+// bytes. It returns what it read, also with an error.
+func (h *Handler) readBodyInto(r *http.Request, buf []byte) ([]byte, error) {
+	if r.ContentLength > h.maxBody {
+		return buf, errTooLarge
+	}
+	if r.Body == nil {
+		return buf, nil
+	}
+	limit := int(h.maxBody + 1)
+	if want := int(r.ContentLength) + 1; r.ContentLength >= 0 && cap(buf) < want {
+		// The declared length and one byte to see the end without growing.
+		buf = slices.Grow(buf, want)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 512)
+		}
+		room := buf[len(buf):cap(buf)]
+		if len(buf)+len(room) > limit {
+			room = room[:limit-len(buf)]
+		}
+		n, err := r.Body.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, errBodyUnreadable
+		}
+		if len(buf) >= limit {
+			break
+		}
+	}
+	if int64(len(buf)) > h.maxBody {
+		return buf, errTooLarge
+	}
+	return buf, nil
 }
 
 // parseForm merges the query string and, for form POSTs, the body. SigV4's
 // presigning parameters stay in the form; Decode ignores parameters that are
 // not members of the operation's input.
 func parseForm(r *http.Request, body []byte) (url.Values, error) {
-	form, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
+	form := make(url.Values, 8)
+	if !parseQueryInto(form, r.URL.RawQuery) {
 		return nil, malformedQuery
 	}
 	if r.Method == http.MethodPost && len(body) > 0 {
 		ct := r.Header.Get("Content-Type")
-		if ct == "" || strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
-			bodyForm, err := url.ParseQuery(string(body))
-			if err != nil {
+		if ct == "" || hasPrefixFold(ct, "application/x-www-form-urlencoded") {
+			// The body's values follow the query's under the same key, as
+			// merging two url.ParseQuery results did.
+			if !parseQueryInto(form, string(body)) {
 				return nil, malformedQuery
-			}
-			if len(form) == 0 {
-				return bodyForm, nil
-			}
-			for k, v := range bodyForm {
-				form[k] = append(form[k], v...)
 			}
 		}
 	}
 	return form, nil
+}
+
+// hasPrefixFold is strings.HasPrefix(strings.ToLower(s), prefix) for a
+// lower-case ASCII prefix, without lowering a copy of s. Bytes of
+// non-ASCII characters never match, as none lowers to this prefix's
+// letters.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 var malformedQuery = awsquery.ErrorFor(nil, "MalformedQueryString", "The query string is malformed.")

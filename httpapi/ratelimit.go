@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/awsmodel"
@@ -52,6 +53,10 @@ type authLimiter struct {
 	window  time.Duration // 0: DefaultAuthFailureWindow
 	keys    map[string]*bucket
 	addrs   map[string]*bucket
+	// lastFail is the time of the last failure (Unix ns, 0: none). A
+	// window after it every bucket is full again, so allowed need not
+	// take the lock: the common case of a server nobody is guessing at.
+	lastFail atomic.Int64
 }
 
 func (l *authLimiter) limits() (perKey, perAddr float64, window time.Duration) {
@@ -87,6 +92,9 @@ func level(b *bucket, capacity float64, window time.Duration, now time.Time) flo
 // authenticate.
 func (l *authLimiter) allowed(key, addr string, now time.Time) bool {
 	perKey, perAddr, window := l.limits()
+	if last := l.lastFail.Load(); last == 0 || now.UnixNano()-last > int64(window) {
+		return true
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if addr != "" && level(l.addrs[addr], perAddr, window, now) < 1 {
@@ -127,6 +135,9 @@ func (l *authLimiter) fail(key, addr string, now time.Time) {
 	}
 	take(l.keys, key, perKey)
 	take(l.addrs, addr, perAddr)
+	if t := now.UnixNano(); t > l.lastFail.Load() {
+		l.lastFail.Store(t)
+	}
 }
 
 // sweep drops the buckets that have refilled: they hold no information.
@@ -185,19 +196,18 @@ func remoteHost(r *http.Request) string {
 
 // limitAuth runs serve unless the request's key or address is over its
 // authentication-failure limit, and counts serve's authentication failures.
-func (h *Handler) limitAuth(r *http.Request, requestID string,
-	serve func(*http.Request, string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error),
-) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+func (h *Handler) limitAuth(q *request) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+	r := q.r
 	key, addr := requestKeyID(r), remoteHost(r)
-	if !h.auth.allowed(key, addr, h.now()) {
+	if !h.auth.allowed(key, addr, q.now) {
 		svc := h.iam
 		if strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request") ||
-			strings.Contains(r.URL.RawQuery, "%2Fsts%2Faws4_request") || h.unsignedSTS(r) {
+			strings.Contains(r.URL.RawQuery, "%2Fsts%2Faws4_request") || h.unsignedSTS(q) {
 			svc = h.sts
 		}
 		return svc, nil, nil, errThrottled
 	}
-	svc, op, out, err := serve(r, requestID)
+	svc, op, out, err := h.serve(q)
 	if err != nil && isAuthFailure(err) {
 		h.auth.fail(key, addr, h.now())
 	}
@@ -208,11 +218,12 @@ func (h *Handler) limitAuth(r *http.Request, requestID string,
 // STS action (AssumeRoleWith* are served unsigned), so that its Throttling
 // error is in STS's namespace. Only refused requests pay for reading the
 // body here.
-func (h *Handler) unsignedSTS(r *http.Request) bool {
+func (h *Handler) unsignedSTS(q *request) bool {
+	r := q.r
 	if r.Header.Get("Authorization") != "" || strings.Contains(r.URL.RawQuery, "X-Amz-Credential") {
 		return false
 	}
-	body, err := h.readBody(r)
+	body, err := h.requestBody(q)
 	if err != nil {
 		return false
 	}

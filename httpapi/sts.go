@@ -52,7 +52,8 @@ func identityRefused(err error) bool {
 
 // serveUnsigned runs an unsigned STS federation call: the route verifies
 // the token itself and the caller starts as an anonymous web identity.
-func (h *Handler) serveUnsigned(r *http.Request, requestID string, form url.Values, action, version string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+func (h *Handler) serveUnsigned(q *request, form url.Values, action, version string) (*awsmodel.Service, *awsmodel.Operation, awsquery.Struct, error) {
+	r, requestID := q.r, q.requestID
 	svc := h.sts
 	op := svc.Operations[action]
 	if op == nil || version != svc.APIVersion {
@@ -75,7 +76,7 @@ func (h *Handler) serveUnsigned(r *http.Request, requestID string, form url.Valu
 		rp.info.SourceIP = host
 	}
 	rp.p.Request = &rp.info
-	c := &call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID}
+	c := &call{ctx: r.Context(), principal: &rp.p, in: in, requestID: requestID, ac: q.ac}
 	out, err := route(c)
 	if err != nil && identityRefused(err) {
 		h.auth.fail("", remoteHost(r), h.now())

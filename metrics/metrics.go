@@ -41,8 +41,11 @@ type Metrics struct {
 	auditEnq                       prometheus.Histogram
 	auditWait                      prometheus.Gauge
 
-	mu     sync.RWMutex
-	series map[seriesKey]series
+	// series is the cache of request series, copied on write: a lookup
+	// takes no lock, which on the request path of every request matters
+	// more than the copy made once per new series.
+	mu     sync.Mutex // serializes writers of series
+	series atomic.Pointer[map[seriesKey]series]
 }
 
 type seriesKey struct {
@@ -84,8 +87,8 @@ func New() *Metrics {
 			Namespace: namespace, Name: "audit_records_waiting",
 			Help: "Requests waiting for their audit event to be committed.",
 		}),
-		series: map[seriesKey]series{},
 	}
+	m.series.Store(&map[seriesKey]series{})
 	m.reg.MustRegister(m.requests, m.latency, m.auditRec, m.auditEnq, m.auditWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -104,20 +107,33 @@ func (m *Metrics) Handler() http.Handler {
 // API models and AWS's error codes, so their number is bounded.
 func (m *Metrics) ObserveRequest(service, action string, status int, errorCode string, elapsed time.Duration) {
 	k := seriesKey{service, action, status, errorCode}
-	m.mu.RLock()
-	s, ok := m.series[k]
-	m.mu.RUnlock()
+	s, ok := (*m.series.Load())[k]
 	if !ok {
-		s = series{
-			count:   m.requests.WithLabelValues(service, action, strconv.Itoa(status), errorCode),
-			latency: m.latency.WithLabelValues(service, action),
-		}
-		m.mu.Lock()
-		m.series[k] = s
-		m.mu.Unlock()
+		s = m.newSeries(k)
 	}
 	s.count.Inc()
 	s.latency.Observe(elapsed.Seconds())
+}
+
+// newSeries resolves k's series and adds it to the cache.
+func (m *Metrics) newSeries(k seriesKey) series {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := *m.series.Load()
+	if s, ok := old[k]; ok {
+		return s
+	}
+	s := series{
+		count:   m.requests.WithLabelValues(k.service, k.action, strconv.Itoa(k.status), k.code),
+		latency: m.latency.WithLabelValues(k.service, k.action),
+	}
+	next := make(map[seriesKey]series, len(old)+1)
+	for ok, os := range old {
+		next[ok] = os
+	}
+	next[k] = s
+	m.series.Store(&next)
+	return s
 }
 
 // ObserveDenial counts a request the policy engine denied.

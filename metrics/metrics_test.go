@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +107,45 @@ func TestReadyzFollowsStore(t *testing.T) {
 	db.Close()
 	if got := get(); got != http.StatusServiceUnavailable {
 		t.Errorf("readyz with a closed store = %d, want 503", got)
+	}
+}
+
+// TestObserveRequestConcurrent adds series from many goroutines at once:
+// the copy-on-write cache must lose no series and no count.
+func TestObserveRequestConcurrent(t *testing.T) {
+	m := New()
+	const workers, actions, rounds = 8, 20, 50
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				a := (w + r) % actions
+				m.ObserveRequest("iam", "Action"+strconv.Itoa(a), 200, "", time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	out := scrape(t, m.Handler())
+	total := 0
+	for a := range actions {
+		line := `iamd_requests_total{action="Action` + strconv.Itoa(a) + `",error_code="",service="iam",status="200"} `
+		i := strings.Index(out, line)
+		if i < 0 {
+			t.Fatalf("series for Action%d missing", a)
+		}
+		rest := out[i+len(line):]
+		n, err := strconv.Atoi(rest[:strings.IndexByte(rest, '\n')])
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != workers*rounds {
+		t.Fatalf("counted %d requests, want %d", total, workers*rounds)
+	}
+	if got := len(*m.series.Load()); got != actions {
+		t.Fatalf("%d cached series, want %d", got, actions)
 	}
 }

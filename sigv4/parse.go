@@ -95,6 +95,17 @@ func Parse(r *http.Request) (*Request, error) {
 	return q, nil
 }
 
+// ParseInto is Parse into a Request the caller provides, for callers that
+// allocate it with the rest of their per-request state. q is overwritten;
+// on error its contents are unspecified.
+func ParseInto(q *Request, r *http.Request) error {
+	*q = Request{}
+	if err := q.parse(r); err != nil {
+		return err
+	}
+	return nil
+}
+
 func firstHeader(h http.Header, key string) (string, bool) {
 	if v := h[key]; len(v) > 0 {
 		return v[0], true

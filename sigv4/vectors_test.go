@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,18 @@ func TestAWSSigV4TestSuite(t *testing.T) {
 			}
 			if err := new(Verifier).Verify(q, r, body, []byte(suiteSecret+"x"), suiteTime); err == nil {
 				t.Fatal("verified with the wrong secret")
+			}
+			// ParseInto into a Request left over from another parse gives
+			// what Parse gives, and verifies alike.
+			reused := &Request{AccessKeyID: "stale", SecurityToken: "stale", Presigned: !q.Presigned, Expires: time.Hour, hasExpires: true}
+			if err := ParseInto(reused, r); err != nil {
+				t.Fatalf("ParseInto: %v", err)
+			}
+			if !reflect.DeepEqual(reused, q) {
+				t.Fatalf("ParseInto gave %+v, Parse %+v", reused, q)
+			}
+			if err := new(Verifier).Verify(reused, r, body, []byte(suiteSecret), suiteTime); err != nil {
+				t.Fatalf("Verify after ParseInto: %v", err)
 			}
 		})
 	}
