@@ -391,6 +391,9 @@ func goldenScenario(t *testing.T) []goldenStep {
 		st("ListPoliciesGrantingServiceAccess", "", "Arn", "arn:aws:iam::"+goldenAccount+":user/auditor",
 			"ServiceNamespaces.member.1", "iam", "ServiceNamespaces.member.2", "sts"),
 		st("GenerateOrganizationsAccessReport", "OrganizationNotFoundException", "EntityPath", "o-a1b2c3d4e5/r-f6g7h8i9j0example"),
+		st("ListOrganizationsFeatures", "OrganizationNotFoundException"),
+		st("EnableOrganizationsRootSessions", "OrganizationNotFoundException"),
+		st("DisableOrganizationsRootCredentialsManagement", "OrganizationNotFoundException"),
 	}
 }
 

@@ -59,6 +59,19 @@ func (h *Handler) reportRoutes() map[string]operation {
 		"ListPoliciesGrantingServiceAccess":         h.listPoliciesGrantingServiceAccess,
 		"GenerateOrganizationsAccessReport":         h.generateOrganizationsAccessReport,
 		"GetOrganizationsAccessReport":              h.getOrganizationsAccessReport,
+		// Centralized root access, an AWS Organizations feature: answered
+		// as for an account outside any organization.
+		"ListOrganizationsFeatures":                     h.organizationsRootAccess("ListOrganizationsFeatures"),
+		"EnableOrganizationsRootCredentialsManagement":  h.organizationsRootAccess("EnableOrganizationsRootCredentialsManagement"),
+		"DisableOrganizationsRootCredentialsManagement": h.organizationsRootAccess("DisableOrganizationsRootCredentialsManagement"),
+		"EnableOrganizationsRootSessions":               h.organizationsRootAccess("EnableOrganizationsRootSessions"),
+		"DisableOrganizationsRootSessions":              h.organizationsRootAccess("DisableOrganizationsRootSessions"),
+	}
+}
+
+func (h *Handler) organizationsRootAccess(action string) operation {
+	return func(c *call) (awsquery.Struct, error) {
+		return nil, h.svc.OrganizationsRootAccess(c.ctx, c.principal, action)
 	}
 }
 

@@ -685,3 +685,15 @@ func (s *Service) GetOrganizationsAccessReport(ctx context.Context, p *Principal
 	}
 	return Errorf(CodeNoSuchEntity, "No such job with ID %s.", jobID)
 }
+
+// OrganizationsRootAccess answers the centralized root access operations
+// (ListOrganizationsFeatures and Enable/DisableOrganizationsRootCredentialsManagement
+// and ...RootSessions, named by action without its iam: prefix) as AWS does
+// for an account outside any organization, once the caller is allowed to
+// call them.
+func (s *Service) OrganizationsRootAccess(ctx context.Context, p *Principal, action string) error {
+	if err := s.authorize(p, "iam:"+action, "*"); err != nil {
+		return err
+	}
+	return Errorf(CodeOrganizationNotFound, "The request was rejected because no organization is associated with your account.")
+}
