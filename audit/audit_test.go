@@ -3,6 +3,7 @@ package audit
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iamd/iamd/awsmodel"
 	"github.com/iamd/iamd/awsquery"
@@ -70,4 +71,32 @@ func TestIsReadOnly(t *testing.T) {
 			t.Errorf("IsReadOnly(%s) != %v", op, want)
 		}
 	}
+}
+
+// TestEventTimeMatchesTimeParse checks Event.Time's fast path against
+// time.Parse, which it must equal on every input, valid or not.
+func TestEventTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{
+		"2026-12-02T07:00:00Z", "1999-12-31T23:59:59Z", "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z",
+		"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-00T00:00:00Z",
+		"2026-01-01T24:00:00Z", "2026-01-01T23:60:00Z", "2026-01-01T23:59:60Z", "2026-01-01t00:00:00Z",
+		"2026-01-01T00:00:00+01:00", "2026-01-01T00:00:00.5Z", "2026-1-01T00:00:00Z", "+026-01-01T00:00:00Z",
+		"2026-01-01T00:00:0aZ", "", "not a time",
+	} {
+		want, _ := time.Parse(time.RFC3339, s)
+		if got := (&Event{EventTime: s}).Time(); got != want {
+			t.Errorf("Time(%q) = %v, time.Parse gives %v", s, got, want)
+		}
+	}
+}
+
+func FuzzEventTime(f *testing.F) {
+	f.Add("2026-12-02T07:00:00Z")
+	f.Add("2023-02-29T12:00:00Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := time.Parse(time.RFC3339, s)
+		if got := (&Event{EventTime: s}).Time(); got != want {
+			t.Errorf("Time(%q) = %v, time.Parse gives %v", s, got, want)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -113,6 +114,11 @@ func Verify(ctx context.Context, st Store, pub ed25519.PublicKey) (*Report, erro
 		rep.Last = r.Seq
 		return ctx.Err()
 	})
+	if de := (*DamagedError)(nil); errors.As(err, &de) {
+		// The scan cannot go past the damage: report it where it starts.
+		add(Problem{Seq: de.Seq, Message: de.Message})
+		return rep, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,3 +129,14 @@ func Verify(ctx context.Context, st Store, pub ed25519.PublicKey) (*Report, erro
 	}
 	return rep, nil
 }
+
+// DamagedError is returned by Store.ScanAudit when stored events cannot
+// be read back at all (a store that keeps several events in one record,
+// and that record was altered): Verify reports it as a problem at Seq,
+// where the damage starts, instead of failing without saying where.
+type DamagedError struct {
+	Seq     int64
+	Message string
+}
+
+func (e *DamagedError) Error() string { return fmt.Sprintf("audit: seq %d: %s", e.Seq, e.Message) }

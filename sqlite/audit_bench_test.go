@@ -22,7 +22,9 @@ import (
 // over b.N. The trail is pre-filled (prefill events), since the cost of
 // index maintenance grows with the trail; "parallel64" has 64 goroutines
 // record concurrently, so that batches are the size the HTTP load runs see,
-// "enqueue" hands over every event at once (batches of maxBatch).
+// "enqueue" hands over every event at once (batches of maxBatch),
+// "batch64" enqueues 64 events (as read requests do) then flushes, so that
+// every commit holds 64 events without 64 goroutines waiting on it.
 // eventIDs "v4" are random (as newRequestID made them), "v7" time-ordered
 // (audit.NewEventID). IAMD_BENCH_AUDIT_DDL runs statements (";"-separated)
 // on the writer connection first, for experiments such as dropping an index
@@ -30,7 +32,7 @@ import (
 func BenchmarkAuditEnqueueRead(b *testing.B) {
 	for _, prefill := range []int{0, 100000} {
 		for _, ids := range []string{"v4", "v7"} {
-			for _, mode := range []string{"enqueue", "parallel64"} {
+			for _, mode := range []string{"enqueue", "batch64", "parallel64"} {
 				b.Run(fmt.Sprintf("prefill=%d/ids=%s/%s", prefill, ids, mode), func(b *testing.B) {
 					benchAuditReads(b, prefill, ids, mode)
 				})
@@ -87,16 +89,30 @@ func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 	for i := range events {
 		events[i] = event(i)
 	}
+	countPacks := func() int {
+		var n int
+		if err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM audit_packs").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	packs0 := countPacks()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()
-	if mode == "enqueue" {
-		for _, e := range events {
+	switch mode {
+	case "enqueue", "batch64":
+		for i, e := range events {
 			if err := w.Enqueue(e); err != nil {
 				b.Fatal(err)
 			}
+			if mode == "batch64" && i%64 == 63 {
+				if err := w.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
-	} else {
+	default:
 		var wg sync.WaitGroup
 		for g := range 64 {
 			wg.Go(func() {
@@ -115,6 +131,10 @@ func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	// Each group commit of read events is one pack.
+	if packs := countPacks() - packs0; packs > 0 {
+		b.ReportMetric(float64(b.N)/float64(packs), "events/commit")
+	}
 }
 
 func uuid4() string {
@@ -129,4 +149,67 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAuditScan measures LookupEvents-like reads of a trail of 20,000
+// read events stored as packs: the newest page of an account, one event by
+// ID (the packs' event ID ranges keep it to about one pack), and a name
+// that matches nothing (every pack decoded).
+func BenchmarkAuditScan(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "iamd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	key, _, err := audit.LoadOrCreateKey(filepath.Join(b.TempDir(), audit.KeyFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := audit.NewWriter(ctx, audit.Config{Store: db, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 20000
+	var mid string
+	for i := range n {
+		e := packEvent(int64(i), true)
+		e.EventID = audit.NewEventID()
+		if i == n/2 {
+			mid = e.EventID
+		}
+		if err := w.Enqueue(e); err != nil {
+			b.Fatal(err)
+		}
+		if i%64 == 63 { // batches of about 64, as under HTTP load
+			if err := w.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    audit.Query
+		want int
+	}{
+		{"newest51", audit.Query{AccountID: "123456789012", Descending: true, Limit: 51}, 51},
+		{"eventID", audit.Query{AccountID: "123456789012", EventID: mid, Descending: true, Limit: 51}, 1},
+		{"noMatch", audit.Query{AccountID: "123456789012", EventName: "CreateUser", Descending: true, Limit: 51}, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				got := 0
+				if err := db.ScanAudit(ctx, tc.q, func(*audit.Record) error { got++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if got != tc.want {
+					b.Fatalf("%d events, want %d", got, tc.want)
+				}
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/postgres"
 	"github.com/iamd/iamd/sqlite"
 )
@@ -75,8 +76,11 @@ var copyTables = []string{
 	"service_definitions",
 }
 
-// notCopied are the tables copyTables leaves out on purpose.
-var notCopied = map[string]bool{"changes": true, "change_revision": true, "schema_migrations": true, "sqlite_sequence": true}
+// notCopied are the tables copyTables leaves out on purpose. SQLite's
+// audit_packs (read events stored many to a row) are copied by
+// copyAuditPacks as one audit_events row per event instead.
+var notCopied = map[string]bool{"changes": true, "change_revision": true, "schema_migrations": true, "sqlite_sequence": true,
+	"audit_packs": true}
 
 // boolColumns are stored as BOOLEAN on PostgreSQL and 0/1 on SQLite.
 var boolColumns = map[string]bool{"audit_events.read_only": true}
@@ -178,6 +182,13 @@ func copyDatabase(ctx context.Context, fromSpec, toSpec string) ([]tableCount, e
 		}
 		counts = append(counts, tableCount{table, n})
 	}
+	if !src.postgres {
+		n, err := copyAuditPacks(ctx, stx, dtx, dst)
+		if err != nil {
+			return nil, fmt.Errorf("copy audit_packs: %w", err)
+		}
+		counts = append(counts, tableCount{"audit_events (packed)", n})
+	}
 	if err := dtx.Commit(); err != nil {
 		return nil, fmt.Errorf("--to: commit: %w", err)
 	}
@@ -228,6 +239,25 @@ func copyTable(ctx context.Context, stx, dtx *sql.Tx, dst *dbEnd, table string) 
 		n++
 	}
 	return n, rows.Err()
+}
+
+// copyAuditPacks writes the events of a SQLite source's audit_packs as
+// rows of the destination's audit_events, field for field.
+func copyAuditPacks(ctx context.Context, stx, dtx *sql.Tx, dst *dbEnd) (int, error) {
+	ins, err := dtx.PrepareContext(ctx, `INSERT INTO audit_events (seq, prev_hash, hash, body, event_time, account_id, event_id,
+		event_name, event_source, username, access_key, read_only, resources) VALUES (`+dst.placeholders(13)+")")
+	if err != nil {
+		return 0, err
+	}
+	defer ins.Close()
+	n := 0
+	err = sqlite.ScanAuditPacks(ctx, stx, func(r *audit.Record) error {
+		_, err := ins.ExecContext(ctx, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID, r.EventID, r.EventName,
+			r.EventSource, r.Username, r.AccessKeyID, convertBool(r.ReadOnly, dst.postgres), sqlite.EncodeAuditResources(r.Resources))
+		n++
+		return err
+	})
+	return n, err
 }
 
 // convertBool turns a stored flag into the destination's form.
