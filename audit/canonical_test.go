@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -144,45 +143,4 @@ func BenchmarkCanonical(b *testing.B) {
 			_, _ = referenceCanonical(e)
 		}
 	})
-}
-
-// TestNeedsEscape8 checks the eight-bytes-at-a-time test of appendString:
-// it must flag every word holding a byte the byte loop would escape or
-// decode, at any position, whatever the other bytes.
-func TestNeedsEscape8(t *testing.T) {
-	special := func(b byte) bool { return b < 0x20 || b == '"' || b == '\\' || b >= 0x80 }
-	word := func(bs [8]byte) uint64 {
-		var x uint64
-		for i, b := range bs {
-			x |= uint64(b) << (8 * i)
-		}
-		return x
-	}
-	for _, fill := range []byte{'a', ' ', '~', '!', '#', '[', ']', 0x7f} {
-		for pos := range 8 {
-			for b := range 256 {
-				var bs [8]byte
-				for i := range bs {
-					bs[i] = fill
-				}
-				bs[pos] = byte(b)
-				if got, want := needsEscape8(word(bs)), special(byte(b)); got != want {
-					t.Errorf("needsEscape8(%q) = %v, want %v", bs, got, want)
-				}
-			}
-		}
-	}
-	// Any mix: flagged whenever one byte is special.
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 1_000_000 {
-		var bs [8]byte
-		any := false
-		for i := range bs {
-			bs[i] = byte(rng.IntN(256))
-			any = any || special(bs[i])
-		}
-		if any && !needsEscape8(word(bs)) {
-			t.Fatalf("needsEscape8(%q) = false", bs)
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iamd/iamd/authzapi/wire"
 	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/internal/jsonquote"
 	"github.com/iamd/iamd/policy"
 )
 
@@ -624,74 +625,9 @@ func decodeBatch(body []byte, in *wire.BatchRequest) *apiError {
 // characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
 func appendJSONString(dst []byte, s string) []byte { return appendString(dst, s, true) }
 
-// plainJSON marks the ASCII bytes a JSON string holds as they are;
-// plainHTMLJSON those encoding/json's default HTML-safe form does. A table
-// because nearly every byte of an answer or a trail entry is one.
-var plainJSON, plainHTMLJSON = func() (a, b [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		a[c] = c != '"' && c != '\\'
-		b[c] = a[c] && c != '<' && c != '>' && c != '&'
-	}
-	return a, b
-}()
-
 // appendString appends s quoted as encoding/json does, with or without
 // its HTML escaping (the audit trail's canonical form has none).
-func appendString(dst []byte, s string, html bool) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	safe := &plainJSON
-	if html {
-		safe = &plainHTMLJSON
-	}
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if safe[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendString(dst []byte, s string, html bool) []byte { return jsonquote.Append(dst, s, html) }
 
 // appendKey appends ,"name": (or without the comma first); names need no
 // escaping.
