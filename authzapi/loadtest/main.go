@@ -46,6 +46,13 @@ import (
 const account = "123456789012"
 
 func main() {
+	if spec := os.Getenv(rawEnv); spec != "" {
+		if err := rawChild(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest generator:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -63,10 +70,10 @@ func run() error {
 	duration := flag.Duration("duration", 10*time.Second, "duration of each scenario")
 	conns := flag.Int("connections", 16, "concurrent connections")
 	threads := flag.Int("threads", 1, "wrk threads")
-	gen := flag.String("gen", "wrk", "load generator: wrk or go")
+	gen := flag.String("gen", "wrk", "load generator: wrk, go (in this process) or raw (fixed rate from a separate process, needs -rate)")
 	only := flag.String("only", "", "run only the scenario with this name")
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile here")
-	rate := flag.Int("rate", 0, "with -gen go: offered requests per second in total (0: as fast as possible)")
+	rate := flag.Int("rate", 0, "with -gen go or raw: offered requests per second in total (go: 0 is as fast as possible)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
 	memprofile := flag.String("memprofile", "", "write the server's allocation profile here at the end")
 	traceOut := flag.String("trace", "", "write an execution trace of the load (go tool trace) here")
@@ -190,8 +197,10 @@ func run() error {
 			res, err = runWrk(dir, endpoint+sc.path, token, sc.body, *duration, *conns, *threads)
 		case "go":
 			res, err = runGo(endpoint+sc.path, token, sc.body, *duration, *conns, *rate)
+		case "raw":
+			res, err = runRaw(endpoint+sc.path, token, sc.body, *duration, *conns, *rate)
 		default:
-			return errors.New("-gen must be wrk or go")
+			return errors.New("-gen must be wrk, go or raw")
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
