@@ -116,24 +116,33 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, key := auditTrail(t, 12)
-			pub := key.Public().(ed25519.PublicKey)
-			rep, err := audit.Verify(ctx, db, pub)
-			if err != nil || !rep.OK() || rep.Events != 12 {
-				t.Fatalf("untouched trail: %+v, %v", rep, err)
-			}
-			tc.tamper(db)
-			rep, err = audit.Verify(ctx, db, pub)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.OK() {
-				t.Fatal("tampering not detected")
-			}
-			p := rep.Problems[0]
-			if p.Seq != tc.wantSeq || !strings.Contains(p.Message, tc.want) {
-				t.Errorf("first problem = %s; want seq %d, %q (all: %v)", p, tc.wantSeq, tc.want, rep.Problems)
-			}
+			checkTamperDetected(t, db, key, 12, func() { tc.tamper(db) }, tc.wantSeq, tc.want)
 		})
+	}
+}
+
+// checkTamperDetected verifies db's untouched trail of events events,
+// applies tamper, and checks that verification's first problem is at
+// wantSeq and says want.
+func checkTamperDetected(t *testing.T, db *DB, key ed25519.PrivateKey, events int, tamper func(), wantSeq int64, want string) {
+	t.Helper()
+	ctx := context.Background()
+	pub := key.Public().(ed25519.PublicKey)
+	rep, err := audit.Verify(ctx, db, pub)
+	if err != nil || !rep.OK() || rep.Events != int64(events) {
+		t.Fatalf("untouched trail: %+v, %v", rep, err)
+	}
+	tamper()
+	rep, err = audit.Verify(ctx, db, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() {
+		t.Fatal("tampering not detected")
+	}
+	p := rep.Problems[0]
+	if p.Seq != wantSeq || !strings.Contains(p.Message, want) {
+		t.Errorf("first problem = %s; want seq %d, %q (all: %v)", p, wantSeq, want, rep.Problems)
 	}
 }
 
