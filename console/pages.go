@@ -646,16 +646,8 @@ func (h *Handler) userAction(w http.ResponseWriter, r *http.Request, s *reqState
 		params["accessKeyId"] = id
 		err = h.call(r, s, "DeleteAccessKey", params, func(ctx context.Context) error { return h.svc.DeleteAccessKey(ctx, s.p, name, id) })
 		flash = "Access key " + id + " deleted."
-	case "attach":
-		arn := strings.TrimSpace(r.PostFormValue("policy"))
-		params["policyArn"] = arn
-		err = h.call(r, s, "AttachUserPolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
-		flash = "Policy attached."
-	case "detach":
-		arn := r.PostFormValue("policy")
-		params["policyArn"] = arn
-		err = h.call(r, s, "DetachUserPolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerUser, name, arn) })
-		flash = "Policy detached."
+	case "attach", "detach":
+		flash, err = h.attachment(r, s, iam.OwnerUser, name, params)
 	case "group-add":
 		g := r.PostFormValue("group")
 		params["groupName"] = g
@@ -884,16 +876,8 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 	var err error
 	flash := ""
 	switch r.PathValue("action") {
-	case "attach":
-		arn := strings.TrimSpace(r.PostFormValue("policy"))
-		params["policyArn"] = arn
-		err = h.call(r, s, "AttachGroupPolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
-		flash = "Policy attached."
-	case "detach":
-		arn := r.PostFormValue("policy")
-		params["policyArn"] = arn
-		err = h.call(r, s, "DetachGroupPolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerGroup, name, arn) })
-		flash = "Policy detached."
+	case "attach", "detach":
+		flash, err = h.attachment(r, s, iam.OwnerGroup, name, params)
 	case "add":
 		u := strings.TrimSpace(r.PostFormValue("user"))
 		params["userName"] = u
@@ -918,6 +902,24 @@ func (h *Handler) groupAction(w http.ResponseWriter, r *http.Request, s *reqStat
 		flash = "Error: " + errText(err)
 	}
 	h.redirect(w, r, s, back, flash)
+}
+
+// attachment applies the attach or detach form of a user's, group's or
+// role's page, as the Attach/Detach{User,Group,Role}Policy operations.
+func (h *Handler) attachment(r *http.Request, s *reqState, owner iam.OwnerKind, name string, params map[string]any) (string, error) {
+	kind := map[iam.OwnerKind]string{iam.OwnerUser: "User", iam.OwnerGroup: "Group", iam.OwnerRole: "Role"}[owner]
+	if r.PathValue("action") == "attach" {
+		arn := strings.TrimSpace(r.PostFormValue("policy"))
+		params["policyArn"] = arn
+		return "Policy attached.", h.call(r, s, "Attach"+kind+"Policy", params, func(ctx context.Context) error {
+			return h.svc.AttachPolicy(ctx, s.p, owner, name, arn)
+		})
+	}
+	arn := r.PostFormValue("policy")
+	params["policyArn"] = arn
+	return "Policy detached.", h.call(r, s, "Detach"+kind+"Policy", params, func(ctx context.Context) error {
+		return h.svc.DetachPolicy(ctx, s.p, owner, name, arn)
+	})
 }
 
 // --- roles
@@ -1035,16 +1037,8 @@ func (h *Handler) roleAction(w http.ResponseWriter, r *http.Request, s *reqState
 		params["policyDocument"] = doc
 		err = h.call(r, s, "UpdateAssumeRolePolicy", params, func(ctx context.Context) error { return h.svc.UpdateAssumeRolePolicy(ctx, s.p, name, doc) })
 		flash = "Trust policy updated."
-	case "attach":
-		arn := strings.TrimSpace(r.PostFormValue("policy"))
-		params["policyArn"] = arn
-		err = h.call(r, s, "AttachRolePolicy", params, func(ctx context.Context) error { return h.svc.AttachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
-		flash = "Policy attached."
-	case "detach":
-		arn := r.PostFormValue("policy")
-		params["policyArn"] = arn
-		err = h.call(r, s, "DetachRolePolicy", params, func(ctx context.Context) error { return h.svc.DetachPolicy(ctx, s.p, iam.OwnerRole, name, arn) })
-		flash = "Policy detached."
+	case "attach", "detach":
+		flash, err = h.attachment(r, s, iam.OwnerRole, name, params)
 	case "delete":
 		err = h.call(r, s, "DeleteRole", params, func(ctx context.Context) error { return h.svc.DeleteRole(ctx, s.p, name) })
 		if err == nil {
