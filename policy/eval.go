@@ -89,6 +89,7 @@ type Set struct {
 	SCP [][]*Compiled
 
 	index *identityIndex // built by Prepare
+	hint  hint           // built by Prepare
 }
 
 // Evaluate decides req against set with AWS's evaluation logic and writes
@@ -134,6 +135,11 @@ func evaluate(set *Set, req *Request, d *Decision, act *actionRef) {
 	e.req, e.d, e.act = req, d, *act
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
+	// The request's Context is usually cold when a decision starts (a
+	// benchmark cycling through prepared requests; a server's parser
+	// may have been descheduled); its lines the principal's conditions
+	// read are fetched now, while the principal's index is read.
+	set.hint.prefetch(set.index, req, act)
 	p := &req.Principal
 	// The common case, an IAM user or role session governed by its
 	// identity-based policies alone, within its account: the general
