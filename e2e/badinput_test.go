@@ -78,7 +78,7 @@ func TestBadInputGetsAWSErrors(t *testing.T) {
 		// AWS documents MalformedQueryString with HTTP 404 (Common Errors).
 		{"bad percent-encoding", "iam", "Action=ListUsers&Version=2010-05-08&PathPrefix=%zz", nil, 404, "MalformedQueryString", "iam"},
 		{"non-UTF-8 value", "iam", "Action=CreateUser&Version=2010-05-08&UserName=%ff%fe", nil, 400, "", "iam"},
-		{"not implemented", "iam", "Action=GetOutboundWebIdentityFederationInfo&Version=2010-05-08", nil, 501, "NotImplemented", "iam"},
+		{"not implemented", "iam", "Action=GetDelegationRequest&Version=2010-05-08&DelegationRequestId=abcdefghijklmnop", nil, 501, "NotImplemented", "iam"},
 		{"no organization", "iam", "Action=ListOrganizationsFeatures&Version=2010-05-08", nil, 400, "OrganizationNotFoundException", "iam"},
 		{"not implemented STS", "sts", "Action=AssumeRoot&Version=2011-06-15&TargetPrincipal=123456789012&TaskPolicyArn.arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials", nil, 501, "NotImplemented", "sts"},
 		// iamd issues no encoded authorization messages, so none decodes.

@@ -17,7 +17,7 @@ type operation func(c *call) (awsquery.Struct, error)
 func (h *Handler) buildRoutes() map[*awsmodel.Operation]operation {
 	iamOps := map[string]operation{}
 	for _, group := range []map[string]operation{h.userGroupKeyRoutes(), h.rolePolicyRoutes(), h.providerCredentialRoutes(),
-		h.simulatorRoutes(), h.passwordMFARoutes(), h.accountRoutes(), h.reportRoutes()} {
+		h.simulatorRoutes(), h.passwordMFARoutes(), h.accountRoutes(), h.reportRoutes(), h.outboundRoutes()} {
 		for name, fn := range group {
 			if _, dup := iamOps[name]; dup {
 				panic("httpapi: operation routed twice: " + name)

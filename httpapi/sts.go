@@ -22,6 +22,7 @@ func (h *Handler) stsRoutes() map[string]operation {
 		"DecodeAuthorizationMessage": h.decodeAuthorizationMessage,
 		"AssumeRoleWithWebIdentity":  h.assumeRoleWithWebIdentity,
 		"AssumeRoleWithSAML":         h.assumeRoleWithSAML,
+		"GetWebIdentityToken":        h.getWebIdentityToken, // outbound.go
 	}
 }
 

@@ -86,6 +86,9 @@ type authzKeys struct {
 	serviceName    string // iam:AWSServiceName
 	passedTo       string // iam:PassedToService
 	associatedARN  string // iam:AssociatedResourceArn
+	// extra are further request keys of an operation (STS's
+	// sts:IdentityTokenAudience and the like).
+	extra map[string][]string
 }
 
 // set adds k's keys to c.
@@ -121,6 +124,9 @@ func (k *authzKeys) set(c *policy.Context) {
 	}
 	if k.associatedARN != "" {
 		c.Set("iam:AssociatedResourceArn", k.associatedARN)
+	}
+	for key, v := range k.extra {
+		c.Set(key, v...)
 	}
 }
 

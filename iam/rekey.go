@@ -121,6 +121,15 @@ func Rekey(ctx context.Context, store Store, kr *keyring.Keyring, opts RekeyOpti
 				}
 			}
 		}
+		// Outbound federation signing keys live in the store's meta, not
+		// in a table the kinds above walk (outbound.go).
+		resealed, raced, bad, err := rekeyOutbound(ctx, store, kr)
+		if err != nil {
+			return res, fmt.Errorf("re-encrypt outbound federation keys: %w", err)
+		}
+		res.Resealed += resealed
+		res.Unopenable = append(res.Unopenable, bad...)
+		changed += resealed + raced
 		if changed == 0 {
 			return res, nil
 		}
@@ -173,6 +182,9 @@ func CountSealed(ctx context.Context, store Store, batch int) (SealedCounts, err
 			}
 			after = vals[len(vals)-1].Owner
 		}
+	}
+	if err := countOutbound(ctx, store, counts); err != nil {
+		return nil, fmt.Errorf("count outbound federation keys: %w", err)
 	}
 	return counts, nil
 }

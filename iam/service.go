@@ -121,6 +121,9 @@ type Service struct {
 	activity *activity
 	services ServiceCatalog
 	reports  reportState
+
+	// Outbound web identity federation (outbound.go).
+	outbound outboundState
 }
 
 type keyUse struct {

@@ -50,6 +50,11 @@ type Config struct {
 	// poolers that cannot carry it (PgBouncer in transaction mode): other
 	// nodes' changes then arrive by polling, within SyncPollInterval.
 	DatabaseNoListen bool
+	// PublicURL is the base URL clients outside reach the server at
+	// (https://iam.example.com); outbound federation issuers are
+	// <PublicURL>/oidc/<id>. "" derives it from the listen address. Every
+	// node of a deployment must have the same one.
+	PublicURL string
 }
 
 // backend is what a database provides: IAM storage and the audit trail.
@@ -124,10 +129,19 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 			return nil, fmt.Errorf("IAMD_ROOT_PASSWORD: %w", err)
 		}
 	}
+	if cfg.PublicURL != "" {
+		if err := iam.CheckPublicURL(cfg.PublicURL); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(ln.Addr())
+	}
+	svc.SetPublicURL(cfg.PublicURL)
 	s = &Server{Service: svc, Bootstrap: boot, listener: ln, store: store, log: log}
 	if boot.RootSecret != "" {
 		s.CredentialsPath = filepath.Join(cfg.DataDir, RootCredentialsFile)
@@ -155,6 +169,10 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	mux.Handle("/iamd/authz/", s.authz)
 	mux.Handle("/access/v1/", s.authz)
 	mux.Handle("/", api)
+	// Outbound federation issuers' discovery documents (server/oidc.go).
+	for _, pattern := range oidcPatterns(cfg.PublicURL) {
+		mux.Handle(pattern, oidcHandler(svc, log))
+	}
 	// The web console (docs/console.md).
 	con, err := console.New(console.Config{Service: svc, Audit: s.audit, Events: s.audit.Store(), Logger: log, Clock: cfg.Clock})
 	if err != nil {
@@ -165,7 +183,7 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	mux.Handle(console.Prefix+"/", con)
 	mux.Handle(console.Prefix, con)
 	s.http = &http.Server{
-		Handler: apiFirst(api, mux),
+		Handler: apiFirst(api, s.authz.DecisionsFirst(mux)),
 		// Slow clients must not hold connections forever.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -146,11 +146,14 @@ var kindNames = map[iam.SealedKind]string{
 	iam.SealedAccessKeySecret: "access keys",
 	iam.SealedMFASeed:         "MFA seeds",
 	iam.SealedServerCertKey:   "certificate keys",
+	iam.SealedOutboundKey:     "outbound federation signing keys",
 }
 
 func describeCounts(c map[iam.SealedKind]int) string {
 	var parts []string
-	for _, k := range iam.SealedKinds {
+	// Outbound federation keys are counted apart from the stored kinds
+	// (iam/outbound.go).
+	for _, k := range slices.Concat(iam.SealedKinds, []iam.SealedKind{iam.SealedOutboundKey}) {
 		if c[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", c[k], kindNames[k]))
 		}

@@ -131,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	auditReads := fs.Bool("audit-reads", envOr(getenv, "IAMD_AUDIT_READS", "true") != "false", "record successful read-only calls in the audit trail too (IAMD_AUDIT_READS=false to skip them)")
 	database := fs.String("database", getenv("IAMD_DATABASE_URL"), "PostgreSQL URL (postgres://...) shared by every node; SQLite in the data directory when unset. Keep the password in PGPASSWORD or ~/.pgpass, not in the flag (IAMD_DATABASE_URL)")
 	dbListen := fs.Bool("database-listen", envOr(getenv, "IAMD_DATABASE_LISTEN", "true") != "false", "follow other nodes through PostgreSQL LISTEN/NOTIFY; false behind a pooler that cannot carry LISTEN (PgBouncer in transaction mode): changes then arrive by polling, within 0.5 s (IAMD_DATABASE_LISTEN)")
+	publicURL := fs.String("public-url", getenv("IAMD_PUBLIC_URL"), "base URL clients reach this server at, e.g. https://iam.example.com; outbound federation issuers are PUBLIC_URL/oidc/<id>; http://<listen address> when unset (IAMD_PUBLIC_URL)")
 	auditRetention := fs.String("audit-retention", getenv("IAMD_AUDIT_RETENTION"), "prune audit events older than this, e.g. 90d or 2160h; kept forever when unset (IAMD_AUDIT_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -173,6 +174,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
 		RootAccessKeyID: c.rootKeyID, RootSecret: c.rootSecret, RootPassword: getenv("IAMD_ROOT_PASSWORD"),
 		Logger: log, Quotas: quotas, AuditRetention: retention, AuditSkipReads: !*auditReads, DatabaseURL: *database, DatabaseNoListen: !*dbListen,
+		PublicURL: *publicURL,
 	})
 	if err != nil {
 		return err
