@@ -288,6 +288,12 @@ func TestWebIdentityTokenVerifies(t *testing.T) {
 			if len(claims["jti"]) < 10 || len(claims) != len(want)+1 {
 				t.Errorf("claims = %s", payload)
 			}
+			// Not a way into iamd itself, as on AWS.
+			_, err = f.svc.AssumeRoleWithWebIdentity(ctx, &iam.Principal{}, iam.AssumeRoleWithWebIdentityInput{
+				RoleARN: "arn:aws:iam::" + account + ":role/any", RoleSessionName: "s", WebIdentityToken: tok.Token})
+			if iam.ErrorCode(err) != iam.CodeInvalidIdentityToken || !strings.Contains(err.Error(), "cannot be used with AssumeRoleWithWebIdentity") {
+				t.Errorf("AssumeRoleWithWebIdentity with an outbound token: %v", err)
+			}
 		})
 	}
 }

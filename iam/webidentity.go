@@ -317,6 +317,14 @@ func (s *Service) verifyWebIdentityToken(ctx context.Context, account, raw strin
 		return nil, err
 	}
 	iss := unverified.Issuer
+	if strings.HasPrefix(iss, s.PublicURL()+outboundIssuerPath) {
+		// AWS: tokens from GetWebIdentityToken "cannot be used for OpenID
+		// Connect (OIDC) federation into AWS (via the
+		// AssumeRoleWithWebIdentity API)", even where an account has made
+		// the issuer an OIDC provider. AWS documents no wording for the
+		// refusal.
+		return nil, invalidIdentityToken("Tokens issued by GetWebIdentityToken cannot be used with AssumeRoleWithWebIdentity")
+	}
 	url, ok := strings.CutPrefix(iss, "https://")
 	if !ok || url == "" {
 		return nil, invalidIdentityToken("No OpenIDConnect provider found in your account for %s", iss)
