@@ -8,10 +8,11 @@
 //
 // github.com/jackc/pgx/v5 through its database/sql adapter (pgx/v5/stdlib):
 //
-//   - the Tx code keeps the shape of package sqlite (database/sql rows,
-//     the same scan helpers, the same error wrapping), so the two
-//     backends can be reviewed side by side and a method added to one is
-//     ported to the other mechanically;
+//   - the iam.Tx code is package sqlstore's, over database/sql, shared
+//     with package sqlite: its SQL is written once, in SQLite's form, and
+//     rebound to $N parameters once at Open; the few dialect points
+//     (path prefix, no-limit, JSON aggregation, the revision counter,
+//     savepoints, SQLSTATE codes) are this package's sqlstore.Dialect;
 //   - pgx still does the work underneath: binary protocol, and its
 //     per-connection statement cache prepares every query once on first
 //     use, so hot lookups parse no SQL and no prepare step is needed at
@@ -78,7 +79,7 @@
 // # Schema
 //
 // Migrations are migrations/NNNN_*.sql, numbered as sqlite's and written in
-// this dialect (no SQL is translated at run time). They are applied at Open,
+// this dialect (they are not translated). They are applied at Open,
 // all pending ones in one transaction under an advisory lock, and recorded
 // in schema_migrations; a database newer than the build is refused. Text
 // columns are COLLATE "C", so ordering and the pagination marker comparison

@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // The schema is the ordered list of files in migrations/, named
@@ -21,49 +18,12 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		if !ok {
-			return nil, fmt.Errorf("migration %s: name is not NNNN_description.sql", base)
-		}
-		v, err := strconv.Atoi(num)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: bad number %q", base, num)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %d (numbers start at 1, without gaps or duplicates)", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
-
 // migrate applies the migrations the database has not seen, all in one
 // transaction (PostgreSQL's DDL is transactional) under an advisory lock:
 // nodes starting together apply each exactly once, and none ever sees a
 // half-migrated schema.
 func migrate(ctx context.Context, db *sql.DB, key int32) error {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := sqlstore.LoadMigrations(migrationFS)
 	if err != nil {
 		return err
 	}
@@ -86,7 +46,7 @@ func migrate(ctx context.Context, db *sql.DB, key int32) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if cur > len(ms) {
-		return newerSchema(cur, len(ms))
+		return sqlstore.NewerSchema(cur, len(ms))
 	}
 	if cur == len(ms) {
 		return nil // the deferred rollback ends the transaction
@@ -94,20 +54,15 @@ func migrate(ctx context.Context, db *sql.DB, key int32) error {
 	for _, m := range ms[cur:] {
 		// Without arguments the statement goes over the simple query
 		// protocol, which runs a file of several statements.
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
 	return nil
-}
-
-// newerSchema refuses a database migrated by a newer build.
-func newerSchema(cur, latest int) error {
-	return fmt.Errorf("database schema version %d is newer than this build's %d; upgrade iamd", cur, latest)
 }

@@ -11,15 +11,34 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // ErrClosed is returned by Update and View after Close.
 var ErrClosed = errors.New("postgres: store is closed")
 
-// errReadOnly is returned by a write inside View. View transactions are
-// also READ ONLY on the server, so this check is for a clear message.
-var errReadOnly = errors.New("postgres: write in a read-only (View) transaction")
+// dialect is what the shared SQL (sqlstore) needs to know of PostgreSQL.
+// No statement is prepared in Open (Begin gets no Stmts): pgx prepares each
+// query once per connection, on first use, and keeps it in its statement
+// cache, so the hot-path lookups parse no SQL after warm-up.
+var dialect = sqlstore.Dialect{
+	Name:     "postgres",
+	Numbered: true,
+	// A failed statement aborts a PostgreSQL transaction.
+	Savepoints: true,
+	// starts_with rather than LIKE: LIKE would treat '_' and '%' in a path
+	// as wildcards.
+	PathPrefix: `starts_with(%[1]s.path, ?1)`,
+	NoLimit:    nil, // LIMIT NULL: no limit
+	RoleIDs: `coalesce((SELECT json_agg(role_id ORDER BY role_id)::text FROM instance_profile_roles
+		WHERE profile_id = ip.id), '[]')`,
+	// change_revision is the transactional high-water mark (migration
+	// 0002).
+	Revision:   `SELECT revision FROM change_revision WHERE id = 1`,
+	Constraint: constraint,
+}
 
 // Advisory lock classes (the first key of pg_advisory_xact_lock(int, int));
 // the second key is a hash of the schema, so that deployments (or test
@@ -38,6 +57,7 @@ const DefaultMaxConns = 16
 // every node of a deployment.
 type DB struct {
 	db      *sql.DB
+	sql     *sqlstore.Store
 	connCfg *pgx.ConnConfig // for the LISTEN connection
 	lockKey int32           // hashtext(current_schema())
 	schema  string
@@ -46,7 +66,10 @@ type DB struct {
 	closed bool
 }
 
-var _ iam.Store = (*DB)(nil)
+var (
+	_ iam.Store     = (*DB)(nil)
+	_ audit.Journal = (*DB)(nil)
+)
 
 // Open connects to the database at url (postgres://user:pass@host/db?...),
 // brings its schema up to date and returns the store. Parameters pgx does
@@ -58,7 +81,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// pgx's message can quote the URL, password included.
 		return nil, errors.New("postgres: invalid database URL")
 	}
-	db := &DB{connCfg: cfg}
+	shared, err := sqlstore.New(dialect)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := &DB{connCfg: cfg, sql: shared}
 	db.db = stdlib.OpenDB(*cfg)
 	db.db.SetMaxOpenConns(DefaultMaxConns)
 	db.db.SetMaxIdleConns(DefaultMaxConns)
@@ -110,32 +137,21 @@ func (db *DB) run(ctx context.Context, fn func(iam.Tx) error, write bool) error 
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: stx, write: write}
-	done := false
-	defer func() {
-		t.done = true
-		if !done {
-			// Also runs while a panic in fn unwinds: no partial write
-			// survives, and the connection goes back to the pool.
-			stx.Rollback()
-		}
-	}()
 	if write {
 		if _, err := stx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockWrite, db.lockKey); err != nil {
+			stx.Rollback()
 			return fmt.Errorf("postgres: write lock: %w", err)
 		}
 	}
-	if err := fn(t); err != nil {
-		return err
+	return db.sql.Run(ctx, stx, nil, write, fn)
+}
+
+// AuditIntents implements audit.Journal.
+func (db *DB) AuditIntents(ctx context.Context, before time.Time, limit int) ([]audit.Intent, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
 	}
-	if !write {
-		return nil // the deferred rollback ends a read transaction
-	}
-	done = true
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
+	return db.sql.AuditIntents(ctx, db.db, before, limit)
 }
 
 func (db *DB) checkOpen() error {

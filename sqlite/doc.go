@@ -47,8 +47,10 @@
 //   - temp_store=memory, cache_size=16 MiB per connection,
 //     journal_size_limit=64 MiB (truncates the WAL after checkpoints).
 //
-// Every query is prepared once at Open on each pool and reused, so hot-path
-// lookups parse no SQL. Contexts are honoured: cancelling one interrupts a
+// The iam.Tx code and its SQL are package sqlstore's, shared with package
+// postgres; this package gives it SQLite's dialect (sqlstore.Dialect) and
+// runs it on the pools above. Every query is prepared once at Open on each
+// pool and reused, so hot-path lookups parse no SQL. Contexts are honoured: cancelling one interrupts a
 // running statement and rolls the transaction back.
 //
 // # Schema

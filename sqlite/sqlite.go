@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
+	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -24,23 +27,40 @@ func readConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 // ErrClosed is returned by Update and View after Close.
 var ErrClosed = errors.New("sqlite: store is closed")
 
-// errReadOnly is returned by a write inside View. The read pool is also
-// opened with query_only, so this check is for a clear message, not safety.
-var errReadOnly = errors.New("sqlite: write in a read-only (View) transaction")
+// dialect is what the shared SQL (sqlstore) needs to know of SQLite.
+var dialect = sqlstore.Dialect{
+	Name: "sqlite",
+	// Listings filter by path prefix with substr rather than LIKE: LIKE
+	// would treat '_' and '%' in a path as wildcards and fold ASCII case.
+	PathPrefix: `substr(%[1]s.path, 1, length(?1)) = ?1`,
+	NoLimit:    int64(-1),
+	RoleIDs: `coalesce((SELECT json_group_array(role_id) FROM (SELECT role_id FROM instance_profile_roles
+		WHERE profile_id = ip.id ORDER BY role_id)), '[]')`,
+	// AUTOINCREMENT keeps the high-water mark in sqlite_sequence,
+	// transactionally, and never lowers it.
+	Revision:   `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)`,
+	Constraint: constraint,
+}
 
 // DB is an iam.Store backed by one SQLite database file.
 type DB struct {
 	w *sql.DB // exactly one connection: SQLite has one writer anyway
 	r *sql.DB // read-only pool for View
 
-	wStmts stmtCache
-	rStmts stmtCache
+	sql *sqlstore.Store
+	// The shared queries, prepared on each pool, and this package's own
+	// (the audit store's, which writes), prepared on the writer.
+	wShared, rShared *sqlstore.Stmts
+	wStmts           stmtCache
 
 	mu     sync.Mutex
 	closed bool
 }
 
-var _ iam.Store = (*DB)(nil)
+var (
+	_ iam.Store     = (*DB)(nil)
+	_ audit.Journal = (*DB)(nil)
+)
 
 // Open opens the database at path, creating the file (but not its
 // directory) when it is missing, and brings its schema up to date.
@@ -77,15 +97,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(readConns())
 
 	db := &DB{w: w, r: r}
-	if err := db.wStmts.prepare(ctx, w); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if err := db.rStmts.prepare(ctx, r); err != nil {
+	if err := db.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+func (db *DB) prepare(ctx context.Context) (err error) {
+	if db.sql, err = sqlstore.New(dialect); err != nil {
+		return err
+	}
+	if db.wShared, err = db.sql.Prepare(ctx, db.w); err != nil {
+		return err
+	}
+	if db.rShared, err = db.sql.Prepare(ctx, db.r); err != nil {
+		return err
+	}
+	return db.wStmts.prepare(ctx, db.w)
 }
 
 // dsn builds a file: URI so that a path holding '?' or '#' stays a path: a
@@ -136,45 +165,19 @@ func (db *DB) View(ctx context.Context, fn func(iam.Tx) error) error {
 	return db.run(ctx, fn, false)
 }
 
-func (db *DB) run(ctx context.Context, fn func(iam.Tx) error, write bool) (err error) {
-	db.mu.Lock()
-	closed := db.closed
-	db.mu.Unlock()
-	if closed {
-		return ErrClosed
+func (db *DB) run(ctx context.Context, fn func(iam.Tx) error, write bool) error {
+	if err := db.checkOpen(); err != nil {
+		return err
 	}
-
-	pool, stmts, opts := db.r, &db.rStmts, &sql.TxOptions{ReadOnly: true}
+	pool, stmts, opts := db.r, db.rShared, &sql.TxOptions{ReadOnly: true}
 	if write {
-		pool, stmts, opts = db.w, &db.wStmts, nil
+		pool, stmts, opts = db.w, db.wShared, nil
 	}
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: stx, stmts: stmts, write: write}
-	done := false
-	defer func() {
-		t.done = true
-		if !done {
-			// Also runs while a panic in fn unwinds, which then carries
-			// on: the rollback makes sure no partial write survives it
-			// and that the writer connection is freed.
-			stx.Rollback()
-		}
-	}()
-
-	if err := fn(t); err != nil {
-		return err
-	}
-	if !write {
-		return nil // the deferred rollback ends a read transaction
-	}
-	done = true
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return db.sql.Run(ctx, stx, stmts, write, fn)
 }
 
 // Close closes the database; it waits for nothing, so callers stop calling
@@ -186,19 +189,41 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	for _, st := range []*sqlstore.Stmts{db.wShared, db.rShared} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	db.wStmts.close()
-	db.rStmts.close()
 	// Readers first: the last connection to close checkpoints the WAL into
 	// the main file and removes it, and that should be the writer.
 	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// AuditIntents implements audit.Journal, on the read pool.
+func (db *DB) AuditIntents(ctx context.Context, before time.Time, limit int) ([]audit.Intent, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	return db.sql.AuditIntents(ctx, db.r, before, limit)
+}
+
+// allQueries lists the statements of this package (the audit store's; the
+// shared ones are sqlstore's), for stmtCache to prepare on the writer in
+// Open. Each is declared through q.
+var allQueries []string
+
+func q(s string) string {
+	allQueries = append(allQueries, s)
+	return s
 }
 
 // stmtCache holds every query of this package prepared once on a pool.
 // They are all prepared in Open, never lazily: preparing on the writer pool
 // needs its only connection, which a running Update holds. Tx.StmtContext
 // then reuses the statement on the connection it was prepared on and
-// prepares it again, once, on any other (another reader, or a writer
-// connection database/sql had to replace), so a lookup parses no SQL.
+// prepares it again, once, on any other (a writer connection database/sql
+// had to replace), so an append parses no SQL.
 type stmtCache struct {
 	m map[string]*sql.Stmt
 }

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/iamd/iamd/iam"
+	"github.com/iamd/iamd/sqlstore"
+	"github.com/iamd/iamd/sqlstore/storebench"
 	"github.com/iamd/iamd/storetest"
 )
 
@@ -68,7 +69,7 @@ func TestReopen(t *testing.T) {
 		if err := db.r.QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&version); err != nil {
 			t.Fatal(err)
 		}
-		ms, _ := loadMigrations(migrationFS)
+		ms, _ := sqlstore.LoadMigrations(migrationFS)
 		if version != len(ms) {
 			t.Errorf("after Open #%d: user_version = %d, want %d", i, version, len(ms))
 		}
@@ -144,33 +145,29 @@ func TestOpenOddPath(t *testing.T) {
 	}
 }
 
+// TestParameterNumbering pins the SQLite rule sqlstore.Rebind copies when it
+// numbers parameters for PostgreSQL: a bare "?" is one more than the
+// largest number used before it in the statement.
+func TestParameterNumbering(t *testing.T) {
+	var a, b, c string
+	err := openTemp(t).r.QueryRowContext(t.Context(), `SELECT ?3, ?, ?2`, "one", "two", "three", "four").Scan(&a, &b, &c)
+	if err != nil || a != "three" || b != "four" || c != "two" {
+		t.Fatalf("SELECT ?3, ?, ?2 = %q, %q, %q, %v; want three, four, two", a, b, c, err)
+	}
+	rebound, err := sqlstore.Rebind(`SELECT ?3, ?, ?2`)
+	if err != nil || rebound != `SELECT $3, $4, $2` {
+		t.Errorf("Rebind = %q, %v; want the same numbers", rebound, err)
+	}
+}
+
+// TestLoadMigrations checks the embedded files; sqlstore tests the loader.
 func TestLoadMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFS)
+	ms, err := sqlstore.LoadMigrations(migrationFS)
 	if err != nil {
-		t.Fatalf("loadMigrations(embedded) = %v", err)
+		t.Fatalf("LoadMigrations(embedded) = %v", err)
 	}
 	if len(ms) == 0 {
-		t.Fatalf("loadMigrations(embedded) = no migrations")
-	}
-	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
-	for _, c := range []struct {
-		name  string
-		files fstest.MapFS
-		ok    bool
-	}{
-		{"ordered", fstest.MapFS{"migrations/0002_b.sql": file("b"), "migrations/0001_a.sql": file("a")}, true},
-		{"gap", fstest.MapFS{"migrations/0001_a.sql": file("a"), "migrations/0003_c.sql": file("c")}, false},
-		{"duplicate", fstest.MapFS{"migrations/0001_a.sql": file("a"), "migrations/001_b.sql": file("b")}, false},
-		{"zero", fstest.MapFS{"migrations/0000_a.sql": file("a")}, false},
-		{"unnumbered", fstest.MapFS{"migrations/init.sql": file("a")}, false},
-	} {
-		ms, err := loadMigrations(c.files)
-		if (err == nil) != c.ok {
-			t.Errorf("loadMigrations(%s) = %v, want ok %v", c.name, err, c.ok)
-		}
-		if c.ok && (len(ms) != 2 || ms[0].sql != "a" || ms[1].sql != "b") {
-			t.Errorf("loadMigrations(%s) = %+v, want a then b", c.name, ms)
-		}
+		t.Fatalf("LoadMigrations(embedded) = no migrations")
 	}
 }
 
@@ -291,109 +288,24 @@ func TestErrorsKeepCause(t *testing.T) {
 	}
 }
 
-// benchUsers is the population of the benchmarks' account.
-const benchUsers = 1000
+// The benchmarks are storebench's, on a SQLite store; postgres runs the
+// same ones.
 
 func benchDB(b *testing.B) *DB {
 	db := openTemp(b)
-	err := db.Update(b.Context(), func(tx iam.Tx) error {
-		if err := tx.CreateAccount(&iam.Account{ID: "000000000001", CreateDate: time.Now()}); err != nil {
-			return err
-		}
-		for i := range benchUsers {
-			err := tx.CreateUser(&iam.User{
-				ID: fmt.Sprintf("AIDA%017d", i), AccountID: "000000000001",
-				Name: fmt.Sprintf("User%04d", i), Path: "/", CreateDate: time.Now(),
-				Tags: []iam.Tag{{Key: "team", Value: "eng"}},
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	storebench.Populate(b, db)
 	return db
 }
 
 // BenchmarkUser is the request hot path: one lookup by name in a View.
-func BenchmarkUser(b *testing.B) {
-	db := benchDB(b)
-	ctx := b.Context()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		name := fmt.Sprintf("user%04d", i%benchUsers)
-		i++
-		err := db.View(ctx, func(tx iam.Tx) error {
-			_, err := tx.User("000000000001", name)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkUser(b *testing.B) { storebench.User(b, benchDB(b)) }
 
 // BenchmarkUserParallel is BenchmarkUser from GOMAXPROCS goroutines, which
 // share the read pool.
-func BenchmarkUserParallel(b *testing.B) {
-	db := benchDB(b)
-	ctx := b.Context()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			name := fmt.Sprintf("user%04d", i%benchUsers)
-			i++
-			err := db.View(ctx, func(tx iam.Tx) error {
-				_, err := tx.User("000000000001", name)
-				return err
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
+func BenchmarkUserParallel(b *testing.B) { storebench.UserParallel(b, benchDB(b)) }
 
 // BenchmarkListUsers reads one 100-user page, as ListUsers does.
-func BenchmarkListUsers(b *testing.B) {
-	db := benchDB(b)
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		err := db.View(ctx, func(tx iam.Tx) error {
-			us, err := tx.Users("000000000001", iam.ListQuery{After: "user0500", Limit: 100})
-			if err == nil && len(us) != 100 {
-				err = fmt.Errorf("Users = %d users, want 100", len(us))
-			}
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkListUsers(b *testing.B) { storebench.ListUsers(b, benchDB(b)) }
 
 // BenchmarkCreateUser is one committed (fsynced) Update creating a user.
-func BenchmarkCreateUser(b *testing.B) {
-	db := benchDB(b)
-	ctx := b.Context()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		err := db.Update(ctx, func(tx iam.Tx) error {
-			return tx.CreateUser(&iam.User{
-				ID: fmt.Sprintf("AIDB%017d", i), AccountID: "000000000001",
-				Name: fmt.Sprintf("new%08d", i), Path: "/", CreateDate: time.Now(),
-			})
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkCreateUser(b *testing.B) { storebench.CreateUser(b, benchDB(b)) }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ var (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qRole       = q(`SELECT ` + roleCols + ` FROM roles r WHERE r.account_id = ? AND r.name_lower = ?`)
 	qRoleByID   = q(`SELECT ` + roleCols + ` FROM roles r WHERE r.id = ?`)
-	qRoles      = q(`SELECT ` + roleCols + ` FROM roles r WHERE r.account_id = ?4` + fmt.Sprintf(listFilter, "r"))
+	qRoles      = listQuery(`SELECT `+roleCols+` FROM roles r WHERE r.account_id = ?4`, "r")
 	qCountRoles = q(`SELECT count(*) FROM roles WHERE account_id = ?`)
 	qUpdateRole = q(`UPDATE roles SET name = ?, name_lower = ?, path = ?, assume_role_policy = ?, description = ?,
 		max_session_duration = ?, permissions_boundary = ?, tags = ?, last_used_date = ?, last_used_region = ?
@@ -27,7 +27,7 @@ var (
 	qDeleteRole = q(`DELETE FROM roles WHERE id = ?`)
 )
 
-func (t *tx) CreateRole(r *iam.Role) error {
+func (t *Tx) CreateRole(r *iam.Role) error {
 	tags, err := tagsToDB(r.Tags)
 	if err != nil {
 		return fmt.Errorf("create role %s: %w", r.Name, err)
@@ -43,37 +43,37 @@ func (t *tx) CreateRole(r *iam.Role) error {
 	if _, err := t.exec(qCreateRole, r.ID, r.AccountID, r.Name, strings.ToLower(r.Name), r.Path, cd,
 		r.AssumeRolePolicy, r.Description, r.MaxSessionDuration, r.PermissionsBoundary, tags, lu,
 		r.LastUsedRegion); err != nil {
-		return fmt.Errorf("create role %s: %w", r.Name, classify(err))
+		return fmt.Errorf("create role %s: %w", r.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) Role(accountID, name string) (*iam.Role, error) {
+func (t *Tx) Role(accountID, name string) (*iam.Role, error) {
 	row, err := t.queryRow(qRole, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
 	r, err := scanRole(row)
 	if err != nil {
-		return nil, fmt.Errorf("role %s: %w", name, classify(err))
+		return nil, fmt.Errorf("role %s: %w", name, t.classify(err))
 	}
 	return r, nil
 }
 
-func (t *tx) RoleByID(id string) (*iam.Role, error) {
+func (t *Tx) RoleByID(id string) (*iam.Role, error) {
 	row, err := t.queryRow(qRoleByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", id, err)
 	}
 	r, err := scanRole(row)
 	if err != nil {
-		return nil, fmt.Errorf("role %s: %w", id, classify(err))
+		return nil, fmt.Errorf("role %s: %w", id, t.classify(err))
 	}
 	return r, nil
 }
 
-func (t *tx) Roles(accountID string, lq iam.ListQuery) ([]*iam.Role, error) {
-	rows, err := t.query(qRoles, listArgs(lq, accountID)...)
+func (t *Tx) Roles(accountID string, lq iam.ListQuery) ([]*iam.Role, error) {
+	rows, err := t.query(qRoles, t.listArgs(lq, accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list roles: %w", err)
 	}
@@ -84,7 +84,7 @@ func (t *tx) Roles(accountID string, lq iam.ListQuery) ([]*iam.Role, error) {
 	return rs, nil
 }
 
-func (t *tx) CountRoles(accountID string) (int, error) {
+func (t *Tx) CountRoles(accountID string) (int, error) {
 	n, err := t.count(qCountRoles, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count roles: %w", err)
@@ -92,7 +92,7 @@ func (t *tx) CountRoles(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdateRole(r *iam.Role) error {
+func (t *Tx) UpdateRole(r *iam.Role) error {
 	tags, err := tagsToDB(r.Tags)
 	if err != nil {
 		return fmt.Errorf("update role %s: %w", r.ID, err)
@@ -103,14 +103,14 @@ func (t *tx) UpdateRole(r *iam.Role) error {
 	}
 	if err := t.execOne(qUpdateRole, r.Name, strings.ToLower(r.Name), r.Path, r.AssumeRolePolicy, r.Description,
 		r.MaxSessionDuration, r.PermissionsBoundary, tags, lu, r.LastUsedRegion, r.ID); err != nil {
-		return fmt.Errorf("update role %s: %w", r.ID, classify(err))
+		return fmt.Errorf("update role %s: %w", r.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteRole(id string) error {
+func (t *Tx) DeleteRole(id string) error {
 	if err := t.execOne(qDeleteRole, id); err != nil {
-		return fmt.Errorf("delete role %s: %w", id, classify(err))
+		return fmt.Errorf("delete role %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -142,7 +142,7 @@ var (
 		update_date, default_version_id, next_version, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qPolicy        = q(`SELECT ` + policyCols + ` FROM policies p WHERE p.account_id = ? AND p.name_lower = ?`)
 	qPolicyByID    = q(`SELECT ` + policyCols + ` FROM policies p WHERE p.id = ?`)
-	qPolicies      = q(`SELECT ` + policyCols + ` FROM policies p WHERE p.account_id = ?4` + fmt.Sprintf(listFilter, "p"))
+	qPolicies      = listQuery(`SELECT `+policyCols+` FROM policies p WHERE p.account_id = ?4`, "p")
 	qCountPolicies = q(`SELECT count(*) FROM policies WHERE account_id = ?`)
 	qUpdatePolicy  = q(`UPDATE policies SET description = ?, update_date = ?, default_version_id = ?, next_version = ?,
 		tags = ? WHERE id = ?`)
@@ -157,7 +157,7 @@ var (
 	qDeleteVersion = q(`DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?`)
 )
 
-func (t *tx) CreatePolicy(p *iam.ManagedPolicy) error {
+func (t *Tx) CreatePolicy(p *iam.ManagedPolicy) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("create policy %s: %w", p.Name, err)
@@ -172,37 +172,37 @@ func (t *tx) CreatePolicy(p *iam.ManagedPolicy) error {
 	}
 	if _, err := t.exec(qCreatePolicy, p.ID, p.AccountID, p.Name, strings.ToLower(p.Name), p.Path, p.Description,
 		cd, ud, p.DefaultVersionID, p.NextVersion, tags); err != nil {
-		return fmt.Errorf("create policy %s: %w", p.Name, classify(err))
+		return fmt.Errorf("create policy %s: %w", p.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) Policy(accountID, name string) (*iam.ManagedPolicy, error) {
+func (t *Tx) Policy(accountID, name string) (*iam.ManagedPolicy, error) {
 	row, err := t.queryRow(qPolicy, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", name, err)
 	}
 	p, err := scanPolicy(row)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", name, classify(err))
+		return nil, fmt.Errorf("policy %s: %w", name, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) PolicyByID(id string) (*iam.ManagedPolicy, error) {
+func (t *Tx) PolicyByID(id string) (*iam.ManagedPolicy, error) {
 	row, err := t.queryRow(qPolicyByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", id, err)
 	}
 	p, err := scanPolicy(row)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", id, classify(err))
+		return nil, fmt.Errorf("policy %s: %w", id, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) Policies(accountID string, lq iam.ListQuery) ([]*iam.ManagedPolicy, error) {
-	rows, err := t.query(qPolicies, listArgs(lq, accountID)...)
+func (t *Tx) Policies(accountID string, lq iam.ListQuery) ([]*iam.ManagedPolicy, error) {
+	rows, err := t.query(qPolicies, t.listArgs(lq, accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list policies: %w", err)
 	}
@@ -213,7 +213,7 @@ func (t *tx) Policies(accountID string, lq iam.ListQuery) ([]*iam.ManagedPolicy,
 	return ps, nil
 }
 
-func (t *tx) CountPolicies(accountID string) (int, error) {
+func (t *Tx) CountPolicies(accountID string) (int, error) {
 	n, err := t.count(qCountPolicies, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count policies: %w", err)
@@ -221,7 +221,7 @@ func (t *tx) CountPolicies(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdatePolicy(p *iam.ManagedPolicy) error {
+func (t *Tx) UpdatePolicy(p *iam.ManagedPolicy) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("update policy %s: %w", p.ID, err)
@@ -231,14 +231,14 @@ func (t *tx) UpdatePolicy(p *iam.ManagedPolicy) error {
 		return fmt.Errorf("update policy %s: %w", p.ID, err)
 	}
 	if err := t.execOne(qUpdatePolicy, p.Description, ud, p.DefaultVersionID, p.NextVersion, tags, p.ID); err != nil {
-		return fmt.Errorf("update policy %s: %w", p.ID, classify(err))
+		return fmt.Errorf("update policy %s: %w", p.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeletePolicy(id string) error {
+func (t *Tx) DeletePolicy(id string) error {
 	if err := t.execOne(qDeletePolicy, id); err != nil {
-		return fmt.Errorf("delete policy %s: %w", id, classify(err))
+		return fmt.Errorf("delete policy %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -266,30 +266,30 @@ func versionNum(id string) int64 {
 	return n
 }
 
-func (t *tx) CreatePolicyVersion(v *iam.PolicyVersion) error {
+func (t *Tx) CreatePolicyVersion(v *iam.PolicyVersion) error {
 	cd, err := timeToDB(v.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create version %s of policy %s: %w", v.VersionID, v.PolicyID, err)
 	}
 	if _, err := t.exec(qCreateVersion, v.PolicyID, v.VersionID, versionNum(v.VersionID), v.Document, cd); err != nil {
-		return fmt.Errorf("create version %s of policy %s: %w", v.VersionID, v.PolicyID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create version %s of policy %s: %w", v.VersionID, v.PolicyID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) PolicyVersion(policyID, versionID string) (*iam.PolicyVersion, error) {
+func (t *Tx) PolicyVersion(policyID, versionID string) (*iam.PolicyVersion, error) {
 	row, err := t.queryRow(qVersion, policyID, versionID)
 	if err != nil {
 		return nil, fmt.Errorf("version %s of policy %s: %w", versionID, policyID, err)
 	}
 	v, err := scanVersion(row)
 	if err != nil {
-		return nil, fmt.Errorf("version %s of policy %s: %w", versionID, policyID, classify(err))
+		return nil, fmt.Errorf("version %s of policy %s: %w", versionID, policyID, t.classify(err))
 	}
 	return v, nil
 }
 
-func (t *tx) PolicyVersions(policyID string) ([]*iam.PolicyVersion, error) {
+func (t *Tx) PolicyVersions(policyID string) ([]*iam.PolicyVersion, error) {
 	rows, err := t.query(qVersions, policyID)
 	if err != nil {
 		return nil, fmt.Errorf("versions of policy %s: %w", policyID, err)
@@ -301,9 +301,9 @@ func (t *tx) PolicyVersions(policyID string) ([]*iam.PolicyVersion, error) {
 	return vs, nil
 }
 
-func (t *tx) DeletePolicyVersion(policyID, versionID string) error {
+func (t *Tx) DeletePolicyVersion(policyID, versionID string) error {
 	if err := t.execOne(qDeleteVersion, policyID, versionID); err != nil {
-		return fmt.Errorf("delete version %s of policy %s: %w", versionID, policyID, classify(err))
+		return fmt.Errorf("delete version %s of policy %s: %w", versionID, policyID, t.classify(err))
 	}
 	return nil
 }
@@ -324,9 +324,9 @@ func scanVersion(s scanner) (*iam.PolicyVersion, error) {
 // statements are built per kind.
 
 type kindQueries struct {
-	put, get, list, del, all           string
-	attach, detach, attached, byPolicy string
-	allAttachments                     string
+	put, get, list, del, all           query
+	attach, detach, attached, byPolicy query
+	allAttachments                     query
 }
 
 var kindQ = map[iam.OwnerKind]*kindQueries{}
@@ -352,27 +352,27 @@ func init() {
 
 var ownerKinds = []iam.OwnerKind{iam.OwnerUser, iam.OwnerGroup, iam.OwnerRole}
 
-func queriesFor(k iam.OwnerKind) (*kindQueries, error) {
+func (t *Tx) queriesFor(k iam.OwnerKind) (*kindQueries, error) {
 	kq := kindQ[k]
 	if kq == nil {
-		return nil, fmt.Errorf("sqlite: unknown owner kind %q", k)
+		return nil, fmt.Errorf("%s: unknown owner kind %q", t.s.d.Name, k)
 	}
 	return kq, nil
 }
 
-func (t *tx) PutInlinePolicy(p *iam.InlinePolicy) error {
-	kq, err := queriesFor(p.Kind)
+func (t *Tx) PutInlinePolicy(p *iam.InlinePolicy) error {
+	kq, err := t.queriesFor(p.Kind)
 	if err != nil {
 		return err
 	}
 	if _, err := t.exec(kq.put, p.OwnerID, p.Name, strings.ToLower(p.Name), p.Document); err != nil {
-		return fmt.Errorf("put %s policy %s of %s: %w", p.Kind, p.Name, p.OwnerID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("put %s policy %s of %s: %w", p.Kind, p.Name, p.OwnerID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) InlinePolicy(kind iam.OwnerKind, ownerID, name string) (*iam.InlinePolicy, error) {
-	kq, err := queriesFor(kind)
+func (t *Tx) InlinePolicy(kind iam.OwnerKind, ownerID, name string) (*iam.InlinePolicy, error) {
+	kq, err := t.queriesFor(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -382,13 +382,13 @@ func (t *tx) InlinePolicy(kind iam.OwnerKind, ownerID, name string) (*iam.Inline
 	}
 	p, err := scanInline(kind)(row)
 	if err != nil {
-		return nil, fmt.Errorf("%s policy %s of %s: %w", kind, name, ownerID, classify(err))
+		return nil, fmt.Errorf("%s policy %s of %s: %w", kind, name, ownerID, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) InlinePolicies(kind iam.OwnerKind, ownerID string) ([]*iam.InlinePolicy, error) {
-	kq, err := queriesFor(kind)
+func (t *Tx) InlinePolicies(kind iam.OwnerKind, ownerID string) ([]*iam.InlinePolicy, error) {
+	kq, err := t.queriesFor(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -403,18 +403,18 @@ func (t *tx) InlinePolicies(kind iam.OwnerKind, ownerID string) ([]*iam.InlinePo
 	return ps, nil
 }
 
-func (t *tx) DeleteInlinePolicy(kind iam.OwnerKind, ownerID, name string) error {
-	kq, err := queriesFor(kind)
+func (t *Tx) DeleteInlinePolicy(kind iam.OwnerKind, ownerID, name string) error {
+	kq, err := t.queriesFor(kind)
 	if err != nil {
 		return err
 	}
 	if err := t.execOne(kq.del, ownerID, strings.ToLower(name)); err != nil {
-		return fmt.Errorf("delete %s policy %s of %s: %w", kind, name, ownerID, classify(err))
+		return fmt.Errorf("delete %s policy %s of %s: %w", kind, name, ownerID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) AllInlinePolicies() ([]*iam.InlinePolicy, error) {
+func (t *Tx) AllInlinePolicies() ([]*iam.InlinePolicy, error) {
 	var out []*iam.InlinePolicy
 	for _, k := range ownerKinds {
 		rows, err := t.query(kindQ[k].all)
@@ -440,30 +440,30 @@ func scanInline(kind iam.OwnerKind) func(scanner) (*iam.InlinePolicy, error) {
 	}
 }
 
-func (t *tx) AttachPolicy(a iam.Attachment) error {
-	kq, err := queriesFor(a.Kind)
+func (t *Tx) AttachPolicy(a iam.Attachment) error {
+	kq, err := t.queriesFor(a.Kind)
 	if err != nil {
 		return err
 	}
 	if _, err := t.exec(kq.attach, a.OwnerID, a.PolicyARN); err != nil {
-		return fmt.Errorf("attach %s to %s %s: %w", a.PolicyARN, a.Kind, a.OwnerID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("attach %s to %s %s: %w", a.PolicyARN, a.Kind, a.OwnerID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) DetachPolicy(a iam.Attachment) error {
-	kq, err := queriesFor(a.Kind)
+func (t *Tx) DetachPolicy(a iam.Attachment) error {
+	kq, err := t.queriesFor(a.Kind)
 	if err != nil {
 		return err
 	}
 	if err := t.execOne(kq.detach, a.OwnerID, a.PolicyARN); err != nil {
-		return fmt.Errorf("detach %s from %s %s: %w", a.PolicyARN, a.Kind, a.OwnerID, classify(err))
+		return fmt.Errorf("detach %s from %s %s: %w", a.PolicyARN, a.Kind, a.OwnerID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) AttachedPolicies(kind iam.OwnerKind, ownerID string) ([]string, error) {
-	kq, err := queriesFor(kind)
+func (t *Tx) AttachedPolicies(kind iam.OwnerKind, ownerID string) ([]string, error) {
+	kq, err := t.queriesFor(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +474,7 @@ func (t *tx) AttachedPolicies(kind iam.OwnerKind, ownerID string) ([]string, err
 	return out, nil
 }
 
-func (t *tx) PolicyAttachments(policyARN string) ([]iam.Attachment, error) {
+func (t *Tx) PolicyAttachments(policyARN string) ([]iam.Attachment, error) {
 	var out []iam.Attachment
 	for _, k := range ownerKinds {
 		ids, err := t.strings(kindQ[k].byPolicy, policyARN)
@@ -488,7 +488,7 @@ func (t *tx) PolicyAttachments(policyARN string) ([]iam.Attachment, error) {
 	return out, nil
 }
 
-func (t *tx) AllAttachments() ([]iam.Attachment, error) {
+func (t *Tx) AllAttachments() ([]iam.Attachment, error) {
 	var out []iam.Attachment
 	for _, k := range ownerKinds {
 		rows, err := t.query(kindQ[k].allAttachments)
@@ -515,7 +515,7 @@ func (t *tx) AllAttachments() ([]iam.Attachment, error) {
 var qCountBoundaryUses = q(`SELECT (SELECT count(*) FROM users WHERE permissions_boundary = ?1)
 	+ (SELECT count(*) FROM roles WHERE permissions_boundary = ?1)`)
 
-func (t *tx) CountBoundaryUses(policyARN string) (int, error) {
+func (t *Tx) CountBoundaryUses(policyARN string) (int, error) {
 	n, err := t.count(qCountBoundaryUses, policyARN)
 	if err != nil {
 		return 0, fmt.Errorf("count boundary uses of %s: %w", policyARN, err)
@@ -523,8 +523,8 @@ func (t *tx) CountBoundaryUses(policyARN string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) strings(query string, args ...any) ([]string, error) {
-	rows, err := t.query(query, args...)
+func (t *Tx) strings(q query, args ...any) ([]string, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}

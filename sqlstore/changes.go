@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"fmt"
@@ -7,31 +7,30 @@ import (
 )
 
 var (
-	qGroupByID  = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.id = $1`)
+	qGroupByID  = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.id = ?`)
 	qAllMembers = q(`SELECT group_id, user_id FROM group_members ORDER BY user_id, group_id`)
 	// The newest revision ever handed out, not max(revision): that would
 	// drop back (to 0) once the newest changes are pruned, and a follower
-	// would take itself to be ahead of the store. change_revision is the
-	// transactional high-water mark (migration 0002).
-	qRevision     = q(`SELECT revision FROM change_revision WHERE id = 1`)
+	// would take itself to be ahead of the store (Dialect.Revision).
+	qRevision     = qd(func(d *Dialect) string { return d.Revision })
 	qOldest       = q(`SELECT coalesce(min(revision), 0) FROM changes`)
-	qChanges      = q(`SELECT revision, kind, entity_id FROM changes WHERE revision > $1 ORDER BY revision LIMIT $2`)
-	qPruneChanges = q(`DELETE FROM changes WHERE revision <= $1`)
+	qChanges      = q(`SELECT revision, kind, entity_id FROM changes WHERE revision > ? ORDER BY revision LIMIT ?`)
+	qPruneChanges = q(`DELETE FROM changes WHERE revision <= ?`)
 )
 
-func (t *tx) GroupByID(id string) (*iam.Group, error) {
+func (t *Tx) GroupByID(id string) (*iam.Group, error) {
 	row, err := t.queryRow(qGroupByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("group %s: %w", id, err)
 	}
 	g, err := scanGroup(row)
 	if err != nil {
-		return nil, fmt.Errorf("group %s: %w", id, classify(err))
+		return nil, fmt.Errorf("group %s: %w", id, t.classify(err))
 	}
 	return g, nil
 }
 
-func (t *tx) AllGroupMembers() ([]iam.Membership, error) {
+func (t *Tx) AllGroupMembers() ([]iam.Membership, error) {
 	rows, err := t.query(qAllMembers)
 	if err != nil {
 		return nil, fmt.Errorf("list memberships: %w", err)
@@ -51,19 +50,19 @@ func (t *tx) AllGroupMembers() ([]iam.Membership, error) {
 	return out, nil
 }
 
-func (t *tx) scalar(query string, args ...any) (int64, error) {
-	row, err := t.queryRow(query, args...)
+func (t *Tx) scalar(q query, args ...any) (int64, error) {
+	row, err := t.queryRow(q, args...)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
 	if err := row.Scan(&n); err != nil {
-		return 0, classify(err)
+		return 0, t.classify(err)
 	}
 	return n, nil
 }
 
-func (t *tx) Revision() (int64, error) {
+func (t *Tx) Revision() (int64, error) {
 	n, err := t.scalar(qRevision)
 	if err != nil {
 		return 0, fmt.Errorf("revision: %w", err)
@@ -71,7 +70,7 @@ func (t *tx) Revision() (int64, error) {
 	return n, nil
 }
 
-func (t *tx) OldestRevision() (int64, error) {
+func (t *Tx) OldestRevision() (int64, error) {
 	n, err := t.scalar(qOldest)
 	if err != nil {
 		return 0, fmt.Errorf("oldest revision: %w", err)
@@ -79,7 +78,7 @@ func (t *tx) OldestRevision() (int64, error) {
 	return n, nil
 }
 
-func (t *tx) Changes(after int64, limit int) ([]iam.Change, error) {
+func (t *Tx) Changes(after int64, limit int) ([]iam.Change, error) {
 	rows, err := t.query(qChanges, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("changes after %d: %w", after, err)
@@ -101,9 +100,9 @@ func (t *tx) Changes(after int64, limit int) ([]iam.Change, error) {
 	return out, nil
 }
 
-func (t *tx) PruneChanges(upTo int64) error {
+func (t *Tx) PruneChanges(upTo int64) error {
 	if _, err := t.exec(qPruneChanges, upTo); err != nil {
-		return fmt.Errorf("prune changes: %w", classify(err))
+		return fmt.Errorf("prune changes: %w", t.classify(err))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -25,7 +25,7 @@ var (
 	qDeleteLogin = q(`DELETE FROM login_profiles WHERE user_id = ?`)
 )
 
-func (t *tx) CreateLoginProfile(lp *iam.LoginProfile) error {
+func (t *Tx) CreateLoginProfile(lp *iam.LoginProfile) error {
 	hist, err := stringsToDB(lp.History)
 	if err != nil {
 		return fmt.Errorf("create login profile %s: %w", lp.UserID, err)
@@ -39,12 +39,12 @@ func (t *tx) CreateLoginProfile(lp *iam.LoginProfile) error {
 		return fmt.Errorf("create login profile %s: %w", lp.UserID, err)
 	}
 	if _, err := t.exec(qCreateLogin, lp.UserID, lp.AccountID, lp.PasswordHash, hist, boolToDB(lp.PasswordResetRequired), cd, pc); err != nil {
-		return fmt.Errorf("create login profile %s: %w", lp.UserID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create login profile %s: %w", lp.UserID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) LoginProfile(userID string) (*iam.LoginProfile, error) {
+func (t *Tx) LoginProfile(userID string) (*iam.LoginProfile, error) {
 	row, err := t.queryRow(qLogin, userID)
 	if err != nil {
 		return nil, fmt.Errorf("login profile %s: %w", userID, err)
@@ -53,7 +53,7 @@ func (t *tx) LoginProfile(userID string) (*iam.LoginProfile, error) {
 	var hist string
 	var reset, cd, pc int64
 	if err := row.Scan(&lp.UserID, &lp.AccountID, &lp.PasswordHash, &hist, &reset, &cd, &pc); err != nil {
-		return nil, fmt.Errorf("login profile %s: %w", userID, classify(err))
+		return nil, fmt.Errorf("login profile %s: %w", userID, t.classify(err))
 	}
 	if lp.History, err = stringsFromDB(hist); err != nil {
 		return nil, fmt.Errorf("login profile %s: %w", userID, err)
@@ -63,7 +63,7 @@ func (t *tx) LoginProfile(userID string) (*iam.LoginProfile, error) {
 	return &lp, nil
 }
 
-func (t *tx) UpdateLoginProfile(lp *iam.LoginProfile) error {
+func (t *Tx) UpdateLoginProfile(lp *iam.LoginProfile) error {
 	hist, err := stringsToDB(lp.History)
 	if err != nil {
 		return fmt.Errorf("update login profile %s: %w", lp.UserID, err)
@@ -73,14 +73,14 @@ func (t *tx) UpdateLoginProfile(lp *iam.LoginProfile) error {
 		return fmt.Errorf("update login profile %s: %w", lp.UserID, err)
 	}
 	if err := t.execOne(qUpdateLogin, lp.PasswordHash, hist, boolToDB(lp.PasswordResetRequired), pc, lp.UserID); err != nil {
-		return fmt.Errorf("update login profile %s: %w", lp.UserID, classify(err))
+		return fmt.Errorf("update login profile %s: %w", lp.UserID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteLoginProfile(userID string) error {
+func (t *Tx) DeleteLoginProfile(userID string) error {
 	if err := t.execOne(qDeleteLogin, userID); err != nil {
-		return fmt.Errorf("delete login profile %s: %w", userID, classify(err))
+		return fmt.Errorf("delete login profile %s: %w", userID, t.classify(err))
 	}
 	return nil
 }
@@ -92,11 +92,17 @@ const pwPolicyCols = `account_id, minimum_password_length, require_symbols, requ
 
 var (
 	qPasswordPolicy    = q(`SELECT ` + pwPolicyCols + ` FROM password_policies WHERE account_id = ?`)
-	qPutPasswordPolicy = q(`INSERT OR REPLACE INTO password_policies (` + pwPolicyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qPutPasswordPolicy = q(`INSERT INTO password_policies (` + pwPolicyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id) DO UPDATE SET minimum_password_length = excluded.minimum_password_length,
+		require_symbols = excluded.require_symbols, require_numbers = excluded.require_numbers,
+		require_uppercase_characters = excluded.require_uppercase_characters,
+		require_lowercase_characters = excluded.require_lowercase_characters,
+		allow_users_to_change = excluded.allow_users_to_change, max_password_age = excluded.max_password_age,
+		password_reuse_prevention = excluded.password_reuse_prevention, hard_expiry = excluded.hard_expiry`)
 	qDelPasswordPolicy = q(`DELETE FROM password_policies WHERE account_id = ?`)
 )
 
-func (t *tx) PasswordPolicy(accountID string) (*iam.PasswordPolicy, error) {
+func (t *Tx) PasswordPolicy(accountID string) (*iam.PasswordPolicy, error) {
 	row, err := t.queryRow(qPasswordPolicy, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("password policy %s: %w", accountID, err)
@@ -105,25 +111,25 @@ func (t *tx) PasswordPolicy(accountID string) (*iam.PasswordPolicy, error) {
 	var sym, num, up, low, allow, hard int64
 	if err := row.Scan(&p.AccountID, &p.MinimumPasswordLength, &sym, &num, &up, &low, &allow, &p.MaxPasswordAge,
 		&p.PasswordReusePrevention, &hard); err != nil {
-		return nil, fmt.Errorf("password policy %s: %w", accountID, classify(err))
+		return nil, fmt.Errorf("password policy %s: %w", accountID, t.classify(err))
 	}
 	p.RequireSymbols, p.RequireNumbers, p.RequireUppercaseCharacters = sym != 0, num != 0, up != 0
 	p.RequireLowercaseCharacters, p.AllowUsersToChangePassword, p.HardExpiry = low != 0, allow != 0, hard != 0
 	return &p, nil
 }
 
-func (t *tx) PutPasswordPolicy(p *iam.PasswordPolicy) error {
+func (t *Tx) PutPasswordPolicy(p *iam.PasswordPolicy) error {
 	if _, err := t.exec(qPutPasswordPolicy, p.AccountID, p.MinimumPasswordLength, boolToDB(p.RequireSymbols),
 		boolToDB(p.RequireNumbers), boolToDB(p.RequireUppercaseCharacters), boolToDB(p.RequireLowercaseCharacters),
 		boolToDB(p.AllowUsersToChangePassword), p.MaxPasswordAge, p.PasswordReusePrevention, boolToDB(p.HardExpiry)); err != nil {
-		return fmt.Errorf("put password policy %s: %w", p.AccountID, classify(err))
+		return fmt.Errorf("put password policy %s: %w", p.AccountID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeletePasswordPolicy(accountID string) error {
+func (t *Tx) DeletePasswordPolicy(accountID string) error {
 	if err := t.execOne(qDelPasswordPolicy, accountID); err != nil {
-		return fmt.Errorf("delete password policy %s: %w", accountID, classify(err))
+		return fmt.Errorf("delete password policy %s: %w", accountID, t.classify(err))
 	}
 	return nil
 }
@@ -142,7 +148,7 @@ var (
 	qDeleteMFA = q(`DELETE FROM mfa_devices WHERE serial_number = ?`)
 )
 
-func (t *tx) CreateMFADevice(d *iam.MFADevice) error {
+func (t *Tx) CreateMFADevice(d *iam.MFADevice) error {
 	tags, err := tagsToDB(d.Tags)
 	if err != nil {
 		return fmt.Errorf("create mfa device %s: %w", d.SerialNumber, err)
@@ -157,24 +163,24 @@ func (t *tx) CreateMFADevice(d *iam.MFADevice) error {
 	}
 	if _, err := t.exec(qCreateMFA, d.SerialNumber, d.AccountID, d.Name, strings.ToLower(d.Name), d.Path, d.SealedSeed, cd,
 		d.UserID, ed, d.LastStep, d.Drift, tags); err != nil {
-		return fmt.Errorf("create mfa device %s: %w", d.SerialNumber, classify(err))
+		return fmt.Errorf("create mfa device %s: %w", d.SerialNumber, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) MFADevice(serial string) (*iam.MFADevice, error) {
+func (t *Tx) MFADevice(serial string) (*iam.MFADevice, error) {
 	row, err := t.queryRow(qMFA, serial)
 	if err != nil {
 		return nil, fmt.Errorf("mfa device %s: %w", serial, err)
 	}
 	d, err := scanMFA(row)
 	if err != nil {
-		return nil, fmt.Errorf("mfa device %s: %w", serial, classify(err))
+		return nil, fmt.Errorf("mfa device %s: %w", serial, t.classify(err))
 	}
 	return d, nil
 }
 
-func (t *tx) MFADevices(accountID string) ([]*iam.MFADevice, error) {
+func (t *Tx) MFADevices(accountID string) ([]*iam.MFADevice, error) {
 	rows, err := t.query(qMFAs, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list mfa devices: %w", err)
@@ -186,7 +192,7 @@ func (t *tx) MFADevices(accountID string) ([]*iam.MFADevice, error) {
 	return ds, nil
 }
 
-func (t *tx) UserMFADevices(accountID, userID string) ([]*iam.MFADevice, error) {
+func (t *Tx) UserMFADevices(accountID, userID string) ([]*iam.MFADevice, error) {
 	if userID == "" {
 		return nil, nil
 	}
@@ -201,7 +207,7 @@ func (t *tx) UserMFADevices(accountID, userID string) ([]*iam.MFADevice, error) 
 	return ds, nil
 }
 
-func (t *tx) UpdateMFADevice(d *iam.MFADevice) error {
+func (t *Tx) UpdateMFADevice(d *iam.MFADevice) error {
 	tags, err := tagsToDB(d.Tags)
 	if err != nil {
 		return fmt.Errorf("update mfa device %s: %w", d.SerialNumber, err)
@@ -211,14 +217,14 @@ func (t *tx) UpdateMFADevice(d *iam.MFADevice) error {
 		return fmt.Errorf("update mfa device %s: %w", d.SerialNumber, err)
 	}
 	if err := t.execOne(qUpdateMFA, d.UserID, ed, d.LastStep, d.Drift, tags, d.SerialNumber); err != nil {
-		return fmt.Errorf("update mfa device %s: %w", d.SerialNumber, classify(err))
+		return fmt.Errorf("update mfa device %s: %w", d.SerialNumber, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteMFADevice(serial string) error {
+func (t *Tx) DeleteMFADevice(serial string) error {
 	if err := t.execOne(qDeleteMFA, serial); err != nil {
-		return fmt.Errorf("delete mfa device %s: %w", serial, classify(err))
+		return fmt.Errorf("delete mfa device %s: %w", serial, t.classify(err))
 	}
 	return nil
 }

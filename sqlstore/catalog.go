@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ var (
 	qDelServiceDef = q(`DELETE FROM service_definitions WHERE prefix = ?`)
 )
 
-func (t *tx) PutServiceDefinition(d *iam.ServiceDefinition) error {
+func (t *Tx) PutServiceDefinition(d *iam.ServiceDefinition) error {
 	cd, err := timeToDB(d.CreateDate)
 	if err != nil {
 		return fmt.Errorf("put service definition %s: %w", d.Prefix, err)
@@ -26,24 +26,24 @@ func (t *tx) PutServiceDefinition(d *iam.ServiceDefinition) error {
 		return fmt.Errorf("put service definition %s: %w", d.Prefix, err)
 	}
 	if _, err := t.exec(qPutServiceDef, d.Prefix, d.Document, cd, ud); err != nil {
-		return fmt.Errorf("put service definition %s: %w", d.Prefix, classify(err))
+		return fmt.Errorf("put service definition %s: %w", d.Prefix, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) ServiceDefinition(prefix string) (*iam.ServiceDefinition, error) {
+func (t *Tx) ServiceDefinition(prefix string) (*iam.ServiceDefinition, error) {
 	row, err := t.queryRow(qServiceDef, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("service definition %s: %w", prefix, err)
 	}
 	d, err := scanServiceDef(row)
 	if err != nil {
-		return nil, fmt.Errorf("service definition %s: %w", prefix, classify(err))
+		return nil, fmt.Errorf("service definition %s: %w", prefix, t.classify(err))
 	}
 	return d, nil
 }
 
-func (t *tx) ServiceDefinitions() ([]*iam.ServiceDefinition, error) {
+func (t *Tx) ServiceDefinitions() ([]*iam.ServiceDefinition, error) {
 	rows, err := t.query(qServiceDefs)
 	if err != nil {
 		return nil, fmt.Errorf("service definitions: %w", err)
@@ -63,9 +63,9 @@ func (t *tx) ServiceDefinitions() ([]*iam.ServiceDefinition, error) {
 	return out, nil
 }
 
-func (t *tx) DeleteServiceDefinition(prefix string) error {
+func (t *Tx) DeleteServiceDefinition(prefix string) error {
 	if err := t.execOne(qDelServiceDef, prefix); err != nil {
-		return fmt.Errorf("delete service definition %s: %w", prefix, classify(err))
+		return fmt.Errorf("delete service definition %s: %w", prefix, t.classify(err))
 	}
 	return nil
 }

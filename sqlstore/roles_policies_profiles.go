@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"encoding/json"
@@ -8,26 +8,36 @@ import (
 	"github.com/iamd/iamd/iam"
 )
 
-const profileCols = `ip.id, ip.account_id, ip.name, ip.path, ip.create_date, ip.tags,
-	coalesce((SELECT json_group_array(role_id) FROM (SELECT role_id FROM instance_profile_roles
-		WHERE profile_id = ip.id ORDER BY role_id)), '[]')`
+// profileCols are an instance profile's columns and, as a JSON array, its
+// role IDs: one query per profile rather than one plus one per profile.
+func profileCols(d *Dialect) string {
+	return `ip.id, ip.account_id, ip.name, ip.path, ip.create_date, ip.tags, ` + d.RoleIDs
+}
 
 var (
 	qCreateProfile = q(`INSERT INTO instance_profiles (id, account_id, name, name_lower, path, create_date, tags)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	qProfile           = q(`SELECT ` + profileCols + ` FROM instance_profiles ip WHERE ip.account_id = ? AND ip.name_lower = ?`)
-	qProfileByID       = q(`SELECT ` + profileCols + ` FROM instance_profiles ip WHERE ip.id = ?`)
-	qProfiles          = q(`SELECT ` + profileCols + ` FROM instance_profiles ip WHERE ip.account_id = ?4` + fmt.Sprintf(listFilter, "ip"))
+	qProfile = qd(func(d *Dialect) string {
+		return `SELECT ` + profileCols(d) + ` FROM instance_profiles ip WHERE ip.account_id = ? AND ip.name_lower = ?`
+	})
+	qProfileByID = qd(func(d *Dialect) string {
+		return `SELECT ` + profileCols(d) + ` FROM instance_profiles ip WHERE ip.id = ?`
+	})
+	qProfiles = qd(func(d *Dialect) string {
+		return `SELECT ` + profileCols(d) + ` FROM instance_profiles ip WHERE ip.account_id = ?4` + d.listFilter("ip")
+	})
 	qCountProfiles     = q(`SELECT count(*) FROM instance_profiles WHERE account_id = ?`)
 	qUpdateProfile     = q(`UPDATE instance_profiles SET tags = ? WHERE id = ?`)
 	qDeleteProfile     = q(`DELETE FROM instance_profiles WHERE id = ?`)
 	qAddProfileRole    = q(`INSERT INTO instance_profile_roles (profile_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
 	qRemoveProfileRole = q(`DELETE FROM instance_profile_roles WHERE profile_id = ? AND role_id = ?`)
-	qProfilesForRole   = q(`SELECT ` + profileCols + ` FROM instance_profile_roles r JOIN instance_profiles ip ON ip.id = r.profile_id
-		WHERE r.role_id = ? ORDER BY ip.name_lower`)
+	qProfilesForRole   = qd(func(d *Dialect) string {
+		return `SELECT ` + profileCols(d) + ` FROM instance_profile_roles r JOIN instance_profiles ip ON ip.id = r.profile_id
+		WHERE r.role_id = ? ORDER BY ip.name_lower`
+	})
 )
 
-func (t *tx) CreateInstanceProfile(p *iam.InstanceProfile) error {
+func (t *Tx) CreateInstanceProfile(p *iam.InstanceProfile) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("create instance profile %s: %w", p.Name, err)
@@ -37,41 +47,41 @@ func (t *tx) CreateInstanceProfile(p *iam.InstanceProfile) error {
 		return fmt.Errorf("create instance profile %s: %w", p.Name, err)
 	}
 	if _, err := t.exec(qCreateProfile, p.ID, p.AccountID, p.Name, strings.ToLower(p.Name), p.Path, cd, tags); err != nil {
-		return fmt.Errorf("create instance profile %s: %w", p.Name, classify(err))
+		return fmt.Errorf("create instance profile %s: %w", p.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) InstanceProfile(accountID, name string) (*iam.InstanceProfile, error) {
+func (t *Tx) InstanceProfile(accountID, name string) (*iam.InstanceProfile, error) {
 	return t.oneProfile(qProfile, name, accountID, strings.ToLower(name))
 }
 
-func (t *tx) InstanceProfileByID(id string) (*iam.InstanceProfile, error) {
+func (t *Tx) InstanceProfileByID(id string) (*iam.InstanceProfile, error) {
 	return t.oneProfile(qProfileByID, id, id)
 }
 
-func (t *tx) oneProfile(query, what string, args ...any) (*iam.InstanceProfile, error) {
-	row, err := t.queryRow(query, args...)
+func (t *Tx) oneProfile(q query, what string, args ...any) (*iam.InstanceProfile, error) {
+	row, err := t.queryRow(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("instance profile %s: %w", what, err)
 	}
 	p, err := scanProfile(row)
 	if err != nil {
-		return nil, fmt.Errorf("instance profile %s: %w", what, classify(err))
+		return nil, fmt.Errorf("instance profile %s: %w", what, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) InstanceProfiles(accountID string, lq iam.ListQuery) ([]*iam.InstanceProfile, error) {
-	return t.profiles("list instance profiles", qProfiles, listArgs(lq, accountID)...)
+func (t *Tx) InstanceProfiles(accountID string, lq iam.ListQuery) ([]*iam.InstanceProfile, error) {
+	return t.profiles("list instance profiles", qProfiles, t.listArgs(lq, accountID)...)
 }
 
-func (t *tx) InstanceProfilesForRole(roleID string) ([]*iam.InstanceProfile, error) {
+func (t *Tx) InstanceProfilesForRole(roleID string) ([]*iam.InstanceProfile, error) {
 	return t.profiles("instance profiles of role "+roleID, qProfilesForRole, roleID)
 }
 
-func (t *tx) profiles(what, query string, args ...any) ([]*iam.InstanceProfile, error) {
-	rows, err := t.query(query, args...)
+func (t *Tx) profiles(what string, q query, args ...any) ([]*iam.InstanceProfile, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -82,7 +92,7 @@ func (t *tx) profiles(what, query string, args ...any) ([]*iam.InstanceProfile, 
 	return ps, nil
 }
 
-func (t *tx) CountInstanceProfiles(accountID string) (int, error) {
+func (t *Tx) CountInstanceProfiles(accountID string) (int, error) {
 	n, err := t.count(qCountProfiles, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count instance profiles: %w", err)
@@ -90,34 +100,34 @@ func (t *tx) CountInstanceProfiles(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdateInstanceProfile(p *iam.InstanceProfile) error {
+func (t *Tx) UpdateInstanceProfile(p *iam.InstanceProfile) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("update instance profile %s: %w", p.ID, err)
 	}
 	if err := t.execOne(qUpdateProfile, tags, p.ID); err != nil {
-		return fmt.Errorf("update instance profile %s: %w", p.ID, classify(err))
+		return fmt.Errorf("update instance profile %s: %w", p.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteInstanceProfile(id string) error {
+func (t *Tx) DeleteInstanceProfile(id string) error {
 	if err := t.execOne(qDeleteProfile, id); err != nil {
-		return fmt.Errorf("delete instance profile %s: %w", id, classify(err))
+		return fmt.Errorf("delete instance profile %s: %w", id, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) AddInstanceProfileRole(profileID, roleID string) error {
+func (t *Tx) AddInstanceProfileRole(profileID, roleID string) error {
 	if _, err := t.exec(qAddProfileRole, profileID, roleID); err != nil {
-		return fmt.Errorf("add role %s to instance profile %s: %w", roleID, profileID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("add role %s to instance profile %s: %w", roleID, profileID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) RemoveInstanceProfileRole(profileID, roleID string) error {
+func (t *Tx) RemoveInstanceProfileRole(profileID, roleID string) error {
 	if err := t.execOne(qRemoveProfileRole, profileID, roleID); err != nil {
-		return fmt.Errorf("remove role %s from instance profile %s: %w", roleID, profileID, classify(err))
+		return fmt.Errorf("remove role %s from instance profile %s: %w", roleID, profileID, t.classify(err))
 	}
 	return nil
 }
@@ -140,7 +150,7 @@ func scanProfile(s scanner) (*iam.InstanceProfile, error) {
 	return &p, nil
 }
 
-// roleIDsFromDB decodes the JSON array json_group_array builds.
+// roleIDsFromDB decodes the JSON array of Dialect.RoleIDs.
 func roleIDsFromDB(s string) ([]string, error) {
 	if s == "[]" || s == "" {
 		return nil, nil

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ var (
 	qPruneConsoles  = q(`DELETE FROM console_sessions WHERE expire_date < ?`)
 )
 
-func (t *tx) CreateConsoleSession(cs *iam.ConsoleSession) error {
+func (t *Tx) CreateConsoleSession(cs *iam.ConsoleSession) error {
 	cd, err := timeToDB(cs.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create console session: %w", err)
@@ -31,12 +31,12 @@ func (t *tx) CreateConsoleSession(cs *iam.ConsoleSession) error {
 	}
 	if _, err := t.exec(qCreateConsole, cs.TokenHash, cs.AccountID, cs.UserID, cs.UserName, cs.PasswordStamp,
 		boolToDB(cs.MFA), boolToDB(cs.MustChangePassword), cs.SourceIP, cs.UserAgent, cd, ed, boolToDB(cs.Revoked)); err != nil {
-		return fmt.Errorf("create console session: %w", classify(err))
+		return fmt.Errorf("create console session: %w", t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) ConsoleSession(tokenHash string) (*iam.ConsoleSession, error) {
+func (t *Tx) ConsoleSession(tokenHash string) (*iam.ConsoleSession, error) {
 	row, err := t.queryRow(qConsole, tokenHash)
 	if err != nil {
 		return nil, fmt.Errorf("console session: %w", err)
@@ -45,14 +45,14 @@ func (t *tx) ConsoleSession(tokenHash string) (*iam.ConsoleSession, error) {
 	var mfa, must, revoked, cd, ed int64
 	if err := row.Scan(&cs.TokenHash, &cs.AccountID, &cs.UserID, &cs.UserName, &cs.PasswordStamp, &mfa, &must,
 		&cs.SourceIP, &cs.UserAgent, &cd, &ed, &revoked); err != nil {
-		return nil, fmt.Errorf("console session: %w", classify(err))
+		return nil, fmt.Errorf("console session: %w", t.classify(err))
 	}
 	cs.MFA, cs.MustChangePassword, cs.Revoked = mfa != 0, must != 0, revoked != 0
 	cs.CreateDate, cs.ExpireDate = timeFromDB(cd), timeFromDB(ed)
 	return &cs, nil
 }
 
-func (t *tx) RevokeConsoleSessions(accountID, userID string) (int, error) {
+func (t *Tx) RevokeConsoleSessions(accountID, userID string) (int, error) {
 	res, err := t.exec(qRevokeConsoles, accountID, userID)
 	if err != nil {
 		return 0, fmt.Errorf("revoke console sessions of %s: %w", userID, err)
@@ -64,14 +64,14 @@ func (t *tx) RevokeConsoleSessions(accountID, userID string) (int, error) {
 	return int(n), nil
 }
 
-func (t *tx) RevokeConsoleSession(tokenHash string) error {
+func (t *Tx) RevokeConsoleSession(tokenHash string) error {
 	if err := t.execOne(qRevokeConsole, tokenHash); err != nil {
-		return fmt.Errorf("revoke console session: %w", classify(err))
+		return fmt.Errorf("revoke console session: %w", t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) PruneConsoleSessions(before time.Time) error {
+func (t *Tx) PruneConsoleSessions(before time.Time) error {
 	b, err := timeToDB(before)
 	if err != nil {
 		return fmt.Errorf("prune console sessions: %w", err)
@@ -91,7 +91,7 @@ var (
 	qDeleteSignInFailures = q(`DELETE FROM sign_in_failures WHERE account_id = ? AND user_key = ?`)
 )
 
-func (t *tx) SignInFailures(accountID, userKey string) (*iam.SignInFailures, error) {
+func (t *Tx) SignInFailures(accountID, userKey string) (*iam.SignInFailures, error) {
 	row, err := t.queryRow(qSignInFailures, accountID, userKey)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in failures %s: %w", userKey, err)
@@ -99,13 +99,13 @@ func (t *tx) SignInFailures(accountID, userKey string) (*iam.SignInFailures, err
 	var f iam.SignInFailures
 	var last, locked int64
 	if err := row.Scan(&f.AccountID, &f.UserKey, &f.Failures, &last, &locked); err != nil {
-		return nil, fmt.Errorf("sign-in failures %s: %w", userKey, classify(err))
+		return nil, fmt.Errorf("sign-in failures %s: %w", userKey, t.classify(err))
 	}
 	f.LastFailure, f.LockedUntil = timeFromDB(last), timeFromDB(locked)
 	return &f, nil
 }
 
-func (t *tx) PutSignInFailures(f *iam.SignInFailures) error {
+func (t *Tx) PutSignInFailures(f *iam.SignInFailures) error {
 	last, err := timeToDB(f.LastFailure)
 	if err != nil {
 		return fmt.Errorf("put sign-in failures %s: %w", f.UserKey, err)
@@ -120,9 +120,9 @@ func (t *tx) PutSignInFailures(f *iam.SignInFailures) error {
 	return nil
 }
 
-func (t *tx) DeleteSignInFailures(accountID, userKey string) error {
+func (t *Tx) DeleteSignInFailures(accountID, userKey string) error {
 	if err := t.execOne(qDeleteSignInFailures, accountID, userKey); err != nil {
-		return fmt.Errorf("delete sign-in failures %s: %w", userKey, classify(err))
+		return fmt.Errorf("delete sign-in failures %s: %w", userKey, t.classify(err))
 	}
 	return nil
 }

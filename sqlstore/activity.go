@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -21,20 +21,20 @@ var (
 	qDeleteReportsBefore = q(`DELETE FROM reports WHERE created < ?`)
 )
 
-func (t *tx) PutServiceAccess(recs []iam.ServiceAccess) error {
+func (t *Tx) PutServiceAccess(recs []iam.ServiceAccess) error {
 	for _, r := range recs {
 		at, err := timeToDB(r.Time)
 		if err != nil {
 			return fmt.Errorf("put service access %s: %w", r.EntityARN, err)
 		}
 		if _, err := t.exec(qPutAccess, r.AccountID, r.EntityARN, r.PrincipalARN, r.Action, at, r.Region); err != nil {
-			return fmt.Errorf("put service access %s: %w", r.EntityARN, classify(err))
+			return fmt.Errorf("put service access %s: %w", r.EntityARN, t.classify(err))
 		}
 	}
 	return nil
 }
 
-func (t *tx) ServiceAccess(accountID, entityARN string) ([]iam.ServiceAccess, error) {
+func (t *Tx) ServiceAccess(accountID, entityARN string) ([]iam.ServiceAccess, error) {
 	rows, err := t.query(qAccess, accountID, entityARN)
 	if err != nil {
 		return nil, fmt.Errorf("service access %s: %w", entityARN, err)
@@ -56,7 +56,7 @@ func (t *tx) ServiceAccess(accountID, entityARN string) ([]iam.ServiceAccess, er
 	return out, nil
 }
 
-func (t *tx) PutReport(r *iam.Report) error {
+func (t *Tx) PutReport(r *iam.Report) error {
 	c, err := timeToDB(r.Created)
 	if err != nil {
 		return fmt.Errorf("put report %s: %w", r.ID, err)
@@ -66,12 +66,12 @@ func (t *tx) PutReport(r *iam.Report) error {
 		body = []byte{}
 	}
 	if _, err := t.exec(qPutReport, r.ID, r.AccountID, r.Kind, c, body); err != nil {
-		return fmt.Errorf("put report %s: %w", r.ID, classify(err))
+		return fmt.Errorf("put report %s: %w", r.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) Report(id string) (*iam.Report, error) {
+func (t *Tx) Report(id string) (*iam.Report, error) {
 	row, err := t.queryRow(qReport, id)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", id, err)
@@ -79,19 +79,19 @@ func (t *tx) Report(id string) (*iam.Report, error) {
 	r := &iam.Report{ID: id}
 	var c int64
 	if err := row.Scan(&r.AccountID, &r.Kind, &c, &r.Body); err != nil {
-		return nil, fmt.Errorf("report %s: %w", id, classify(err))
+		return nil, fmt.Errorf("report %s: %w", id, t.classify(err))
 	}
 	r.Created = timeFromDB(c)
 	return r, nil
 }
 
-func (t *tx) DeleteReportsBefore(before time.Time) error {
+func (t *Tx) DeleteReportsBefore(before time.Time) error {
 	c, err := timeToDB(before)
 	if err != nil {
 		return fmt.Errorf("delete reports: %w", err)
 	}
 	if _, err := t.exec(qDeleteReportsBefore, c); err != nil {
-		return fmt.Errorf("delete reports: %w", classify(err))
+		return fmt.Errorf("delete reports: %w", t.classify(err))
 	}
 	return nil
 }

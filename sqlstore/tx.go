@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -12,45 +12,67 @@ import (
 	"github.com/iamd/iamd/iam"
 )
 
-// q marks a query of this package. pgx prepares each query once per
-// connection, on first use, and keeps it in its statement cache, so the
-// hot-path lookups parse no SQL after warm-up; unlike the sqlite package
-// nothing has to be prepared in Open.
-func q(s string) string { return s }
-
-// tx implements iam.Tx on a database/sql transaction of the pgx driver.
-type tx struct {
+// Tx implements iam.Tx, and every extension interface of iam, on a
+// database/sql transaction.
+type Tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
+	s     *Store
+	stmts *Stmts // nil: send the text, the driver caches statements
 	write bool
 	done  bool
 	// savepoint: exec has opened savepoint w and not released it.
 	savepoint bool
 }
 
-var errTxDone = errors.New("postgres: iam.Tx used after its Update or View returned")
+var _ interface {
+	iam.Tx
+	iam.ActivityTx
+	iam.ServiceCatalogTx
+	iam.ConsoleTx
+	iam.AuditJournalTx
+	iam.PasswordMFATx
+	iam.ProviderCredentialTx
+	iam.RekeyTx
+	iam.RolePolicyTx
+} = (*Tx)(nil)
 
-func (t *tx) check(write bool) error {
+// check refuses a Tx used after Run returned, and a write in a View with a
+// clear message; the backends also begin a View's transaction read-only,
+// so this is not what keeps a View from writing.
+func (t *Tx) check(write bool) error {
 	if t.done {
-		return errTxDone
+		return t.s.errTxDone
 	}
 	if write && !t.write {
-		return errReadOnly
+		return t.s.errReadOnly
 	}
 	return nil
 }
 
-// exec runs a write inside a savepoint. A failed statement aborts a
-// PostgreSQL transaction, but the iam.Tx contract lets fn carry on after
-// ErrExists or ErrNotFound (iam.Service does: it tries an insert and
-// reports a conflict); rolling back to the savepoint undoes only the
-// failed statement. The previous write's savepoint is released in the same
-// round trip that opens the next one, and the commit releases the last,
-// so a write costs two round trips, not three.
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+func (t *Tx) stmt(q query) *sql.Stmt {
+	return t.tx.StmtContext(t.ctx, t.stmts.list[q])
+}
+
+func (t *Tx) exec(q query, args ...any) (sql.Result, error) {
 	if err := t.check(true); err != nil {
 		return nil, err
 	}
+	if t.s.d.Savepoints {
+		return t.execSavepoint(q, args)
+	}
+	if t.stmts != nil {
+		return t.stmt(q).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, t.s.sql[q], args...)
+}
+
+// execSavepoint runs a write inside a savepoint (Dialect.Savepoints):
+// rolling back to it after a failure undoes only the failed statement and
+// leaves the transaction usable. The previous write's savepoint is
+// released in the same round trip that opens the next one, and the commit
+// releases the last, so a write costs two round trips, not three.
+func (t *Tx) execSavepoint(q query, args []any) (sql.Result, error) {
 	sp := "SAVEPOINT w"
 	if t.savepoint {
 		sp = "RELEASE SAVEPOINT w; SAVEPOINT w"
@@ -59,7 +81,13 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 		return nil, err
 	}
 	t.savepoint = true
-	res, err := t.tx.ExecContext(t.ctx, query, args...)
+	var res sql.Result
+	var err error
+	if t.stmts != nil {
+		res, err = t.stmt(q).ExecContext(t.ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(t.ctx, t.s.sql[q], args...)
+	}
 	if err != nil {
 		// ROLLBACK TO keeps the savepoint; the next write releases it.
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT w"); rerr != nil {
@@ -70,24 +98,30 @@ func (t *tx) exec(query string, args ...any) (sql.Result, error) {
 	return res, nil
 }
 
-func (t *tx) queryRow(query string, args ...any) (*sql.Row, error) {
+func (t *Tx) queryRow(q query, args ...any) (*sql.Row, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
-	return t.tx.QueryRowContext(t.ctx, query, args...), nil
+	if t.stmts != nil {
+		return t.stmt(q).QueryRowContext(t.ctx, args...), nil
+	}
+	return t.tx.QueryRowContext(t.ctx, t.s.sql[q], args...), nil
 }
 
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+func (t *Tx) query(q query, args ...any) (*sql.Rows, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
-	return t.tx.QueryContext(t.ctx, query, args...)
+	if t.stmts != nil {
+		return t.stmt(q).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, t.s.sql[q], args...)
 }
 
 // execOne runs a statement that must touch exactly one row; zero rows
 // means the row does not exist.
-func (t *tx) execOne(query string, args ...any) error {
-	res, err := t.exec(query, args...)
+func (t *Tx) execOne(q query, args ...any) error {
+	res, err := t.exec(q, args...)
 	if err != nil {
 		return err
 	}
@@ -101,8 +135,8 @@ func (t *tx) execOne(query string, args ...any) error {
 	return nil
 }
 
-func (t *tx) count(query string, args ...any) (int, error) {
-	row, err := t.queryRow(query, args...)
+func (t *Tx) count(q query, args ...any) (int, error) {
+	row, err := t.queryRow(q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -116,25 +150,25 @@ func (t *tx) count(query string, args ...any) (int, error) {
 // --- meta
 
 var (
-	qMeta    = q(`SELECT value FROM meta WHERE key = $1`)
-	qSetMeta = q(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+	qMeta    = q(`SELECT value FROM meta WHERE key = ?`)
+	qSetMeta = q(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
 )
 
-func (t *tx) Meta(key string) (string, error) {
+func (t *Tx) Meta(key string) (string, error) {
 	row, err := t.queryRow(qMeta, key)
 	if err != nil {
 		return "", fmt.Errorf("meta %q: %w", key, err)
 	}
 	var v string
 	if err := row.Scan(&v); err != nil {
-		return "", fmt.Errorf("meta %q: %w", key, classify(err))
+		return "", fmt.Errorf("meta %q: %w", key, t.classify(err))
 	}
 	return v, nil
 }
 
-func (t *tx) SetMeta(key, value string) error {
+func (t *Tx) SetMeta(key, value string) error {
 	if _, err := t.exec(qSetMeta, key, value); err != nil {
-		return fmt.Errorf("set meta %q: %w", key, classify(err))
+		return fmt.Errorf("set meta %q: %w", key, t.classify(err))
 	}
 	return nil
 }
@@ -142,35 +176,35 @@ func (t *tx) SetMeta(key, value string) error {
 // --- accounts
 
 var (
-	qCreateAccount = q(`INSERT INTO accounts (id, create_date) VALUES ($1, $2)`)
-	qAccount       = q(`SELECT id, create_date FROM accounts WHERE id = $1`)
+	qCreateAccount = q(`INSERT INTO accounts (id, create_date) VALUES (?, ?)`)
+	qAccount       = q(`SELECT id, create_date FROM accounts WHERE id = ?`)
 	qAccounts      = q(`SELECT id, create_date FROM accounts ORDER BY id`)
 )
 
-func (t *tx) CreateAccount(a *iam.Account) error {
+func (t *Tx) CreateAccount(a *iam.Account) error {
 	cd, err := timeToDB(a.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create account %s: %w", a.ID, err)
 	}
 	if _, err := t.exec(qCreateAccount, a.ID, cd); err != nil {
-		return fmt.Errorf("create account %s: %w", a.ID, classify(err))
+		return fmt.Errorf("create account %s: %w", a.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) Account(id string) (*iam.Account, error) {
+func (t *Tx) Account(id string) (*iam.Account, error) {
 	row, err := t.queryRow(qAccount, id)
 	if err != nil {
 		return nil, fmt.Errorf("account %s: %w", id, err)
 	}
 	a, err := scanAccount(row)
 	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", id, classify(err))
+		return nil, fmt.Errorf("account %s: %w", id, t.classify(err))
 	}
 	return a, nil
 }
 
-func (t *tx) Accounts() ([]*iam.Account, error) {
+func (t *Tx) Accounts() ([]*iam.Account, error) {
 	rows, err := t.query(qAccounts)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
@@ -196,25 +230,34 @@ func scanAccount(s scanner) (*iam.Account, error) {
 
 const userCols = `u.id, u.account_id, u.name, u.path, u.create_date, u.permissions_boundary, u.tags, u.password_last_used`
 
-// Listings filter by path prefix with starts_with rather than LIKE: LIKE
-// would treat '_' and '%' in a path as wildcards. An empty prefix matches
-// every path. A NULL LIMIT means no limit. Columns are COLLATE "C", so the
-// order and the "after" comparison are by bytes, as on SQLite.
-const listFilter = ` AND starts_with(%[1]s.path, $1) AND %[1]s.name_lower > $2 ORDER BY %[1]s.name_lower LIMIT $3`
+// listFilter ends a listing of the rows of alias: path prefix ?1 (see
+// Dialect.PathPrefix: an empty prefix matches every path), names after ?2
+// in name_lower's byte order, at most ?3 rows (Dialect.NoLimit for all).
+// The columns compare by bytes on both backends (PostgreSQL's are COLLATE
+// "C"), so pages and markers are the same.
+func (d *Dialect) listFilter(alias string) string {
+	return fmt.Sprintf(` AND `+d.PathPrefix+` AND %[1]s.name_lower > ?2 ORDER BY %[1]s.name_lower LIMIT ?3`, alias)
+}
+
+// listQuery is a listing: head, which selects the rows of alias and binds
+// the owner as ?4, then listFilter. listArgs binds its parameters.
+func listQuery(head, alias string) query {
+	return qd(func(d *Dialect) string { return head + d.listFilter(alias) })
+}
 
 var (
 	qCreateUser = q(`INSERT INTO users (id, account_id, name, name_lower, path, create_date, permissions_boundary, tags, password_last_used)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
-	qUser       = q(`SELECT ` + userCols + ` FROM users u WHERE u.account_id = $1 AND u.name_lower = $2`)
-	qUserByID   = q(`SELECT ` + userCols + ` FROM users u WHERE u.id = $1`)
-	qUsers      = q(`SELECT ` + userCols + ` FROM users u WHERE u.account_id = $4` + fmt.Sprintf(listFilter, "u"))
-	qCountUsers = q(`SELECT count(*) FROM users WHERE account_id = $1`)
-	qUpdateUser = q(`UPDATE users SET name = $1, name_lower = $2, path = $3, permissions_boundary = $4, tags = $5, password_last_used = $6
-		WHERE id = $7`)
-	qDeleteUser = q(`DELETE FROM users WHERE id = $1`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qUser       = q(`SELECT ` + userCols + ` FROM users u WHERE u.account_id = ? AND u.name_lower = ?`)
+	qUserByID   = q(`SELECT ` + userCols + ` FROM users u WHERE u.id = ?`)
+	qUsers      = listQuery(`SELECT `+userCols+` FROM users u WHERE u.account_id = ?4`, "u")
+	qCountUsers = q(`SELECT count(*) FROM users WHERE account_id = ?`)
+	qUpdateUser = q(`UPDATE users SET name = ?, name_lower = ?, path = ?, permissions_boundary = ?, tags = ?, password_last_used = ?
+		WHERE id = ?`)
+	qDeleteUser = q(`DELETE FROM users WHERE id = ?`)
 )
 
-func (t *tx) CreateUser(u *iam.User) error {
+func (t *Tx) CreateUser(u *iam.User) error {
 	tags, err := tagsToDB(u.Tags)
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.Name, err)
@@ -229,37 +272,37 @@ func (t *tx) CreateUser(u *iam.User) error {
 	}
 	if _, err := t.exec(qCreateUser, u.ID, u.AccountID, u.Name, strings.ToLower(u.Name), u.Path,
 		cd, u.PermissionsBoundary, tags, plu); err != nil {
-		return fmt.Errorf("create user %s: %w", u.Name, classify(err))
+		return fmt.Errorf("create user %s: %w", u.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) User(accountID, name string) (*iam.User, error) {
+func (t *Tx) User(accountID, name string) (*iam.User, error) {
 	row, err := t.queryRow(qUser, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", name, err)
 	}
 	u, err := scanUser(row)
 	if err != nil {
-		return nil, fmt.Errorf("user %s: %w", name, classify(err))
+		return nil, fmt.Errorf("user %s: %w", name, t.classify(err))
 	}
 	return u, nil
 }
 
-func (t *tx) UserByID(id string) (*iam.User, error) {
+func (t *Tx) UserByID(id string) (*iam.User, error) {
 	row, err := t.queryRow(qUserByID, id)
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", id, err)
 	}
 	u, err := scanUser(row)
 	if err != nil {
-		return nil, fmt.Errorf("user %s: %w", id, classify(err))
+		return nil, fmt.Errorf("user %s: %w", id, t.classify(err))
 	}
 	return u, nil
 }
 
-func (t *tx) Users(accountID string, lq iam.ListQuery) ([]*iam.User, error) {
-	rows, err := t.query(qUsers, listArgs(lq, accountID)...)
+func (t *Tx) Users(accountID string, lq iam.ListQuery) ([]*iam.User, error) {
+	rows, err := t.query(qUsers, t.listArgs(lq, accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -270,7 +313,7 @@ func (t *tx) Users(accountID string, lq iam.ListQuery) ([]*iam.User, error) {
 	return us, nil
 }
 
-func (t *tx) CountUsers(accountID string) (int, error) {
+func (t *Tx) CountUsers(accountID string) (int, error) {
 	n, err := t.count(qCountUsers, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
@@ -278,7 +321,7 @@ func (t *tx) CountUsers(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdateUser(u *iam.User) error {
+func (t *Tx) UpdateUser(u *iam.User) error {
 	tags, err := tagsToDB(u.Tags)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
@@ -289,14 +332,14 @@ func (t *tx) UpdateUser(u *iam.User) error {
 	}
 	if err := t.execOne(qUpdateUser, u.Name, strings.ToLower(u.Name), u.Path, u.PermissionsBoundary,
 		tags, plu, u.ID); err != nil {
-		return fmt.Errorf("update user %s: %w", u.ID, classify(err))
+		return fmt.Errorf("update user %s: %w", u.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteUser(id string) error {
+func (t *Tx) DeleteUser(id string) error {
 	if err := t.execOne(qDeleteUser, id); err != nil {
-		return fmt.Errorf("delete user %s: %w", id, classify(err))
+		return fmt.Errorf("delete user %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -322,39 +365,39 @@ func scanUser(s scanner) (*iam.User, error) {
 const groupCols = `g.id, g.account_id, g.name, g.path, g.create_date`
 
 var (
-	qCreateGroup = q(`INSERT INTO groups (id, account_id, name, name_lower, path, create_date) VALUES ($1, $2, $3, $4, $5, $6)`)
-	qGroup       = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.account_id = $1 AND g.name_lower = $2`)
-	qGroups      = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.account_id = $4` + fmt.Sprintf(listFilter, "g"))
-	qCountGroups = q(`SELECT count(*) FROM groups WHERE account_id = $1`)
-	qUpdateGroup = q(`UPDATE groups SET name = $1, name_lower = $2, path = $3 WHERE id = $4`)
-	qDeleteGroup = q(`DELETE FROM groups WHERE id = $1`)
+	qCreateGroup = q(`INSERT INTO groups (id, account_id, name, name_lower, path, create_date) VALUES (?, ?, ?, ?, ?, ?)`)
+	qGroup       = q(`SELECT ` + groupCols + ` FROM groups g WHERE g.account_id = ? AND g.name_lower = ?`)
+	qGroups      = listQuery(`SELECT `+groupCols+` FROM groups g WHERE g.account_id = ?4`, "g")
+	qCountGroups = q(`SELECT count(*) FROM groups WHERE account_id = ?`)
+	qUpdateGroup = q(`UPDATE groups SET name = ?, name_lower = ?, path = ? WHERE id = ?`)
+	qDeleteGroup = q(`DELETE FROM groups WHERE id = ?`)
 )
 
-func (t *tx) CreateGroup(g *iam.Group) error {
+func (t *Tx) CreateGroup(g *iam.Group) error {
 	cd, err := timeToDB(g.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create group %s: %w", g.Name, err)
 	}
 	if _, err := t.exec(qCreateGroup, g.ID, g.AccountID, g.Name, strings.ToLower(g.Name), g.Path, cd); err != nil {
-		return fmt.Errorf("create group %s: %w", g.Name, classify(err))
+		return fmt.Errorf("create group %s: %w", g.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) Group(accountID, name string) (*iam.Group, error) {
+func (t *Tx) Group(accountID, name string) (*iam.Group, error) {
 	row, err := t.queryRow(qGroup, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("group %s: %w", name, err)
 	}
 	g, err := scanGroup(row)
 	if err != nil {
-		return nil, fmt.Errorf("group %s: %w", name, classify(err))
+		return nil, fmt.Errorf("group %s: %w", name, t.classify(err))
 	}
 	return g, nil
 }
 
-func (t *tx) Groups(accountID string, lq iam.ListQuery) ([]*iam.Group, error) {
-	rows, err := t.query(qGroups, listArgs(lq, accountID)...)
+func (t *Tx) Groups(accountID string, lq iam.ListQuery) ([]*iam.Group, error) {
+	rows, err := t.query(qGroups, t.listArgs(lq, accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -365,7 +408,7 @@ func (t *tx) Groups(accountID string, lq iam.ListQuery) ([]*iam.Group, error) {
 	return gs, nil
 }
 
-func (t *tx) CountGroups(accountID string) (int, error) {
+func (t *Tx) CountGroups(accountID string) (int, error) {
 	n, err := t.count(qCountGroups, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count groups: %w", err)
@@ -373,16 +416,16 @@ func (t *tx) CountGroups(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdateGroup(g *iam.Group) error {
+func (t *Tx) UpdateGroup(g *iam.Group) error {
 	if err := t.execOne(qUpdateGroup, g.Name, strings.ToLower(g.Name), g.Path, g.ID); err != nil {
-		return fmt.Errorf("update group %s: %w", g.ID, classify(err))
+		return fmt.Errorf("update group %s: %w", g.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteGroup(id string) error {
+func (t *Tx) DeleteGroup(id string) error {
 	if err := t.execOne(qDeleteGroup, id); err != nil {
-		return fmt.Errorf("delete group %s: %w", id, classify(err))
+		return fmt.Errorf("delete group %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -400,35 +443,35 @@ func scanGroup(s scanner) (*iam.Group, error) {
 // --- memberships
 
 var (
-	qAddMember    = q(`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
-	qRemoveMember = q(`DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`)
-	qUserGroups   = q(`SELECT ` + groupCols + ` FROM group_members m JOIN groups g ON g.id = m.group_id
-		WHERE m.user_id = $4` + fmt.Sprintf(listFilter, "g"))
-	qGroupUsers = q(`SELECT ` + userCols + ` FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $4` + fmt.Sprintf(listFilter, "u"))
+	qAddMember    = q(`INSERT INTO group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	qRemoveMember = q(`DELETE FROM group_members WHERE group_id = ? AND user_id = ?`)
+	qUserGroups   = listQuery(`SELECT `+groupCols+` FROM group_members m JOIN groups g ON g.id = m.group_id
+		WHERE m.user_id = ?4`, "g")
+	qGroupUsers = listQuery(`SELECT `+userCols+` FROM group_members m JOIN users u ON u.id = m.user_id
+		WHERE m.group_id = ?4`, "u")
 	// The counts read the membership rows alone, so they would also count
 	// a row whose group or user had gone; the foreign keys prevent that.
-	qCountUserGroups   = q(`SELECT count(*) FROM group_members WHERE user_id = $1`)
-	qCountGroupMembers = q(`SELECT count(*) FROM group_members WHERE group_id = $1`)
+	qCountUserGroups   = q(`SELECT count(*) FROM group_members WHERE user_id = ?`)
+	qCountGroupMembers = q(`SELECT count(*) FROM group_members WHERE group_id = ?`)
 )
 
-func (t *tx) AddGroupMember(groupID, userID string) error {
+func (t *Tx) AddGroupMember(groupID, userID string) error {
 	if _, err := t.exec(qAddMember, groupID, userID); err != nil {
 		// A foreign key failure here means the group or the user is gone.
-		return fmt.Errorf("add user %s to group %s: %w", userID, groupID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("add user %s to group %s: %w", userID, groupID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) RemoveGroupMember(groupID, userID string) error {
+func (t *Tx) RemoveGroupMember(groupID, userID string) error {
 	if err := t.execOne(qRemoveMember, groupID, userID); err != nil {
-		return fmt.Errorf("remove user %s from group %s: %w", userID, groupID, classify(err))
+		return fmt.Errorf("remove user %s from group %s: %w", userID, groupID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) GroupsForUser(userID string, lq iam.ListQuery) ([]*iam.Group, error) {
-	rows, err := t.query(qUserGroups, listArgs(lq, userID)...)
+func (t *Tx) GroupsForUser(userID string, lq iam.ListQuery) ([]*iam.Group, error) {
+	rows, err := t.query(qUserGroups, t.listArgs(lq, userID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list groups for user %s: %w", userID, err)
 	}
@@ -439,8 +482,8 @@ func (t *tx) GroupsForUser(userID string, lq iam.ListQuery) ([]*iam.Group, error
 	return gs, nil
 }
 
-func (t *tx) GroupMembers(groupID string, lq iam.ListQuery) ([]*iam.User, error) {
-	rows, err := t.query(qGroupUsers, listArgs(lq, groupID)...)
+func (t *Tx) GroupMembers(groupID string, lq iam.ListQuery) ([]*iam.User, error) {
+	rows, err := t.query(qGroupUsers, t.listArgs(lq, groupID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list members of group %s: %w", groupID, err)
 	}
@@ -451,7 +494,7 @@ func (t *tx) GroupMembers(groupID string, lq iam.ListQuery) ([]*iam.User, error)
 	return us, nil
 }
 
-func (t *tx) CountGroupsForUser(userID string) (int, error) {
+func (t *Tx) CountGroupsForUser(userID string) (int, error) {
 	n, err := t.count(qCountUserGroups, userID)
 	if err != nil {
 		return 0, fmt.Errorf("count groups for user %s: %w", userID, err)
@@ -459,7 +502,7 @@ func (t *tx) CountGroupsForUser(userID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) CountGroupMembers(groupID string) (int, error) {
+func (t *Tx) CountGroupMembers(groupID string) (int, error) {
 	n, err := t.count(qCountGroupMembers, groupID)
 	if err != nil {
 		return 0, fmt.Errorf("count members of group %s: %w", groupID, err)
@@ -472,15 +515,16 @@ func (t *tx) CountGroupMembers(groupID string) (int, error) {
 const keyCols = `id, account_id, user_id, status, create_date, sealed_secret, last_used_date, last_used_service, last_used_region`
 
 var (
-	qCreateKey = q(`INSERT INTO access_keys (` + keyCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
-	qKey       = q(`SELECT ` + keyCols + ` FROM access_keys WHERE id = $1`)
-	// Two queries rather than "user_id IS NOT DISTINCT FROM $1", which
-	// no index serves: the root user's keys have a NULL user_id.
-	qKeys      = q(`SELECT ` + keyCols + ` FROM access_keys WHERE user_id = $1 AND account_id = $2 ORDER BY create_date, id`)
-	qRootKeys  = q(`SELECT ` + keyCols + ` FROM access_keys WHERE user_id IS NULL AND account_id = $1 ORDER BY create_date, id`)
+	qCreateKey = q(`INSERT INTO access_keys (` + keyCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qKey       = q(`SELECT ` + keyCols + ` FROM access_keys WHERE id = ?`)
+	// The root user's keys have a NULL user_id: a query of their own
+	// rather than "user_id IS ?" (PostgreSQL: IS NOT DISTINCT FROM, which
+	// no index serves), so that both use the owner index.
+	qKeys      = q(`SELECT ` + keyCols + ` FROM access_keys WHERE user_id = ? AND account_id = ? ORDER BY create_date, id`)
+	qRootKeys  = q(`SELECT ` + keyCols + ` FROM access_keys WHERE user_id IS NULL AND account_id = ? ORDER BY create_date, id`)
 	qAllKeys   = q(`SELECT ` + keyCols + ` FROM access_keys ORDER BY id`)
-	qUpdateKey = q(`UPDATE access_keys SET status = $1, last_used_date = $2, last_used_service = $3, last_used_region = $4 WHERE id = $5`)
-	qDeleteKey = q(`DELETE FROM access_keys WHERE id = $1`)
+	qUpdateKey = q(`UPDATE access_keys SET status = ?, last_used_date = ?, last_used_service = ?, last_used_region = ? WHERE id = ?`)
+	qDeleteKey = q(`DELETE FROM access_keys WHERE id = ?`)
 )
 
 // keyUser maps the root user's empty UserID to NULL, which the foreign key
@@ -492,7 +536,7 @@ func keyUser(userID string) any {
 	return userID
 }
 
-func (t *tx) CreateAccessKey(k *iam.AccessKey) error {
+func (t *Tx) CreateAccessKey(k *iam.AccessKey) error {
 	cd, err := timeToDB(k.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create access key %s: %w", k.ID, err)
@@ -508,29 +552,29 @@ func (t *tx) CreateAccessKey(k *iam.AccessKey) error {
 	if _, err := t.exec(qCreateKey, k.ID, k.AccountID, keyUser(k.UserID), k.Status, cd, secret,
 		lu, k.LastUsedService, k.LastUsedRegion); err != nil {
 		// A foreign key failure here means the user is gone.
-		return fmt.Errorf("create access key %s: %w", k.ID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create access key %s: %w", k.ID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) AccessKey(id string) (*iam.AccessKey, error) {
+func (t *Tx) AccessKey(id string) (*iam.AccessKey, error) {
 	row, err := t.queryRow(qKey, id)
 	if err != nil {
 		return nil, fmt.Errorf("access key %s: %w", id, err)
 	}
 	k, err := scanKey(row)
 	if err != nil {
-		return nil, fmt.Errorf("access key %s: %w", id, classify(err))
+		return nil, fmt.Errorf("access key %s: %w", id, t.classify(err))
 	}
 	return k, nil
 }
 
-func (t *tx) AccessKeys(accountID, userID string) ([]*iam.AccessKey, error) {
-	query, args := qKeys, []any{userID, accountID}
+func (t *Tx) AccessKeys(accountID, userID string) ([]*iam.AccessKey, error) {
+	q, args := qKeys, []any{userID, accountID}
 	if userID == "" {
-		query, args = qRootKeys, []any{accountID}
+		q, args = qRootKeys, []any{accountID}
 	}
-	rows, err := t.query(query, args...)
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list access keys: %w", err)
 	}
@@ -541,7 +585,7 @@ func (t *tx) AccessKeys(accountID, userID string) ([]*iam.AccessKey, error) {
 	return ks, nil
 }
 
-func (t *tx) AllAccessKeys() ([]*iam.AccessKey, error) {
+func (t *Tx) AllAccessKeys() ([]*iam.AccessKey, error) {
 	rows, err := t.query(qAllKeys)
 	if err != nil {
 		return nil, fmt.Errorf("list all access keys: %w", err)
@@ -553,20 +597,20 @@ func (t *tx) AllAccessKeys() ([]*iam.AccessKey, error) {
 	return ks, nil
 }
 
-func (t *tx) UpdateAccessKey(k *iam.AccessKey) error {
+func (t *Tx) UpdateAccessKey(k *iam.AccessKey) error {
 	lu, err := timeToDB(k.LastUsedDate)
 	if err != nil {
 		return fmt.Errorf("update access key %s: %w", k.ID, err)
 	}
 	if err := t.execOne(qUpdateKey, k.Status, lu, k.LastUsedService, k.LastUsedRegion, k.ID); err != nil {
-		return fmt.Errorf("update access key %s: %w", k.ID, classify(err))
+		return fmt.Errorf("update access key %s: %w", k.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteAccessKey(id string) error {
+func (t *Tx) DeleteAccessKey(id string) error {
 	if err := t.execOne(qDeleteKey, id); err != nil {
-		return fmt.Errorf("delete access key %s: %w", id, classify(err))
+		return fmt.Errorf("delete access key %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -605,10 +649,10 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 	return out, nil
 }
 
-// listArgs binds listFilter's numbered parameters; $4 is the owner (account,
+// listArgs binds listFilter's numbered parameters; ?4 is the owner (account,
 // user or group) the query filters on.
-func listArgs(lq iam.ListQuery, owner string) []any {
-	var limit any // NULL: no limit
+func (t *Tx) listArgs(lq iam.ListQuery, owner string) []any {
+	limit := t.s.d.NoLimit
 	if lq.Limit > 0 {
 		limit = int64(lq.Limit)
 	}

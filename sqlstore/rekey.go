@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"fmt"
@@ -8,24 +8,24 @@ import (
 
 // sealedQueries are the statements of each sealed kind: the columns are
 // fixed per kind, so no SQL is assembled at run time.
-type sealedQueries struct{ list, replace string }
+type sealedQueries struct{ list, replace query }
 
 var sealedSQL = map[iam.SealedKind]sealedQueries{
 	iam.SealedAccessKeySecret: {
-		q(`SELECT id, sealed_secret FROM access_keys WHERE id > $1 ORDER BY id LIMIT $2`),
-		q(`UPDATE access_keys SET sealed_secret = $1 WHERE id = $2 AND sealed_secret = $3`),
+		q(`SELECT id, sealed_secret FROM access_keys WHERE id > ? ORDER BY id LIMIT ?`),
+		q(`UPDATE access_keys SET sealed_secret = ? WHERE id = ? AND sealed_secret = ?`),
 	},
 	iam.SealedMFASeed: {
-		q(`SELECT serial_number, sealed_seed FROM mfa_devices WHERE serial_number > $1 ORDER BY serial_number LIMIT $2`),
-		q(`UPDATE mfa_devices SET sealed_seed = $1 WHERE serial_number = $2 AND sealed_seed = $3`),
+		q(`SELECT serial_number, sealed_seed FROM mfa_devices WHERE serial_number > ? ORDER BY serial_number LIMIT ?`),
+		q(`UPDATE mfa_devices SET sealed_seed = ? WHERE serial_number = ? AND sealed_seed = ?`),
 	},
 	iam.SealedServerCertKey: {
-		q(`SELECT id, sealed_private_key FROM server_certificates WHERE id > $1 ORDER BY id LIMIT $2`),
-		q(`UPDATE server_certificates SET sealed_private_key = $1 WHERE id = $2 AND sealed_private_key = $3`),
+		q(`SELECT id, sealed_private_key FROM server_certificates WHERE id > ? ORDER BY id LIMIT ?`),
+		q(`UPDATE server_certificates SET sealed_private_key = ? WHERE id = ? AND sealed_private_key = ?`),
 	},
 }
 
-func (t *tx) SealedValues(kind iam.SealedKind, after string, limit int) ([]iam.SealedValue, error) {
+func (t *Tx) SealedValues(kind iam.SealedKind, after string, limit int) ([]iam.SealedValue, error) {
 	qs, ok := sealedSQL[kind]
 	if !ok || limit <= 0 {
 		return nil, fmt.Errorf("sealed values %q (limit %d): unknown kind or bad limit", kind, limit)
@@ -49,7 +49,7 @@ func (t *tx) SealedValues(kind iam.SealedKind, after string, limit int) ([]iam.S
 	return out, nil
 }
 
-func (t *tx) ReplaceSealed(kind iam.SealedKind, owner string, old, sealed []byte) (bool, error) {
+func (t *Tx) ReplaceSealed(kind iam.SealedKind, owner string, old, sealed []byte) (bool, error) {
 	qs, ok := sealedSQL[kind]
 	if !ok {
 		return false, fmt.Errorf("replace sealed %q: unknown kind", kind)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -54,7 +54,7 @@ func oidcArgs(p *iam.OIDCProvider) (ids, tps, tags string, err error) {
 	return
 }
 
-func (t *tx) CreateOIDCProvider(p *iam.OIDCProvider) error {
+func (t *Tx) CreateOIDCProvider(p *iam.OIDCProvider) error {
 	ids, tps, tags, err := oidcArgs(p)
 	if err != nil {
 		return fmt.Errorf("create oidc provider %s: %w", p.URL, err)
@@ -64,24 +64,24 @@ func (t *tx) CreateOIDCProvider(p *iam.OIDCProvider) error {
 		return fmt.Errorf("create oidc provider %s: %w", p.URL, err)
 	}
 	if _, err := t.exec(qCreateOIDC, p.AccountID, p.URL, ids, tps, cd, tags); err != nil {
-		return fmt.Errorf("create oidc provider %s: %w", p.URL, classify(err))
+		return fmt.Errorf("create oidc provider %s: %w", p.URL, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) OIDCProvider(accountID, url string) (*iam.OIDCProvider, error) {
+func (t *Tx) OIDCProvider(accountID, url string) (*iam.OIDCProvider, error) {
 	row, err := t.queryRow(qOIDC, accountID, url)
 	if err != nil {
 		return nil, fmt.Errorf("oidc provider %s: %w", url, err)
 	}
 	p, err := scanOIDC(row)
 	if err != nil {
-		return nil, fmt.Errorf("oidc provider %s: %w", url, classify(err))
+		return nil, fmt.Errorf("oidc provider %s: %w", url, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) OIDCProviders(accountID string) ([]*iam.OIDCProvider, error) {
+func (t *Tx) OIDCProviders(accountID string) ([]*iam.OIDCProvider, error) {
 	rows, err := t.query(qOIDCs, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list oidc providers: %w", err)
@@ -93,20 +93,20 @@ func (t *tx) OIDCProviders(accountID string) ([]*iam.OIDCProvider, error) {
 	return ps, nil
 }
 
-func (t *tx) UpdateOIDCProvider(p *iam.OIDCProvider) error {
+func (t *Tx) UpdateOIDCProvider(p *iam.OIDCProvider) error {
 	ids, tps, tags, err := oidcArgs(p)
 	if err != nil {
 		return fmt.Errorf("update oidc provider %s: %w", p.URL, err)
 	}
 	if err := t.execOne(qUpdateOIDC, ids, tps, tags, p.AccountID, p.URL); err != nil {
-		return fmt.Errorf("update oidc provider %s: %w", p.URL, classify(err))
+		return fmt.Errorf("update oidc provider %s: %w", p.URL, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteOIDCProvider(accountID, url string) error {
+func (t *Tx) DeleteOIDCProvider(accountID, url string) error {
 	if err := t.execOne(qDeleteOIDC, accountID, url); err != nil {
-		return fmt.Errorf("delete oidc provider %s: %w", url, classify(err))
+		return fmt.Errorf("delete oidc provider %s: %w", url, t.classify(err))
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ var (
 	qDeleteSAML = q(`DELETE FROM saml_providers WHERE id = ?`)
 )
 
-func (t *tx) CreateSAMLProvider(p *iam.SAMLProvider) error {
+func (t *Tx) CreateSAMLProvider(p *iam.SAMLProvider) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("create saml provider %s: %w", p.Name, err)
@@ -160,24 +160,24 @@ func (t *tx) CreateSAMLProvider(p *iam.SAMLProvider) error {
 	}
 	if _, err := t.exec(qCreateSAML, p.ID, p.AccountID, p.Name, strings.ToLower(p.Name), p.Metadata, cd, vu,
 		p.AssertionEncryptionMode, tags); err != nil {
-		return fmt.Errorf("create saml provider %s: %w", p.Name, classify(err))
+		return fmt.Errorf("create saml provider %s: %w", p.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) SAMLProvider(accountID, name string) (*iam.SAMLProvider, error) {
+func (t *Tx) SAMLProvider(accountID, name string) (*iam.SAMLProvider, error) {
 	row, err := t.queryRow(qSAML, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("saml provider %s: %w", name, err)
 	}
 	p, err := scanSAML(row)
 	if err != nil {
-		return nil, fmt.Errorf("saml provider %s: %w", name, classify(err))
+		return nil, fmt.Errorf("saml provider %s: %w", name, t.classify(err))
 	}
 	return p, nil
 }
 
-func (t *tx) SAMLProviders(accountID string) ([]*iam.SAMLProvider, error) {
+func (t *Tx) SAMLProviders(accountID string) ([]*iam.SAMLProvider, error) {
 	rows, err := t.query(qSAMLs, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list saml providers: %w", err)
@@ -189,7 +189,7 @@ func (t *tx) SAMLProviders(accountID string) ([]*iam.SAMLProvider, error) {
 	return ps, nil
 }
 
-func (t *tx) UpdateSAMLProvider(p *iam.SAMLProvider) error {
+func (t *Tx) UpdateSAMLProvider(p *iam.SAMLProvider) error {
 	tags, err := tagsToDB(p.Tags)
 	if err != nil {
 		return fmt.Errorf("update saml provider %s: %w", p.ID, err)
@@ -199,14 +199,14 @@ func (t *tx) UpdateSAMLProvider(p *iam.SAMLProvider) error {
 		return fmt.Errorf("update saml provider %s: %w", p.ID, err)
 	}
 	if err := t.execOne(qUpdateSAML, p.Metadata, vu, p.AssertionEncryptionMode, tags, p.ID); err != nil {
-		return fmt.Errorf("update saml provider %s: %w", p.ID, classify(err))
+		return fmt.Errorf("update saml provider %s: %w", p.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteSAMLProvider(id string) error {
+func (t *Tx) DeleteSAMLProvider(id string) error {
 	if err := t.execOne(qDeleteSAML, id); err != nil {
-		return fmt.Errorf("delete saml provider %s: %w", id, classify(err))
+		return fmt.Errorf("delete saml provider %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -239,30 +239,30 @@ var (
 	qDeleteSSH = q(`DELETE FROM ssh_public_keys WHERE id = ?`)
 )
 
-func (t *tx) CreateSSHPublicKey(k *iam.SSHPublicKey) error {
+func (t *Tx) CreateSSHPublicKey(k *iam.SSHPublicKey) error {
 	ud, err := timeToDB(k.UploadDate)
 	if err != nil {
 		return fmt.Errorf("create ssh public key %s: %w", k.ID, err)
 	}
 	if _, err := t.exec(qCreateSSH, k.ID, k.AccountID, k.UserID, k.Body, k.Fingerprint, k.Status, ud); err != nil {
-		return fmt.Errorf("create ssh public key %s: %w", k.ID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create ssh public key %s: %w", k.ID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) SSHPublicKey(id string) (*iam.SSHPublicKey, error) {
+func (t *Tx) SSHPublicKey(id string) (*iam.SSHPublicKey, error) {
 	row, err := t.queryRow(qSSH, id)
 	if err != nil {
 		return nil, fmt.Errorf("ssh public key %s: %w", id, err)
 	}
 	k, err := scanSSH(row)
 	if err != nil {
-		return nil, fmt.Errorf("ssh public key %s: %w", id, classify(err))
+		return nil, fmt.Errorf("ssh public key %s: %w", id, t.classify(err))
 	}
 	return k, nil
 }
 
-func (t *tx) SSHPublicKeys(userID string) ([]*iam.SSHPublicKey, error) {
+func (t *Tx) SSHPublicKeys(userID string) ([]*iam.SSHPublicKey, error) {
 	rows, err := t.query(qSSHs, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list ssh public keys: %w", err)
@@ -274,16 +274,16 @@ func (t *tx) SSHPublicKeys(userID string) ([]*iam.SSHPublicKey, error) {
 	return ks, nil
 }
 
-func (t *tx) UpdateSSHPublicKey(k *iam.SSHPublicKey) error {
+func (t *Tx) UpdateSSHPublicKey(k *iam.SSHPublicKey) error {
 	if err := t.execOne(qUpdateSSH, k.Status, k.ID); err != nil {
-		return fmt.Errorf("update ssh public key %s: %w", k.ID, classify(err))
+		return fmt.Errorf("update ssh public key %s: %w", k.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteSSHPublicKey(id string) error {
+func (t *Tx) DeleteSSHPublicKey(id string) error {
 	if err := t.execOne(qDeleteSSH, id); err != nil {
-		return fmt.Errorf("delete ssh public key %s: %w", id, classify(err))
+		return fmt.Errorf("delete ssh public key %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -305,37 +305,43 @@ const certCols = `id, account_id, user_id, body, fingerprint, status, upload_dat
 var (
 	qCreateCert = q(`INSERT INTO signing_certificates (` + certCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	qCert       = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE id = ?`)
-	// IS rather than = so that a NULL user_id (the root user) matches.
-	qCerts      = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id IS ? AND account_id = ? ORDER BY upload_date, id`)
+	// The root user's certificates have a NULL user_id: a query of its
+	// own, so that both can use the owner index (see qKeys).
+	qCerts      = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id = ? AND account_id = ? ORDER BY upload_date, id`)
+	qRootCerts  = q(`SELECT ` + certCols + ` FROM signing_certificates WHERE user_id IS NULL AND account_id = ? ORDER BY upload_date, id`)
 	qUpdateCert = q(`UPDATE signing_certificates SET status = ? WHERE id = ?`)
 	qDeleteCert = q(`DELETE FROM signing_certificates WHERE id = ?`)
 )
 
-func (t *tx) CreateSigningCertificate(c *iam.SigningCertificate) error {
+func (t *Tx) CreateSigningCertificate(c *iam.SigningCertificate) error {
 	ud, err := timeToDB(c.UploadDate)
 	if err != nil {
 		return fmt.Errorf("create signing certificate %s: %w", c.ID, err)
 	}
 	if _, err := t.exec(qCreateCert, c.ID, c.AccountID, keyUser(c.UserID), c.Body, c.Fingerprint, c.Status, ud); err != nil {
-		return fmt.Errorf("create signing certificate %s: %w", c.ID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create signing certificate %s: %w", c.ID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) SigningCertificate(id string) (*iam.SigningCertificate, error) {
+func (t *Tx) SigningCertificate(id string) (*iam.SigningCertificate, error) {
 	row, err := t.queryRow(qCert, id)
 	if err != nil {
 		return nil, fmt.Errorf("signing certificate %s: %w", id, err)
 	}
 	c, err := scanCert(row)
 	if err != nil {
-		return nil, fmt.Errorf("signing certificate %s: %w", id, classify(err))
+		return nil, fmt.Errorf("signing certificate %s: %w", id, t.classify(err))
 	}
 	return c, nil
 }
 
-func (t *tx) SigningCertificates(accountID, userID string) ([]*iam.SigningCertificate, error) {
-	rows, err := t.query(qCerts, keyUser(userID), accountID)
+func (t *Tx) SigningCertificates(accountID, userID string) ([]*iam.SigningCertificate, error) {
+	q, args := qCerts, []any{userID, accountID}
+	if userID == "" {
+		q, args = qRootCerts, []any{accountID}
+	}
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list signing certificates: %w", err)
 	}
@@ -346,16 +352,16 @@ func (t *tx) SigningCertificates(accountID, userID string) ([]*iam.SigningCertif
 	return cs, nil
 }
 
-func (t *tx) UpdateSigningCertificate(c *iam.SigningCertificate) error {
+func (t *Tx) UpdateSigningCertificate(c *iam.SigningCertificate) error {
 	if err := t.execOne(qUpdateCert, c.Status, c.ID); err != nil {
-		return fmt.Errorf("update signing certificate %s: %w", c.ID, classify(err))
+		return fmt.Errorf("update signing certificate %s: %w", c.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteSigningCertificate(id string) error {
+func (t *Tx) DeleteSigningCertificate(id string) error {
 	if err := t.execOne(qDeleteCert, id); err != nil {
-		return fmt.Errorf("delete signing certificate %s: %w", id, classify(err))
+		return fmt.Errorf("delete signing certificate %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -380,13 +386,13 @@ var (
 	qCreateServerCert = q(`INSERT INTO server_certificates (id, account_id, name, name_lower, path, body, chain, sealed_private_key, upload_date, expiration, tags)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qServerCert       = q(`SELECT ` + serverCertCols + ` FROM server_certificates c WHERE c.account_id = ? AND c.name_lower = ?`)
-	qServerCerts      = q(`SELECT ` + serverCertCols + ` FROM server_certificates c WHERE c.account_id = ?4` + fmt.Sprintf(listFilter, "c"))
+	qServerCerts      = listQuery(`SELECT `+serverCertCols+` FROM server_certificates c WHERE c.account_id = ?4`, "c")
 	qCountServerCerts = q(`SELECT count(*) FROM server_certificates WHERE account_id = ?`)
 	qUpdateServerCert = q(`UPDATE server_certificates SET name = ?, name_lower = ?, path = ?, tags = ? WHERE id = ?`)
 	qDeleteServerCert = q(`DELETE FROM server_certificates WHERE id = ?`)
 )
 
-func (t *tx) CreateServerCertificate(c *iam.ServerCertificate) error {
+func (t *Tx) CreateServerCertificate(c *iam.ServerCertificate) error {
 	tags, err := tagsToDB(c.Tags)
 	if err != nil {
 		return fmt.Errorf("create server certificate %s: %w", c.Name, err)
@@ -405,25 +411,25 @@ func (t *tx) CreateServerCertificate(c *iam.ServerCertificate) error {
 	}
 	if _, err := t.exec(qCreateServerCert, c.ID, c.AccountID, c.Name, strings.ToLower(c.Name), c.Path, c.Body, c.Chain,
 		key, ud, exp, tags); err != nil {
-		return fmt.Errorf("create server certificate %s: %w", c.Name, classify(err))
+		return fmt.Errorf("create server certificate %s: %w", c.Name, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) ServerCertificate(accountID, name string) (*iam.ServerCertificate, error) {
+func (t *Tx) ServerCertificate(accountID, name string) (*iam.ServerCertificate, error) {
 	row, err := t.queryRow(qServerCert, accountID, strings.ToLower(name))
 	if err != nil {
 		return nil, fmt.Errorf("server certificate %s: %w", name, err)
 	}
 	c, err := scanServerCert(row)
 	if err != nil {
-		return nil, fmt.Errorf("server certificate %s: %w", name, classify(err))
+		return nil, fmt.Errorf("server certificate %s: %w", name, t.classify(err))
 	}
 	return c, nil
 }
 
-func (t *tx) ServerCertificates(accountID string, lq iam.ListQuery) ([]*iam.ServerCertificate, error) {
-	rows, err := t.query(qServerCerts, listArgs(lq, accountID)...)
+func (t *Tx) ServerCertificates(accountID string, lq iam.ListQuery) ([]*iam.ServerCertificate, error) {
+	rows, err := t.query(qServerCerts, t.listArgs(lq, accountID)...)
 	if err != nil {
 		return nil, fmt.Errorf("list server certificates: %w", err)
 	}
@@ -434,7 +440,7 @@ func (t *tx) ServerCertificates(accountID string, lq iam.ListQuery) ([]*iam.Serv
 	return cs, nil
 }
 
-func (t *tx) CountServerCertificates(accountID string) (int, error) {
+func (t *Tx) CountServerCertificates(accountID string) (int, error) {
 	n, err := t.count(qCountServerCerts, accountID)
 	if err != nil {
 		return 0, fmt.Errorf("count server certificates: %w", err)
@@ -442,20 +448,20 @@ func (t *tx) CountServerCertificates(accountID string) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UpdateServerCertificate(c *iam.ServerCertificate) error {
+func (t *Tx) UpdateServerCertificate(c *iam.ServerCertificate) error {
 	tags, err := tagsToDB(c.Tags)
 	if err != nil {
 		return fmt.Errorf("update server certificate %s: %w", c.ID, err)
 	}
 	if err := t.execOne(qUpdateServerCert, c.Name, strings.ToLower(c.Name), c.Path, tags, c.ID); err != nil {
-		return fmt.Errorf("update server certificate %s: %w", c.ID, classify(err))
+		return fmt.Errorf("update server certificate %s: %w", c.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteServerCertificate(id string) error {
+func (t *Tx) DeleteServerCertificate(id string) error {
 	if err := t.execOne(qDeleteServerCert, id); err != nil {
-		return fmt.Errorf("delete server certificate %s: %w", id, classify(err))
+		return fmt.Errorf("delete server certificate %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -489,7 +495,7 @@ var (
 	qDeleteSvcCred  = q(`DELETE FROM service_credentials WHERE id = ?`)
 )
 
-func (t *tx) CreateServiceCredential(c *iam.ServiceCredential) error {
+func (t *Tx) CreateServiceCredential(c *iam.ServiceCredential) error {
 	cd, err := timeToDB(c.CreateDate)
 	if err != nil {
 		return fmt.Errorf("create service credential %s: %w", c.ID, err)
@@ -500,24 +506,24 @@ func (t *tx) CreateServiceCredential(c *iam.ServiceCredential) error {
 	}
 	if _, err := t.exec(qCreateSvcCred, c.ID, c.AccountID, c.UserID, c.ServiceName, c.UserName, c.PasswordHash,
 		c.Status, cd, exp); err != nil {
-		return fmt.Errorf("create service credential %s: %w", c.ID, classifyRef(err, iam.ErrNotFound))
+		return fmt.Errorf("create service credential %s: %w", c.ID, t.classifyRef(err, iam.ErrNotFound))
 	}
 	return nil
 }
 
-func (t *tx) ServiceCredential(id string) (*iam.ServiceCredential, error) {
+func (t *Tx) ServiceCredential(id string) (*iam.ServiceCredential, error) {
 	row, err := t.queryRow(qSvcCred, id)
 	if err != nil {
 		return nil, fmt.Errorf("service credential %s: %w", id, err)
 	}
 	c, err := scanSvcCred(row)
 	if err != nil {
-		return nil, fmt.Errorf("service credential %s: %w", id, classify(err))
+		return nil, fmt.Errorf("service credential %s: %w", id, t.classify(err))
 	}
 	return c, nil
 }
 
-func (t *tx) ServiceCredentials(accountID, userID string) ([]*iam.ServiceCredential, error) {
+func (t *Tx) ServiceCredentials(accountID, userID string) ([]*iam.ServiceCredential, error) {
 	var rows *sql.Rows
 	var err error
 	if userID == "" {
@@ -535,16 +541,16 @@ func (t *tx) ServiceCredentials(accountID, userID string) ([]*iam.ServiceCredent
 	return cs, nil
 }
 
-func (t *tx) UpdateServiceCredential(c *iam.ServiceCredential) error {
+func (t *Tx) UpdateServiceCredential(c *iam.ServiceCredential) error {
 	if err := t.execOne(qUpdateSvcCred, c.Status, c.PasswordHash, c.ID); err != nil {
-		return fmt.Errorf("update service credential %s: %w", c.ID, classify(err))
+		return fmt.Errorf("update service credential %s: %w", c.ID, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) DeleteServiceCredential(id string) error {
+func (t *Tx) DeleteServiceCredential(id string) error {
 	if err := t.execOne(qDeleteSvcCred, id); err != nil {
-		return fmt.Errorf("delete service credential %s: %w", id, classify(err))
+		return fmt.Errorf("delete service credential %s: %w", id, t.classify(err))
 	}
 	return nil
 }
@@ -568,14 +574,14 @@ var (
 	qDeleteAlias = q(`DELETE FROM account_aliases WHERE account_id = ? AND alias = ?`)
 )
 
-func (t *tx) CreateAccountAlias(accountID, alias string) error {
+func (t *Tx) CreateAccountAlias(accountID, alias string) error {
 	if _, err := t.exec(qCreateAlias, alias, accountID); err != nil {
-		return fmt.Errorf("create account alias %s: %w", alias, classify(err))
+		return fmt.Errorf("create account alias %s: %w", alias, t.classify(err))
 	}
 	return nil
 }
 
-func (t *tx) AccountAliases(accountID string) ([]string, error) {
+func (t *Tx) AccountAliases(accountID string) ([]string, error) {
 	rows, err := t.query(qAliases, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list account aliases: %w", err)
@@ -595,9 +601,9 @@ func (t *tx) AccountAliases(accountID string) ([]string, error) {
 	return out, nil
 }
 
-func (t *tx) DeleteAccountAlias(accountID, alias string) error {
+func (t *Tx) DeleteAccountAlias(accountID, alias string) error {
 	if err := t.execOne(qDeleteAlias, accountID, alias); err != nil {
-		return fmt.Errorf("delete account alias %s: %w", alias, classify(err))
+		return fmt.Errorf("delete account alias %s: %w", alias, t.classify(err))
 	}
 	return nil
 }
