@@ -122,6 +122,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
+// DecisionsFirst returns a handler that serves the two decision endpoints
+// itself and everything else with next. A server that mounts h in its
+// own ServeMux puts this in front of the mux: the mux's pattern matching
+// costs about 1 µs of CPU a request, some 3% of a decision's, on the path
+// every decision takes. It only takes what the mux would have routed to h
+// anyway (POST, clean paths), so routing is unchanged.
+func (h *Handler) DecisionsFirst(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.RawPath == "" && (r.URL.Path == wire.AuthorizePath || r.URL.Path == wire.BatchPath) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // call is one API request in flight.
 type call struct {
 	r         *http.Request
