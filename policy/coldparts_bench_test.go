@@ -9,7 +9,8 @@ import (
 // request's memory and the principal's: the S3 requests of the workload
 // cycled as in BenchmarkIamd/s3, with the request's Context, the whole
 // request, or the principal's set taken from a small window that stays
-// in cache. It is a diagnostic, not a figure of the engine, so it runs
+// in cache (the copied requests of the middle rows keep their Contexts
+// where wlS3 holds them, apart from the copy). It is a diagnostic, not a figure of the engine, so it runs
 // only with POLICY_BENCH_PARTS=1 (bench.sh's `-bench .` skips it).
 func BenchmarkIamdColdParts(b *testing.B) {
 	if os.Getenv("POLICY_BENCH_PARTS") != "1" {

@@ -55,10 +55,14 @@ type hint struct {
 	ctx                uint32 // bit i: inline Context slot i
 	exactMask, svcMask uint32
 	exact, svc         unsafe.Pointer // the tables' first slots
+	// exactBits is the index's filter of exact keys: an action that
+	// passes it is usually found in the exact table, and the service
+	// table's slot (another page, usually) is not asked for.
+	exactBits [4]uint64
 }
 
 func newHint(ix *identityIndex, ps []*Compiled) hint {
-	h := hint{ctx: ctxLines(ps)}
+	h := hint{ctx: ctxLines(ps), exactBits: ix.exactBits}
 	if len(ix.exact.slots) > 0 {
 		h.exact, h.exactMask = unsafe.Pointer(&ix.exact.slots[0]), uint32(ix.exact.mask)
 	}
@@ -83,11 +87,13 @@ func (h *hint) prefetch(ix *identityIndex, r *Request, a *actionRef) {
 	prefetch(unsafe.Pointer(ix), exact, svc, unsafe.Pointer(unsafe.StringData(r.Resource)), ctx, h.ctx)
 }
 
-// slots returns the first slots the merged index probes for a in its
-// exact and service tables, nil for a table that is empty or not probed.
+// slots returns the first slot the merged index probes for a in its exact
+// table, or else in its service table; nil for a table that is empty or
+// not probed.
 func (h *hint) slots(a *actionRef) (exact, svc unsafe.Pointer) {
-	if h.exact != nil {
+	if b := a.hash >> 56; h.exact != nil && h.exactBits[b>>6]&(1<<(b&63)) != 0 {
 		exact = unsafe.Add(h.exact, uintptr(uint32(a.hash)&h.exactMask)*unsafe.Sizeof(mslot{}))
+		return exact, nil
 	}
 	if h.svc != nil && a.svcLen >= 0 {
 		svc = unsafe.Add(h.svc, uintptr(uint32(a.svcHash)&h.svcMask)*unsafe.Sizeof(mslot{}))

@@ -42,11 +42,15 @@ type workloadFile struct {
 	} `json:"requests"`
 }
 
-// workloadCase is one request in Evaluate's input form.
+// workloadCase is one request in Evaluate's input form. Its Context is
+// stored in the case, next to the Request, as a server keeps a request's
+// state in one place; cases must not be copied once filled (a Context
+// points into itself), except where req.Context is pointed elsewhere.
 type workloadCase struct {
 	set      *Set
 	req      Request
 	expected string
+	ctx      Context
 }
 
 var (
@@ -54,7 +58,10 @@ var (
 	wlAll   []workloadCase
 	wlS3    []workloadCase
 	wlNoKey []workloadCase // wlAll without ActionKeys
-	wlError error
+	// wlS3Apart is wlS3 with each Context allocated on its own
+	// (NewContext), away from its request.
+	wlS3Apart []workloadCase
+	wlError   error
 )
 
 func loadWorkload(tb testing.TB) {
@@ -64,7 +71,7 @@ func loadWorkload(tb testing.TB) {
 		tb.Skip("WORKLOAD is not set: generate the shared workload (cd /work/shared/perf/workload && go run ./cmd/genworkload -out /tmp/workload.json) and set WORKLOAD=/tmp/workload.json")
 	}
 	wlOnce.Do(func() {
-		wlAll, wlS3, wlNoKey, wlError = readWorkload(path)
+		wlAll, wlS3, wlNoKey, wlS3Apart, wlError = readWorkload(path)
 		signalLoaded()
 	})
 	if wlError != nil {
@@ -86,26 +93,26 @@ func signalLoaded() {
 	}
 }
 
-func readWorkload(path string) (all, s3, noKey []workloadCase, err error) {
+func readWorkload(path string) (all, s3, noKey, s3Apart []workloadCase, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	var w workloadFile
 	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if w.Format != "iam-authz-workload/v1" {
-		return nil, nil, nil, &Error{Message: "unknown workload format " + w.Format}
+		return nil, nil, nil, nil, &Error{Message: "unknown workload format " + w.Format}
 	}
 	compiled := make([]*Compiled, len(w.Policies))
 	for i, p := range w.Policies {
 		pol, err := ParseStrict(string(p.Document), Identity)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		if compiled[i], err = Compile(p.ARN, "v1", pol); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
 	sets := make([]*Set, len(w.Principals))
@@ -130,11 +137,8 @@ func readWorkload(path string) (all, s3, noKey []workloadCase, err error) {
 	// each request's strings together, and the requests in order, in one
 	// arena, rather than where the JSON decoder scattered them.
 	var arena strings.Builder
-	all = make([]workloadCase, len(w.Requests))
+	nS3 := 0
 	for _, r := range w.Requests {
-		// A server parses a request's strings out of one request buffer;
-		// give each request's strings the same locality here instead of
-		// the scattered allocations of the JSON decoder.
 		arena.WriteString(r.Action)
 		arena.WriteString(r.Resource)
 		for _, k := range sortedKeys(r.Context) {
@@ -142,37 +146,65 @@ func readWorkload(path string) (all, s3, noKey []workloadCase, err error) {
 				arena.WriteString(v)
 			}
 		}
+		if strings.HasPrefix(r.Action, "s3:") {
+			nS3++
+		}
 	}
 	text, off := arena.String(), 0
-	next := func(n int) string { s := text[off : off+n]; off += n; return s }
+	next := func(n int) string { t := text[off : off+n]; off += n; return t }
+	type strs struct {
+		action, resource string
+		vals             [][]string // by sortedKeys
+	}
+	reqText := make([]strs, len(w.Requests))
 	for i, r := range w.Requests {
-		action, resource := next(len(r.Action)), next(len(r.Resource))
-		ctx := NewContext(len(r.Context))
+		t := &reqText[i]
+		t.action, t.resource = next(len(r.Action)), next(len(r.Resource))
 		for _, k := range sortedKeys(r.Context) {
 			vals := make([]string, len(r.Context[k]))
 			for j, v := range r.Context[k] {
 				vals[j] = next(len(v))
 			}
-			ctx.Set(k, vals...)
+			t.vals = append(t.vals, vals)
+		}
+	}
+	// fill makes c request i, with its Context in ctx.
+	fill := func(c *workloadCase, i int, ctx *Context, withKey bool) {
+		r, t := &w.Requests[i], &reqText[i]
+		for j, k := range sortedKeys(r.Context) {
+			ctx.Set(k, t.vals[j]...)
 		}
 		k := keys[r.Action]
 		if k == nil {
 			k = NewActionKey(r.Action)
 			keys[r.Action] = k
 		}
-		// The request's Action is the key's own string, as when a server
-		// takes both from its table of operations.
-		all[i] = workloadCase{set: sets[r.Principal], req: Request{Principal: principals[r.Principal], Action: k.String(), ActionKey: k, Resource: resource, Context: ctx}, expected: r.Expected}
-		if strings.HasPrefix(r.Action, "s3:") {
-			s3 = append(s3, all[i])
+		c.set, c.expected = sets[r.Principal], r.Expected
+		// With a key, the request's Action is the key's own string, as
+		// when a server takes both from its table of operations; without
+		// one it is request text, lower-cased and hashed by every
+		// Evaluate.
+		c.req = Request{Principal: principals[r.Principal], Action: k.String(), ActionKey: k, Resource: t.resource, Context: ctx}
+		if !withKey {
+			c.req.Action, c.req.ActionKey = t.action, nil
 		}
-		// The same request with the action as request text, lower-cased
-		// and hashed by every Evaluate.
-		nk := all[i]
-		nk.req.Action, nk.req.ActionKey = action, nil
-		noKey = append(noKey, nk)
 	}
-	return all, s3, noKey, nil
+	all = make([]workloadCase, len(w.Requests))
+	noKey = make([]workloadCase, len(w.Requests))
+	s3 = make([]workloadCase, 0, nS3)
+	s3Apart = make([]workloadCase, 0, nS3)
+	for i, r := range w.Requests {
+		fill(&all[i], i, &all[i].ctx, true)
+		fill(&noKey[i], i, &noKey[i].ctx, false)
+		if strings.HasPrefix(r.Action, "s3:") {
+			s3 = s3[:len(s3)+1]
+			c := &s3[len(s3)-1]
+			fill(c, i, &c.ctx, true)
+			s3Apart = s3Apart[:len(s3Apart)+1]
+			fill(&s3Apart[len(s3Apart)-1], i, NewContext(len(r.Context)), true)
+		}
+	}
+	return all, s3, noKey, s3Apart, nil
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -255,6 +287,8 @@ func BenchmarkIamd(b *testing.B) {
 	loadWorkload(b)
 	b.Run("all", func(b *testing.B) { benchWorkload(b, wlAll) })
 	b.Run("s3", func(b *testing.B) { benchWorkload(b, wlS3) })
+	// Each request's Context allocated apart from the request.
+	b.Run("s3-ctxapart", func(b *testing.B) { benchWorkload(b, wlS3Apart) })
 	// The first 1,000 requests only: they stay in cache, so this is the
 	// evaluator's CPU cost without the memory stalls of cycling through
 	// 100,000 cold requests.
