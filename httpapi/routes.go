@@ -222,7 +222,16 @@ func (h *Handler) listUsers(c *call) (awsquery.Struct, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pageOut(awsquery.Struct{}, "Users", p, func(u *iam.User) awsquery.Struct { return userOut(u, false) }), nil
+	return pageOut(awsquery.Struct{}, "Users", p, listedUserOut), nil
+}
+
+// listedUserOut is a user as ListUsers shows it: AWS documents that
+// ListUsers leaves out PermissionsBoundary and Tags, which only GetUser
+// returns.
+func listedUserOut(u *iam.User) awsquery.Struct {
+	s := userOut(u, false)
+	delete(s, "PermissionsBoundary")
+	return s
 }
 
 func (h *Handler) updateUser(c *call) (awsquery.Struct, error) {

@@ -110,7 +110,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, p *Principal, userName str
 	keys := s.state.keysOf(p.AccountID, ownerID(u))
 	start := 0
 	if in.Marker != "" {
-		after, err := decodeMarker(in.Marker)
+		after, err := decodeMarker(listingOf[*AccessKey](), in.Marker)
 		if err != nil {
 			return nil, err
 		}

@@ -562,7 +562,7 @@ func (s *Service) advisorJob(ctx context.Context, p *Principal, jobID string) (*
 func advisorPage[T any](items []T, marker string, maxItems int) ([]T, bool, string, error) {
 	start := 0
 	if marker != "" {
-		m, err := decodeMarker(marker)
+		m, err := decodeMarker(listingOf[T](), marker)
 		if err != nil {
 			return nil, false, "", Errorf(CodeInvalidInput, "Invalid Marker.")
 		}
@@ -575,7 +575,7 @@ func advisorPage[T any](items []T, marker string, maxItems int) ([]T, bool, stri
 	}
 	end := min(start+maxItems, len(items))
 	if end < len(items) {
-		return items[start:end], true, encodeMarker(strconv.Itoa(end)), nil
+		return items[start:end], true, encodeMarker(listingOf[T](), strconv.Itoa(end)), nil
 	}
 	return items[start:end], false, "", nil
 }

@@ -190,7 +190,7 @@ type AttachedPolicy struct {
 	path string
 }
 
-func attachedKey(a AttachedPolicy) string { return strings.ToLower(a.Name) + "\x00" + a.ARN }
+func attachedKey(a AttachedPolicy) string { return policyOrderKey(a.Name, a.ARN) }
 
 // ListAttachedPolicies lists the managed policies attached to the named
 // user, group or role whose path starts with PathPrefix.

@@ -65,7 +65,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, p *Princip
 	want := func(f string) bool { return len(filter) == 0 || slices.Contains(filter, f) }
 	start := 0
 	if in.Marker != "" {
-		m, err := decodeMarker(in.Marker)
+		m, err := decodeMarker("GetAccountAuthorizationDetails", in.Marker)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, p *Princip
 			return false, true
 		}
 		if taken == limit {
-			out.Page = Page[struct{}]{IsTruncated: true, Marker: encodeMarker(strconv.Itoa(pos))}
+			out.Page = Page[struct{}]{IsTruncated: true, Marker: encodeMarker("GetAccountAuthorizationDetails", strconv.Itoa(pos))}
 			return false, false
 		}
 		taken++

@@ -380,7 +380,7 @@ func (s *Service) ListServerCertificates(ctx context.Context, p *Principal, in L
 	if err := s.authorize(p, "iam:ListServerCertificates", entityARN(p.AccountID, "server-certificate", "/", "")); err != nil {
 		return Page[*ServerCertificate]{}, err
 	}
-	after, err := decodeMarker(in.Marker)
+	after, err := decodeMarker(listingOf[*ServerCertificate](), in.Marker)
 	if err != nil {
 		return Page[*ServerCertificate]{}, err
 	}

@@ -3,7 +3,9 @@ package iam
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"time"
@@ -321,10 +323,18 @@ func (s *Service) ListMFADevices(ctx context.Context, p *Principal, userName str
 		for i, d := range ds {
 			items[i] = &MFADeviceResult{Device: d, UserName: display, Root: owner == p.AccountID}
 		}
-		out, err = pageByID(items, in, func(r *MFADeviceResult) string { return r.Device.SerialNumber })
+		out, err = pageByID(items, in, mfaMarkerID)
 		return err
 	})
 	return out, internal(err)
+}
+
+// mfaMarkerID stands for a device in markers. A serial number can be an
+// ARN with a 512-character path, too long for AWS's 320-character Marker,
+// so markers carry a digest of it instead.
+func mfaMarkerID(r *MFADeviceResult) string {
+	sum := sha256.Sum256([]byte(r.Device.SerialNumber))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // Assignment statuses of ListVirtualMFADevices.
@@ -358,7 +368,7 @@ func (s *Service) ListVirtualMFADevices(ctx context.Context, p *Principal, statu
 			}
 			items = append(items, r)
 		}
-		out, err = pageByID(items, in, func(r *MFADeviceResult) string { return r.Device.SerialNumber })
+		out, err = pageByID(items, in, mfaMarkerID)
 		return err
 	})
 	return out, internal(err)

@@ -345,7 +345,7 @@ func (s *Service) ListPolicies(ctx context.Context, p *Principal, in ListPolicie
 	if err := s.authorize(p, "iam:ListPolicies", policyARN(p.AccountID, "/", "")); err != nil {
 		return Page[*PolicyInfo]{}, err
 	}
-	after, err := decodeMarker(in.Marker)
+	after, err := decodeMarker("ListPolicies", in.Marker)
 	if err != nil {
 		return Page[*PolicyInfo]{}, err
 	}
@@ -392,7 +392,7 @@ func (s *Service) ListPolicies(ctx context.Context, p *Principal, in ListPolicie
 			m = managedRef{local: local[j]}
 			j++
 		}
-		if after != "" && managedKey(m) <= after {
+		if after != "" && policyOrderKey(m.name(), m.arn()) <= after {
 			continue
 		}
 		if !keep(m) {
@@ -401,7 +401,7 @@ func (s *Service) ListPolicies(ctx context.Context, p *Principal, in ListPolicie
 		if len(items) == limit {
 			last := items[limit-1]
 			return Page[*PolicyInfo]{Items: items, IsTruncated: true,
-				Marker: encodeMarker(strings.ToLower(last.Name) + "\x00" + last.ARN)}, nil
+				Marker: encodeMarker("ListPolicies", policyOrderKey(last.Name, last.ARN))}, nil
 		}
 		items = append(items, s.policyInfo(p.AccountID, m))
 	}
@@ -409,6 +409,19 @@ func (s *Service) ListPolicies(ctx context.Context, p *Principal, in ListPolicie
 }
 
 func managedKey(m managedRef) string { return strings.ToLower(m.name()) + "\x00" + m.arn() }
+
+// policyOrderKey is a managed policy's position in listings, short enough
+// for a Marker: AWS caps Marker at 320 characters, and a key holding the
+// whole ARN (a 512-character path, a 128-character name) made markers that
+// the next request's validation refused. The name and the ARN up to
+// "policy/" order policies as managedKey does, since names are unique
+// (ignoring case) among an account's policies and among AWS's.
+func policyOrderKey(name, arn string) string {
+	if i := strings.Index(arn, ":policy/"); i >= 0 {
+		arn = arn[:i+len(":policy/")]
+	}
+	return strings.ToLower(name) + "\x00" + arn
+}
 
 // DeletePolicy deletes a customer managed policy that is attached to
 // nothing, is no boundary, and has only its default version left.
@@ -620,7 +633,7 @@ func (s *Service) ListPolicyTags(ctx context.Context, p *Principal, arn string, 
 func pageIndex[T any](list []T, in ListInput) (Page[T], error) {
 	start := 0
 	if in.Marker != "" {
-		m, err := decodeMarker(in.Marker)
+		m, err := decodeMarker(listingOf[T](), in.Marker)
 		if err != nil {
 			return Page[T]{}, err
 		}
@@ -633,5 +646,5 @@ func pageIndex[T any](list []T, in ListInput) (Page[T], error) {
 	if len(rest) <= in.limit() {
 		return Page[T]{Items: rest}, nil
 	}
-	return Page[T]{Items: rest[:in.limit()], IsTruncated: true, Marker: encodeMarker(strconv.Itoa(start + in.limit()))}, nil
+	return Page[T]{Items: rest[:in.limit()], IsTruncated: true, Marker: encodeMarker(listingOf[T](), strconv.Itoa(start+in.limit()))}, nil
 }

@@ -198,10 +198,15 @@ func (s *Service) ListOIDCProviders(ctx context.Context, p *Principal) ([]*OIDCP
 	return out, internal(err)
 }
 
-// DeleteOIDCProvider deletes a provider.
+// DeleteOIDCProvider deletes a provider. Deleting one that does not exist
+// succeeds (once the caller is allowed to): AWS documents the operation as
+// idempotent, although its model lists NoSuchEntity.
 func (s *Service) DeleteOIDCProvider(ctx context.Context, p *Principal, arn string) error {
 	return s.update(ctx, func(tx Tx) error {
 		prov, err := s.oidcForRead(tx, p, "iam:DeleteOpenIDConnectProvider", arn, nil)
+		if ErrorCode(err) == CodeNoSuchEntity {
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -291,7 +291,13 @@ func TestOIDCProviderLifecycle(t *testing.T) {
 	noErr(t, f.svc.DeleteOIDCProvider(ctx, f.root, arn))
 	_, err = f.svc.GetOIDCProvider(ctx, f.root, arn)
 	wantErr(t, err, iam.CodeNoSuchEntity, "OpenIDConnect Provider not found for arn "+arn)
-	wantErr(t, f.svc.DeleteOIDCProvider(ctx, f.root, arn), iam.CodeNoSuchEntity, "")
+	// AWS documents DeleteOpenIDConnectProvider as idempotent: deleting a
+	// provider that does not exist is no error.
+	noErr(t, f.svc.DeleteOIDCProvider(ctx, f.root, arn))
+	// The caller must still be allowed to delete it.
+	f.user(t, "oidc-deleter")
+	alice := f.userPrincipal(t, "oidc-deleter")
+	wantErr(t, f.svc.DeleteOIDCProvider(ctx, alice, arn), iam.CodeAccessDenied, "")
 }
 
 func TestOIDCProviderErrors(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -369,19 +371,30 @@ func (in ListInput) limit() int {
 	return in.MaxItems
 }
 
-// decodeMarker turns a client's opaque marker back into a store position.
-func decodeMarker(m string) (string, error) {
+// decodeMarker turns a client's opaque marker back into a position in
+// listing. A marker names the listing it came from, because AWS refuses a
+// Marker from another operation as invalid instead of paging on from some
+// unrelated position: a ListUsers marker given to ListRoles, or a corrupted
+// one, must not silently answer a page.
+func decodeMarker(listing, m string) (string, error) {
 	if m == "" {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(m)
-	if err != nil || len(b) == 0 {
+	tag, key, ok := strings.Cut(string(b), "\x00")
+	if err != nil || !ok || tag != listing || key == "" {
 		return "", Errorf(CodeValidationError, "Invalid Marker.")
 	}
-	return string(b), nil
+	return key, nil
 }
 
-func encodeMarker(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+func encodeMarker(listing, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(listing + "\x00" + key))
+}
+
+// listingOf names the listing of a generic pager by its element type, so
+// that markers of listings of different things do not mix.
+func listingOf[T any]() string { return reflect.TypeFor[T]().String() }
 
 // page fetches limit+1 items to learn whether more follow.
 func page[T any](items []T, limit int, key func(T) string) Page[T] {
@@ -389,7 +402,7 @@ func page[T any](items []T, limit int, key func(T) string) Page[T] {
 		return Page[T]{Items: items}
 	}
 	items = items[:limit]
-	return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(key(items[limit-1]))}
+	return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(listingOf[T](), key(items[limit-1]))}
 }
 
 // internal wraps an unexpected error as a ServiceFailure, keeping the cause

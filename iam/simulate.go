@@ -479,7 +479,7 @@ var allowAll = func() *policy.Compiled {
 func (sim *simulation) run(in SimulateInput) (*SimulateOutput, error) {
 	start := 0
 	if in.Marker != "" {
-		m, err := decodeMarker(in.Marker)
+		m, err := decodeMarker("Simulate", in.Marker)
 		if err != nil {
 			return nil, err
 		}
@@ -499,7 +499,7 @@ func (sim *simulation) run(in SimulateInput) (*SimulateOutput, error) {
 		out.Results = append(out.Results, sim.action(action, in.ResourceARNs))
 	}
 	if end < len(in.ActionNames) {
-		out.IsTruncated, out.Marker = true, encodeMarker(strconv.Itoa(end))
+		out.IsTruncated, out.Marker = true, encodeMarker("Simulate", strconv.Itoa(end))
 	}
 	return out, nil
 }

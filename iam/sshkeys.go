@@ -290,7 +290,7 @@ func (s *Service) ListSSHPublicKeys(ctx context.Context, p *Principal, userName 
 func pageByID[T any](items []T, in ListInput, id func(T) string) (Page[T], error) {
 	start := 0
 	if in.Marker != "" {
-		after, err := decodeMarker(in.Marker)
+		after, err := decodeMarker(listingOf[T](), in.Marker)
 		if err != nil {
 			return Page[T]{}, err
 		}

@@ -582,7 +582,7 @@ func (st *state) key(id string) *AccessKey {
 // pageFrom pages a sorted listing: entries whose key is greater than the
 // marker's, filtered by path prefix.
 func pageFrom[T any](list []T, in ListInput, key func(T) string, path func(T) string) (Page[T], error) {
-	after, err := decodeMarker(in.Marker)
+	after, err := decodeMarker(listingOf[T](), in.Marker)
 	if err != nil {
 		return Page[T]{}, err
 	}
@@ -600,7 +600,7 @@ func pageFrom[T any](list []T, in ListInput, key func(T) string, path func(T) st
 			continue
 		}
 		if len(items) == limit {
-			return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(key(items[limit-1]))}, nil
+			return Page[T]{Items: items, IsTruncated: true, Marker: encodeMarker(listingOf[T](), key(items[limit-1]))}, nil
 		}
 		items = append(items, list[i])
 	}

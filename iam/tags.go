@@ -107,7 +107,7 @@ func removeTagsFold(tags []Tag, keys []string, fold bool) []Tag {
 func pageTags(tags []Tag, in ListInput) (Page[Tag], error) {
 	start := 0
 	if in.Marker != "" {
-		m, err := decodeMarker(in.Marker)
+		m, err := decodeMarker(listingOf[Tag](), in.Marker)
 		if err != nil {
 			return Page[Tag]{}, err
 		}
@@ -120,5 +120,5 @@ func pageTags(tags []Tag, in ListInput) (Page[Tag], error) {
 	if len(rest) <= in.limit() {
 		return Page[Tag]{Items: rest}, nil
 	}
-	return Page[Tag]{Items: rest[:in.limit()], IsTruncated: true, Marker: encodeMarker(strconv.Itoa(start + in.limit()))}, nil
+	return Page[Tag]{Items: rest[:in.limit()], IsTruncated: true, Marker: encodeMarker(listingOf[Tag](), strconv.Itoa(start+in.limit()))}, nil
 }

@@ -3,7 +3,19 @@
 
 Usage:
     python3 bench/compat/sweep.py --endpoint http://127.0.0.1:19601 \
-        --credentials /tmp/compat-data/root-credentials [--verbose]
+        --credentials /tmp/compat-data/root-credentials [--verbose] [--no-cli] [--only round1|round2]
+
+Round 2 (sweep_round2, cli_checks_round2) pages every List* operation by hand
+and with botocore's paginators (MaxItems=0, corrupt and foreign Markers,
+markers of long ARNs), tags every taggable entity, pushes the quotas (managed
+policies per role and group, inline policy totals, trust policy size, SSH
+keys, signing certificates, service-specific credentials), checks the
+per-entity NoSuchEntity/EntityAlreadyExists/DeleteConflict wording, the
+server's own ValidationError wording with client-side validation off,
+MalformedPolicyDocument messages, GetAccountAuthorizationDetails contents,
+GetAccountSummary counts and quotas, outbound web identity federation, STS
+error documents and GetCallerIdentity per credential type, and the aws CLI's
+own --max-items/--starting-token over several listings.
 
 Every call's parsed answer is checked against botocore's output shape (required
 members present, member types right, timestamps parsed), and every expected
@@ -23,6 +35,8 @@ import string
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore
@@ -1035,6 +1049,751 @@ def cli_checks(endpoint, creds_file):
         aws("iam", "delete-user", "--user-name", f"{p}{i}")
 
 
+# ---------------------------------------------------------------- round 2
+
+def make_server_cert():
+    """A self-signed certificate and its unencrypted PKCS#1 key, both PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "www.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), pem_key
+
+
+def expect_error_any(client, op, codes, status, what, contains=None, **kw):
+    """Like expect_error where AWS documents the status but not which of codes it answers."""
+    try:
+        getattr(client, botocore.xform_name(op))(**kw)
+    except ClientError as e:
+        err = e.response["Error"]
+        got = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        ok_ = err.get("Code") in codes and got == status and (contains is None or contains in err.get("Message", ""))
+        expect(what, ok_, f"{err.get('Code')} {got}: {err.get('Message')}")
+        return
+    fail(what, f"succeeded, want one of {codes} {status}")
+
+
+def check_listing(iam, op, key, want, name_of, what=None, **kw):
+    """Pages op by hand (MaxItems=1 and 2) and with botocore's paginator and
+    checks each gives exactly want, in the same order; then MaxItems=0 and a
+    corrupt Marker."""
+    what = what or op
+    for size in (1, 2):
+        items, pages = all_pages(iam, op, key, size, **kw)
+        got = [name_of(x) for x in items]
+        expect(f"{what} paged by {size}", sorted(got) == sorted(want) and pages >= (len(want) + size - 1) // size,
+               (got, want, pages))
+    py = botocore.xform_name(op)
+    if iam.can_paginate(py):
+        got = []
+        for pg in iam.get_paginator(py).paginate(PaginationConfig={"PageSize": 2}, **kw):
+            for k in key if isinstance(key, (list, tuple)) else [key]:
+                got += [name_of(x) for x in pg.get(k, [])]
+        expect(f"{what} paginator", sorted(got) == sorted(want), (got, want))
+    expect_error(iam, op, "ValidationError", 400, what=f"{what} MaxItems=0", contains="failed to satisfy constraint", MaxItems=0, **kw)
+    expect_error(iam, op, "ValidationError", 400, what=f"{what} corrupt Marker", Marker="!!not-a-marker!!", **kw)
+
+
+def sweep_round2(iam, sts, endpoint, session_factory):
+    """Round 2: listings of every kind, tags on every taggable entity, quotas,
+    per-entity error wording, authorization details, outbound federation and
+    STS error shapes."""
+    p = "r" + rname(6)
+    account = sts.get_caller_identity()["Account"]
+    A = f"arn:aws:iam::{account}"
+    ssh_key, _ = make_ssh_key_and_cert()
+    cleanup = []
+
+    # ---- a small world: 3 users in one group, 3 roles, 3 profiles, 3 policies
+    u, g, r = f"{p}-u", f"{p}-g", f"{p}-r"
+    users = [f"{u}{i}" for i in range(3)]
+    iam.create_group(GroupName=g, Path=f"/{p}/")
+    for x in users:
+        iam.create_user(UserName=x, Path=f"/{p}/", Tags=[{"Key": "k", "Value": x}])
+        iam.add_user_to_group(GroupName=g, UserName=x)
+    groups = [g] + [f"{g}{i}" for i in range(1, 3)]
+    for x in groups[1:]:
+        iam.create_group(GroupName=x, Path=f"/{p}/")
+        iam.add_user_to_group(GroupName=x, UserName=users[0])
+    roles = [f"{r}{i}" for i in range(3)]
+    for x in roles:
+        iam.create_role(RoleName=x, Path=f"/{p}/", AssumeRolePolicyDocument=trust(account), Tags=[{"Key": "k", "Value": x}])
+    profiles = [f"{p}-ip{i}" for i in range(3)]
+    for i, x in enumerate(profiles):
+        iam.create_instance_profile(InstanceProfileName=x, Path=f"/{p}/")
+        iam.add_role_to_instance_profile(InstanceProfileName=x, RoleName=roles[0] if i == 0 else roles[i])
+    pols = []
+    for i in range(3):
+        pols.append(iam.create_policy(PolicyName=f"{p}-p{i}", Path=f"/{p}/", PolicyDocument=ALLOW_S3)["Policy"]["Arn"])
+        iam.attach_user_policy(UserName=users[0], PolicyArn=pols[i])
+        iam.attach_group_policy(GroupName=g, PolicyArn=pols[i])
+        iam.attach_role_policy(RoleName=roles[0], PolicyArn=pols[i])
+        iam.put_user_policy(UserName=users[0], PolicyName=f"in{i}", PolicyDocument=ALLOW_S3)
+        iam.put_group_policy(GroupName=g, PolicyName=f"in{i}", PolicyDocument=ALLOW_S3)
+        iam.put_role_policy(RoleName=roles[0], PolicyName=f"in{i}", PolicyDocument=ALLOW_S3)
+    for i in range(2):
+        iam.create_policy_version(PolicyArn=pols[0], PolicyDocument=ALLOW_S3)
+
+    # listings leave out what AWS documents they leave out
+    iam.put_user_permissions_boundary(UserName=users[1], PermissionsBoundary=pols[2])
+    iam.put_role_permissions_boundary(RoleName=roles[1], PermissionsBoundary=pols[2])
+    lu = [x for x in iam.list_users(PathPrefix=f"/{p}/")["Users"] if x["UserName"] == users[1]]
+    expect("ListUsers leaves out PermissionsBoundary and Tags", lu and "PermissionsBoundary" not in lu[0] and "Tags" not in lu[0], lu)
+    lr = [x for x in iam.list_roles(PathPrefix=f"/{p}/")["Roles"] if x["RoleName"] == roles[1]]
+    expect("ListRoles leaves out PermissionsBoundary, RoleLastUsed and Tags", lr and not {"PermissionsBoundary", "RoleLastUsed", "Tags"} & set(lr[0]), lr)
+    gu = iam.get_user(UserName=users[1])["User"]
+    expect("GetUser keeps PermissionsBoundary and Tags", gu.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == pols[2] and gu.get("Tags"), gu)
+    iam.delete_user_permissions_boundary(UserName=users[1])
+    iam.delete_role_permissions_boundary(RoleName=roles[1])
+
+    # ---- every List* operation, paged
+    nm = lambda k: (lambda x: x[k])  # noqa: E731
+    check_listing(iam, "ListUsers", "Users", users, nm("UserName"), PathPrefix=f"/{p}/")
+    check_listing(iam, "ListGroups", "Groups", groups, nm("GroupName"), PathPrefix=f"/{p}/")
+    check_listing(iam, "ListRoles", "Roles", roles, nm("RoleName"), PathPrefix=f"/{p}/")
+    check_listing(iam, "ListInstanceProfiles", "InstanceProfiles", profiles, nm("InstanceProfileName"), PathPrefix=f"/{p}/")
+    check_listing(iam, "ListPolicies", "Policies", pols, nm("Arn"), Scope="Local", PathPrefix=f"/{p}/")
+    check_listing(iam, "ListGroupsForUser", "Groups", groups, nm("GroupName"), UserName=users[0])
+    check_listing(iam, "GetGroup", "Users", users, nm("UserName"), GroupName=g)
+    check_listing(iam, "ListAttachedUserPolicies", "AttachedPolicies", pols, nm("PolicyArn"), UserName=users[0])
+    check_listing(iam, "ListAttachedGroupPolicies", "AttachedPolicies", pols, nm("PolicyArn"), GroupName=g)
+    check_listing(iam, "ListAttachedRolePolicies", "AttachedPolicies", pols, nm("PolicyArn"), RoleName=roles[0])
+    check_listing(iam, "ListUserPolicies", "PolicyNames", ["in0", "in1", "in2"], lambda x: x, UserName=users[0])
+    check_listing(iam, "ListGroupPolicies", "PolicyNames", ["in0", "in1", "in2"], lambda x: x, GroupName=g)
+    check_listing(iam, "ListRolePolicies", "PolicyNames", ["in0", "in1", "in2"], lambda x: x, RoleName=roles[0])
+    check_listing(iam, "ListPolicyVersions", "Versions", ["v1", "v2", "v3"], nm("VersionId"), PolicyArn=pols[0])
+    check_listing(iam, "ListEntitiesForPolicy", ["PolicyUsers", "PolicyGroups", "PolicyRoles"], [users[0], g, roles[0]],
+                  lambda x: x.get("UserName") or x.get("GroupName") or x.get("RoleName"), PolicyArn=pols[1])
+    check_listing(iam, "ListUserTags", "Tags", ["k"], nm("Key"), UserName=users[1])
+    ak = [iam.create_access_key(UserName=users[1])["AccessKey"]["AccessKeyId"] for _ in range(2)]
+    check_listing(iam, "ListAccessKeys", "AccessKeyMetadata", ak, nm("AccessKeyId"), UserName=users[1])
+    sshs = []
+    for i in range(5):
+        o = call(iam, "UploadSSHPublicKey", f"UploadSSHPublicKey {i + 1} of 5", UserName=users[1], SSHPublicKeyBody=make_ssh_key_and_cert()[0])
+        if o:
+            sshs.append(o["SSHPublicKey"]["SSHPublicKeyId"])
+    expect_error(iam, "UploadSSHPublicKey", "LimitExceeded", 409, what="UploadSSHPublicKey sixth key (quota 5)", UserName=users[1], SSHPublicKeyBody=ssh_key)
+    check_listing(iam, "ListSSHPublicKeys", "SSHPublicKeys", sshs, nm("SSHPublicKeyId"), UserName=users[1])
+    certs = []
+    for i in range(2):
+        o = call(iam, "UploadSigningCertificate", f"UploadSigningCertificate {i + 1} of 2", UserName=users[2], CertificateBody=make_server_cert()[0])
+        if o:
+            c = o["Certificate"]
+            certs.append(c["CertificateId"])
+            expect(f"UploadSigningCertificate {i + 1} Active", c["Status"] == "Active" and c["UserName"] == users[2], c)
+    expect_error(iam, "UploadSigningCertificate", "LimitExceeded", 409, what="UploadSigningCertificate third (quota 2)", UserName=users[2],
+                 CertificateBody=make_server_cert()[0])
+    check_listing(iam, "ListSigningCertificates", "Certificates", certs, nm("CertificateId"), UserName=users[2])
+    check_listing(iam, "ListInstanceProfilesForRole", "InstanceProfiles", [profiles[0]], nm("InstanceProfileName"), RoleName=roles[0])
+    # a Marker from another listing is not a position in this one
+    lu = iam.list_users(PathPrefix=f"/{p}/", MaxItems=1)
+    if lu.get("Marker"):
+        expect_error_any(iam, "ListRoles", ("ValidationError", "InvalidInput"), 400, "ListRoles with a ListUsers Marker",
+                         contains="Marker", Marker=lu["Marker"], PathPrefix=f"/{p}/")
+        expect_error_any(iam, "ListAccessKeys", ("ValidationError", "InvalidInput"), 400, "ListAccessKeys with a ListUsers Marker",
+                         contains="Marker", Marker=lu["Marker"], UserName=users[1])
+        expect_error_any(iam, "ListUserTags", ("ValidationError", "InvalidInput"), 400, "ListUserTags with a ListUsers Marker",
+                         contains="Marker", Marker=lu["Marker"], UserName=users[1])
+
+    # markers stay within the model's 320 characters even for long ARNs
+    lp_path = f"/{p}/" + ("q" * 49 + "/") * 9
+    longs = [iam.create_policy(PolicyName=p + ("L" * 119) + f"{i:02d}", Path=lp_path, PolicyDocument=ALLOW_S3)["Policy"]["Arn"] for i in range(3)]
+    for a in longs:
+        iam.attach_role_policy(RoleName=roles[1], PolicyArn=a)
+    # (serialNumberType allows 256 characters, so the path is shorter here)
+    mfa_path = f"/{p}/" + ("q" * 49 + "/") * 2
+    lmfa = [iam.create_virtual_mfa_device(VirtualMFADeviceName=p + ("M" * 93) + f"{i:02d}", Path=mfa_path)["VirtualMFADevice"]["SerialNumber"] for i in range(2)]
+    check_listing(iam, "ListPolicies", "Policies", longs, nm("Arn"), what="ListPolicies long names and paths", Scope="Local", PathPrefix=lp_path)
+    check_listing(iam, "ListAttachedRolePolicies", "AttachedPolicies", longs, nm("PolicyArn"), what="ListAttachedRolePolicies long ARNs", RoleName=roles[1])
+    vm, pages = all_pages(iam, "ListVirtualMFADevices", "VirtualMFADevices", 1)
+    expect("ListVirtualMFADevices long serials paged", set(lmfa) <= {x["SerialNumber"] for x in vm}, (len(vm), pages))
+    for a in longs:
+        iam.detach_role_policy(RoleName=roles[1], PolicyArn=a)
+        iam.delete_policy(PolicyArn=a)
+    for x in lmfa:
+        iam.delete_virtual_mfa_device(SerialNumber=x)
+
+    # ---- tags on every taggable entity
+    sn = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{p}-mfa", Tags=[{"Key": "k", "Value": "mfa"}])["VirtualMFADevice"]["SerialNumber"]
+    oidc = iam.create_open_id_connect_provider(Url=f"https://{p}.example.com", ThumbprintList=["a" * 40], ClientIDList=["c"],
+                                               Tags=[{"Key": "k", "Value": "oidc"}])["OpenIDConnectProviderArn"]
+    _, cert_b64 = make_ssh_key_and_cert()
+    meta = ('<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com/">'
+            '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+            '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>'
+            + cert_b64 + '</X509Certificate></X509Data></KeyInfo></KeyDescriptor><SingleSignOnService '
+            'Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></IDPSSODescriptor></EntityDescriptor>')
+    saml = iam.create_saml_provider(Name=f"{p}-saml", SAMLMetadataDocument=meta, Tags=[{"Key": "k", "Value": "saml"}])["SAMLProviderArn"]
+    scert, skey = make_server_cert()
+    sc = call(iam, "UploadServerCertificate", ServerCertificateName=f"{p}-sc", Path=f"/{p}/", CertificateBody=scert, PrivateKey=skey,
+              Tags=[{"Key": "k", "Value": "sc"}])
+    if sc:
+        M = sc["ServerCertificateMetadata"]
+        expect("UploadServerCertificate Arn", M["Arn"] == f"{A}:server-certificate/{p}/{p}-sc", M["Arn"])
+        expect("UploadServerCertificate Id prefix ASCA", M["ServerCertificateId"].startswith("ASCA"), M["ServerCertificateId"])
+        expect("UploadServerCertificate Expiration", isinstance(M.get("Expiration"), datetime.datetime), M)
+    expect_error(iam, "UploadServerCertificate", "EntityAlreadyExists", 409, what="UploadServerCertificate duplicate",
+                 ServerCertificateName=f"{p}-sc", CertificateBody=scert, PrivateKey=skey)
+    expect_error(iam, "UploadServerCertificate", "MalformedCertificate", 400, what="UploadServerCertificate garbage body",
+                 ServerCertificateName=f"{p}-sc2", CertificateBody="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", PrivateKey=skey)
+    expect_error(iam, "UploadServerCertificate", "KeyPairMismatch", 400, what="UploadServerCertificate other key",
+                 ServerCertificateName=f"{p}-sc3", CertificateBody=scert, PrivateKey=make_server_cert()[1])
+    gs = call(iam, "GetServerCertificate", ServerCertificateName=f"{p}-sc")
+    if gs:
+        expect("GetServerCertificate body echoed", gs["ServerCertificate"]["CertificateBody"].strip() == scert.strip())
+        expect("GetServerCertificate no private key", "PrivateKey" not in gs["ServerCertificate"], gs["ServerCertificate"].keys())
+    check_listing(iam, "ListServerCertificates", "ServerCertificateMetadataList", [f"{p}-sc"], nm("ServerCertificateName"), PathPrefix=f"/{p}/")
+    taggable = [
+        ("User", {"UserName": users[2]}),
+        ("Role", {"RoleName": roles[2]}),
+        ("Policy", {"PolicyArn": pols[2]}),
+        ("InstanceProfile", {"InstanceProfileName": profiles[2]}),
+        ("OpenIDConnectProvider", {"OpenIDConnectProviderArn": oidc}),
+        ("SAMLProvider", {"SAMLProviderArn": saml}),
+        ("MFADevice", {"SerialNumber": sn}),
+        ("ServerCertificate", {"ServerCertificateName": f"{p}-sc"}),
+    ]
+    missing = {
+        "User": {"UserName": f"{p}-none"}, "Role": {"RoleName": f"{p}-none"}, "Policy": {"PolicyArn": f"{A}:policy/{p}-none"},
+        "InstanceProfile": {"InstanceProfileName": f"{p}-none"}, "OpenIDConnectProvider": {"OpenIDConnectProviderArn": f"{A}:oidc-provider/{p}-none.example.com"},
+        "SAMLProvider": {"SAMLProviderArn": f"{A}:saml-provider/{p}-none"}, "MFADevice": {"SerialNumber": f"{A}:mfa/{p}-none"},
+        "ServerCertificate": {"ServerCertificateName": f"{p}-none"},
+    }
+    for kind, ident in taggable:
+        call(iam, f"Tag{kind}", f"Tag{kind}", Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}], **ident)
+        lt = call(iam, f"List{kind}Tags", f"List{kind}Tags", **ident)
+        if lt:
+            expect(f"List{kind}Tags content", {(t["Key"], t["Value"]) for t in lt["Tags"] if t["Key"] != "k"} == {("a", "1"), ("b", "2")}, lt["Tags"])
+            expect(f"List{kind}Tags not truncated", lt["IsTruncated"] is False and "Marker" not in lt, lt)
+        lt = call(iam, f"List{kind}Tags", f"List{kind}Tags MaxItems=1", MaxItems=1, **ident)
+        if lt:
+            expect(f"List{kind}Tags MaxItems=1 truncated", lt["IsTruncated"] is True and len(lt["Tags"]) == 1 and lt.get("Marker"), lt)
+        call(iam, f"Untag{kind}", f"Untag{kind}", TagKeys=["a", "never-set"], **ident)
+        lt = iam.__getattribute__(botocore.xform_name(f"List{kind}Tags"))(**ident)
+        expect(f"Untag{kind} removed a only", "a" not in [t["Key"] for t in lt["Tags"]] and "b" in [t["Key"] for t in lt["Tags"]], lt["Tags"])
+        expect_error(iam, f"Tag{kind}", "LimitExceeded", 409, what=f"Tag{kind} over 50",
+                     Tags=[{"Key": f"t{i}", "Value": "v"} for i in range(50)], **ident)
+        expect_error(iam, f"Tag{kind}", "NoSuchEntity", 404, what=f"Tag{kind} missing entity", Tags=[{"Key": "a", "Value": "1"}], **missing[kind])
+        expect_error(iam, f"List{kind}Tags", "NoSuchEntity", 404, what=f"List{kind}Tags missing entity", **missing[kind])
+        expect_error(iam, f"Untag{kind}", "ValidationError", 400, what=f"Untag{kind} key too long", TagKeys=["k" * 129], **ident)
+
+    # "this operation does not return tags" (ListPolicies, ListInstanceProfiles,
+    # ListVirtualMFADevices), while the Get operations do
+    lp_ = [x for x in iam.list_policies(Scope="Local", PathPrefix=f"/{p}/")["Policies"] if x["Arn"] == pols[2]]
+    expect("ListPolicies leaves out Tags", lp_ and "Tags" not in lp_[0], lp_)
+    expect("GetPolicy has Tags", iam.get_policy(PolicyArn=pols[2])["Policy"].get("Tags"), pols[2])
+    li_ = [x for x in iam.list_instance_profiles(PathPrefix=f"/{p}/")["InstanceProfiles"] if x["InstanceProfileName"] == profiles[2]]
+    expect("ListInstanceProfiles leaves out Tags", li_ and "Tags" not in li_[0], li_)
+    expect("GetInstanceProfile has Tags", iam.get_instance_profile(InstanceProfileName=profiles[2])["InstanceProfile"].get("Tags"), profiles[2])
+    lv_ = [x for x in iam.list_virtual_mfa_devices()["VirtualMFADevices"] if x["SerialNumber"] == sn]
+    expect("ListVirtualMFADevices leaves out Tags", lv_ and "Tags" not in lv_[0], lv_)
+
+    # ---- quotas
+    extra = [iam.create_policy(PolicyName=f"{p}-x{i}", PolicyDocument=ALLOW_S3)["Policy"]["Arn"] for i in range(8)]
+    for a in extra[:7]:
+        iam.attach_role_policy(RoleName=roles[0], PolicyArn=a)
+        iam.attach_group_policy(GroupName=g, PolicyArn=a)
+    expect_error(iam, "AttachRolePolicy", "LimitExceeded", 409, "Cannot exceed quota for PoliciesPerRole: 10", what="AttachRolePolicy 11th",
+                 RoleName=roles[0], PolicyArn=extra[7])
+    expect_error(iam, "AttachGroupPolicy", "LimitExceeded", 409, "Cannot exceed quota for PoliciesPerGroup: 10", what="AttachGroupPolicy 11th",
+                 GroupName=g, PolicyArn=extra[7])
+    # inline policy totals (whitespace is not counted); fresh entities so
+    # earlier inline policies do not share the budget
+    def sized(n):
+        base = {"Version": "2012-10-17", "Statement": [{"Sid": "", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+        base["Statement"][0]["Sid"] = "A" * (n - len(json.dumps(base, separators=(",", ":"))))
+        return json.dumps(base, separators=(",", ":"))
+    iam.create_user(UserName=f"{p}-sz")
+    iam.create_group(GroupName=f"{p}-sz")
+    iam.create_role(RoleName=f"{p}-sz", AssumeRolePolicyDocument=trust(account))
+    for kind, op, ident, lim in (("user", "PutUserPolicy", {"UserName": f"{p}-sz"}, 2048), ("group", "PutGroupPolicy", {"GroupName": f"{p}-sz"}, 5120),
+                                 ("role", "PutRolePolicy", {"RoleName": f"{p}-sz"}, 10240)):
+        expect_error(iam, op, "LimitExceeded", 409, f"Maximum policy size of {lim} bytes exceeded for {kind} {p}-sz",
+                     what=f"{op} {lim + 1} characters", PolicyName="big", PolicyDocument=sized(lim + 1), **ident)
+        call(iam, op, f"{op} exactly {lim} characters", PolicyName="big", PolicyDocument=sized(lim), **ident)
+        call(iam, op, f"{op} {lim} characters plus whitespace", PolicyName="big", PolicyDocument=sized(lim).replace(",", ", "), **ident)
+        expect_error(iam, op, "LimitExceeded", 409, what=f"{op} second policy over the total", PolicyName="more", PolicyDocument=ALLOW_S3, **ident)
+    call(iam, "CreatePolicy", "CreatePolicy exactly 6144", PolicyName=f"{p}-6144", PolicyDocument=sized(6144))
+    expect_error(iam, "CreatePolicy", "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144", what="CreatePolicy 6145",
+                 PolicyName=f"{p}-6145", PolicyDocument=sized(6145))
+    expect_error(iam, "CreatePolicyVersion", "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144", what="CreatePolicyVersion 6145",
+                 PolicyArn=f"{A}:policy/{p}-6144", PolicyDocument=sized(6145))
+    tr = json.loads(trust(account))
+    tr["Statement"][0]["Sid"] = ""
+    tr["Statement"][0]["Sid"] = "A" * (2048 - len(json.dumps(tr, separators=(",", ":"))))
+    call(iam, "UpdateAssumeRolePolicy", "UpdateAssumeRolePolicy exactly 2048", RoleName=f"{p}-sz", PolicyDocument=json.dumps(tr, separators=(",", ":")))
+    tr["Statement"][0]["Sid"] += "A"
+    expect_error(iam, "CreateRole", "LimitExceeded", 409, "Cannot exceed quota for ACLSizePerRole: 2048", what="CreateRole trust 2049",
+                 RoleName=f"{p}-sz2", AssumeRolePolicyDocument=json.dumps(tr, separators=(",", ":")))
+    sc2 = call(iam, "CreateServiceSpecificCredential", "CreateServiceSpecificCredential 1", UserName=users[2], ServiceName="codecommit.amazonaws.com")
+    sc3 = call(iam, "CreateServiceSpecificCredential", "CreateServiceSpecificCredential 2", UserName=users[2], ServiceName="codecommit.amazonaws.com")
+    expect_error(iam, "CreateServiceSpecificCredential", "LimitExceeded", 409, what="CreateServiceSpecificCredential third (quota 2 per service)",
+                 UserName=users[2], ServiceName="codecommit.amazonaws.com")
+    expect_error(iam, "CreateServiceSpecificCredential", "NotSupportedService", 404, what="CreateServiceSpecificCredential unknown service",
+                 UserName=users[2], ServiceName="nope.amazonaws.com")
+    expect_error(iam, "AddClientIDToOpenIDConnectProvider", "ValidationError", 400, what="AddClientID 256 characters",
+                 OpenIDConnectProviderArn=oidc, ClientID="c" * 256)
+    expect_error(iam, "UpdateOpenIDConnectProviderThumbprint", "InvalidInput", 400, what="UpdateThumbprint 6 thumbprints",
+                 OpenIDConnectProviderArn=oidc, ThumbprintList=[f"{i:040d}" for i in range(6)])
+
+    # ---- DeleteConflict for every entity with dependants
+    expect_error(iam, "DeleteUser", "DeleteConflict", 409, contains="Cannot delete entity, must ", what="DeleteUser with SSH keys etc.", UserName=users[1])
+    expect_error(iam, "DeleteUser", "DeleteConflict", 409, contains="Cannot delete entity, must ", what="DeleteUser with signing certs", UserName=users[2])
+    expect_error(iam, "DeleteGroup", "DeleteConflict", 409, contains="Cannot delete entity, must ", what="DeleteGroup with members", GroupName=g)
+    expect_error(iam, "DeleteRole", "DeleteConflict", 409, contains="Cannot delete entity, must ", what="DeleteRole with everything", RoleName=roles[0])
+    expect_error(iam, "DeleteRole", "DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.",
+                 what="DeleteRole in profile", RoleName=roles[1])
+    expect_error(iam, "DeleteInstanceProfile", "DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.",
+                 InstanceProfileName=profiles[1])
+    expect_error(iam, "DeletePolicy", "DeleteConflict", 409, "Cannot delete a policy attached to entities.", what="DeletePolicy attached to role", PolicyArn=pols[0])
+
+    # ---- per-entity NoSuchEntity and EntityAlreadyExists wording
+    nse = [
+        ("GetUser", {"UserName": f"{p}-none"}, f"The user with name {p}-none cannot be found."),
+        ("GetRole", {"RoleName": f"{p}-none"}, f"The role with name {p}-none cannot be found."),
+        ("GetGroup", {"GroupName": f"{p}-none"}, f"The group with name {p}-none cannot be found."),
+        ("GetInstanceProfile", {"InstanceProfileName": f"{p}-none"}, f"Instance Profile {p}-none cannot be found."),
+        ("GetPolicy", {"PolicyArn": f"{A}:policy/{p}-none"}, f"Policy {A}:policy/{p}-none was not found."),
+        ("GetPolicyVersion", {"PolicyArn": pols[1], "VersionId": "v7"}, f"Policy {pols[1]} version v7 does not exist or is not attachable."),
+        ("GetRolePolicy", {"RoleName": roles[1], "PolicyName": "none"}, "The role policy with name none cannot be found."),
+        ("GetGroupPolicy", {"GroupName": g, "PolicyName": "none"}, "The group policy with name none cannot be found."),
+        ("GetServerCertificate", {"ServerCertificateName": f"{p}-none"}, f"The Server Certificate with name {p}-none cannot be found."),
+        ("GetOpenIDConnectProvider", {"OpenIDConnectProviderArn": f"{A}:oidc-provider/{p}-none.example.com"},
+         f"OpenIDConnect Provider not found for arn {A}:oidc-provider/{p}-none.example.com"),
+        ("GetLoginProfile", {"UserName": users[2]}, f"Login Profile for User {users[2]} cannot be found."),
+        ("GetSSHPublicKey", {"UserName": users[2], "SSHPublicKeyId": "APKAEIBAERJR2EXAMPLE", "Encoding": "SSH"},
+         "The Public Key with id APKAEIBAERJR2EXAMPLE cannot be found."),
+        ("DeleteSigningCertificate", {"UserName": users[1], "CertificateId": "A" * 24}, f"The Certificate with id {'A' * 24} cannot be found."),
+        ("DeleteAccessKey", {"UserName": users[2], "AccessKeyId": "AKIA" + "B" * 16}, f"The Access Key with id AKIA{'B' * 16} cannot be found."),
+        ("RemoveUserFromGroup", {"UserName": users[2], "GroupName": groups[1]}, None),
+        ("DetachRolePolicy", {"RoleName": roles[2], "PolicyArn": pols[0]}, None),
+        ("DeleteSAMLProvider", {"SAMLProviderArn": f"{A}:saml-provider/{p}-none"}, None),
+        ("DeleteVirtualMFADevice", {"SerialNumber": f"{A}:mfa/{p}-none"}, None),
+        ("ListEntitiesForPolicy", {"PolicyArn": f"{A}:policy/{p}-none"}, None),
+        ("ListPolicyVersions", {"PolicyArn": f"{A}:policy/{p}-none"}, None),
+        ("UpdateRoleDescription", {"RoleName": f"{p}-none", "Description": "x"}, f"The role with name {p}-none cannot be found."),
+        ("ListGroupsForUser", {"UserName": f"{p}-none"}, f"The user with name {p}-none cannot be found."),
+        ("DeactivateMFADevice", {"UserName": users[2], "SerialNumber": sn}, None),
+    ]
+    for op, kw, msg in nse:
+        expect_error(iam, op, "NoSuchEntity", 404, msg, what=f"{op} -> NoSuchEntity", **kw)
+    eae = [
+        ("CreateGroup", {"GroupName": g.upper()}, f"Group with name {g.upper()} already exists."),
+        ("CreateRole", {"RoleName": roles[1], "AssumeRolePolicyDocument": trust(account)}, f"Role with name {roles[1]} already exists."),
+        ("CreateInstanceProfile", {"InstanceProfileName": profiles[1]}, f"Instance Profile {profiles[1]} already exists."),
+        ("CreateVirtualMFADevice", {"VirtualMFADeviceName": f"{p}-mfa"}, "MFADevice entity at the same path and name already exists."),
+        ("CreateOpenIDConnectProvider", {"Url": f"https://{p}.example.com", "ThumbprintList": ["a" * 40]}, f"Provider with url https://{p}.example.com already exists."),
+        ("CreatePolicy", {"PolicyName": f"{p}-p1", "PolicyDocument": ALLOW_S3}, f"A policy called {p}-p1 already exists. Duplicate names are not allowed."),
+        ("CreateSAMLProvider", {"Name": f"{p}-saml", "SAMLMetadataDocument": meta}, None),
+        ("UpdateRole", None, None),
+    ]
+    for op, kw, msg in eae:
+        if kw is None:
+            continue
+        expect_error(iam, op, "EntityAlreadyExists", 409, msg, what=f"{op} -> EntityAlreadyExists", **kw)
+    call(iam, "CreateLoginProfile", "CreateLoginProfile r2", UserName=users[2], Password="Aa1!aaaaaaaaaaaa")
+    expect_error(iam, "CreateLoginProfile", "EntityAlreadyExists", 409, f"Login Profile for user {users[2]} already exists.",
+                 what="CreateLoginProfile twice", UserName=users[2], Password="Aa1!aaaaaaaaaaaa")
+    expect_error(iam, "UpdateGroup", "EntityAlreadyExists", 409, what="UpdateGroup rename to existing", GroupName=groups[1], NewGroupName=groups[2])
+
+    # ---- server-side validation wording (client-side validation is off)
+    v = "1 validation error detected: "
+    pat = r"[\w+=,.@-]+"
+    vals = [
+        ("CreateGroup", {"GroupName": "bad name"}, f"{v}Value 'bad name' at 'groupName' failed to satisfy constraint: Member must satisfy regular expression pattern: {pat}"),
+        ("CreateRole", {"RoleName": "bad/name", "AssumeRolePolicyDocument": trust(account)},
+         f"{v}Value 'bad/name' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: {pat}"),
+        ("CreateInstanceProfile", {"InstanceProfileName": "i" * 129},
+         f"{v}Value '{'i' * 129}' at 'instanceProfileName' failed to satisfy constraint: Member must have length less than or equal to 128"),
+        ("CreatePolicy", {"PolicyName": "p" * 129, "PolicyDocument": ALLOW_S3},
+         f"{v}Value '{'p' * 129}' at 'policyName' failed to satisfy constraint: Member must have length less than or equal to 128"),
+        ("CreateRole", {"RoleName": f"{p}-v", "AssumeRolePolicyDocument": trust(account), "Description": "d" * 1001}, None),
+        ("CreateRole", {"RoleName": f"{p}-v", "AssumeRolePolicyDocument": trust(account), "MaxSessionDuration": 43201},
+         f"{v}Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200"),
+        ("CreateVirtualMFADevice", {"VirtualMFADeviceName": "bad name"}, None),
+        ("UpdateAccessKey", {"UserName": users[1], "AccessKeyId": "short", "Status": "Active"},
+         f"{v}Value 'short' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16"),
+        ("GetPolicy", {"PolicyArn": "arn:aws:iam"}, f"{v}Value 'arn:aws:iam' at 'policyArn' failed to satisfy constraint: Member must have length greater than or equal to 20"),
+        ("GetRole", {}, f"{v}Value null at 'roleName' failed to satisfy constraint: Member must not be null"),
+        ("CreateUser", {"UserName": f"{p}-v", "PermissionsBoundary": "x"}, None),
+        ("ListPolicies", {"PolicyUsageFilter": "Bogus"}, None),
+        ("ListRoles", {"MaxItems": 1001}, f"{v}Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000"),
+        ("ListUsers", {"PathPrefix": "no-slash"}, None),
+        ("GenerateServiceLastAccessedDetails", {"Arn": "x"}, None),
+        ("GetAccountAuthorizationDetails", {"MaxItems": 0}, f"{v}Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"),
+        ("SetSecurityTokenServicePreferences", {"GlobalEndpointTokenVersion": "v3Token"}, None),
+        ("UploadSSHPublicKey", {"UserName": users[2], "SSHPublicKeyBody": ""}, None),
+    ]
+    for op, kw, msg in vals:
+        expect_error(iam, op, "ValidationError", 400, msg, what=f"{op} {sorted(kw)} -> ValidationError", **kw)
+    # iamd keeps no deletion tasks (deletion is immediate), so only a
+    # malformed task ID is refused; AWS documents InvalidInput for it.
+    expect_error(iam, "GetServiceLinkedRoleDeletionStatus", "InvalidInput", 400, what="GetServiceLinkedRoleDeletionStatus malformed id",
+                 DeletionTaskId="task/not-a-task")
+    expect_error(iam, "UploadSSHPublicKey", "InvalidPublicKey", 400, what="UploadSSHPublicKey garbage", UserName=users[2], SSHPublicKeyBody="ssh-rsa AAAA garbage")
+    expect_error(iam, "CreateUser", "InvalidInput", 400, what="CreateUser boundary not a policy ARN", UserName=f"{p}-v",
+                 PermissionsBoundary=f"{A}:user/{users[0]}")
+    expect_error(iam, "UpdateUser", "NoSuchEntity", 404, what="UpdateUser missing", UserName=f"{p}-none", NewPath="/x/")
+
+    # ---- malformed policy documents
+    D = lambda *st: json.dumps({"Version": "2012-10-17", "Statement": list(st)})  # noqa: E731
+    mal = [
+        ("syntax", "{", "Syntax errors in policy."),
+        ("unknown element", D({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Foo": "x"}), "Syntax errors in policy."),
+        ("action without vendor", D({"Effect": "Allow", "Action": "GetObject", "Resource": "*"}),
+         "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."),
+        ("resource not an ARN", D({"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}), 'Resource bucket must be in ARN format or "*".'),
+        ("no action", D({"Effect": "Allow", "Resource": "*"}), "Policy statement must contain actions."),
+        ("duplicate Sid", D({"Sid": "a", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}, {"Sid": "a", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+         "Statement IDs (SID) in a single policy must be unique."),
+        ("Sid not alphanumeric", D({"Sid": "a b", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+         "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"),
+        ("NotPrincipal", D({"Effect": "Allow", "NotPrincipal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*"}), "Policy document should not specify a principal."),
+        ("Action and NotAction", D({"Effect": "Allow", "Action": "s3:*", "NotAction": "s3:x", "Resource": "*"}), None),
+        ("empty Statement", D(), None),
+        ("JSON array", "[]", None),
+    ]
+    for name, doc, msg in mal:
+        expect_error(iam, "CreatePolicy", "MalformedPolicyDocument", 400, msg, what=f"CreatePolicy {name}", PolicyName=f"{p}-mal", PolicyDocument=doc)
+    expect_error(iam, "PutRolePolicy", "MalformedPolicyDocument", 400, "Policy document should not specify a principal.",
+                 what="PutRolePolicy with Principal", RoleName=roles[2], PolicyName="x", PolicyDocument=D({"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}))
+    trm = [
+        ("Resource in trust", D({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole", "Resource": "*"}), "Has prohibited field Resource"),
+        ("trust without Principal", D({"Effect": "Allow", "Action": "sts:AssumeRole"}), "Missing required field Principal"),
+        ("trust with s3 action", D({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "s3:GetObject"}),
+         "AssumeRole policy may only specify STS AssumeRole actions."),
+        ("trust principal not an ARN", D({"Effect": "Allow", "Principal": {"AWS": "notanarn"}, "Action": "sts:AssumeRole"}), 'Invalid principal in policy: "AWS":"notanarn"'),
+    ]
+    for name, doc, msg in trm:
+        expect_error(iam, "UpdateAssumeRolePolicy", "MalformedPolicyDocument", 400, msg, what=f"UpdateAssumeRolePolicy {name}", RoleName=roles[2], PolicyDocument=doc)
+
+    # ---- account authorization details
+    ad = {}
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
+        for k in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"):
+            ad.setdefault(k, []).extend(page.get(k, []))
+    ud = {x["UserName"]: x for x in ad["UserDetailList"]}.get(users[0], {})
+    expect("AuthDetails user inline policies", sorted(x["PolicyName"] for x in ud.get("UserPolicyList", [])) == ["in0", "in1", "in2"], ud.get("UserPolicyList"))
+    expect("AuthDetails user groups", sorted(ud.get("GroupList", [])) == sorted(groups), ud.get("GroupList"))
+    expect("AuthDetails user tags", ud.get("Tags") == [{"Key": "k", "Value": users[0]}], ud.get("Tags"))
+    expect("AuthDetails user inline document decoded", isinstance((ud.get("UserPolicyList") or [{}])[0].get("PolicyDocument"), dict), ud.get("UserPolicyList"))
+    gd = {x["GroupName"]: x for x in ad["GroupDetailList"]}.get(g, {})
+    expect("AuthDetails group inline + attached", len(gd.get("GroupPolicyList", [])) == 3 and len(gd.get("AttachedManagedPolicies", [])) == 10, gd)
+    rd = {x["RoleName"]: x for x in ad["RoleDetailList"]}.get(roles[0], {})
+    expect("AuthDetails role instance profile", [x["InstanceProfileName"] for x in rd.get("InstanceProfileList", [])] == [profiles[0]], rd.get("InstanceProfileList"))
+    expect("AuthDetails role trust decoded", isinstance(rd.get("AssumeRolePolicyDocument"), dict), rd.get("AssumeRolePolicyDocument"))
+    expect("AuthDetails role inline", len(rd.get("RolePolicyList", [])) == 3, rd.get("RolePolicyList"))
+    pd = {x["Arn"]: x for x in ad["Policies"]}.get(pols[0], {})
+    vl = pd.get("PolicyVersionList", [])
+    expect("AuthDetails policy versions", sorted(x["VersionId"] for x in vl) == ["v1", "v2", "v3"] and sum(x["IsDefaultVersion"] for x in vl) == 1, vl)
+    expect("AuthDetails policy AttachmentCount", pd.get("AttachmentCount") == 3, pd.get("AttachmentCount"))
+    one = call(iam, "GetAccountAuthorizationDetails", "AuthDetails Filter=Group", Filter=["Group"])
+    if one:
+        expect("AuthDetails Filter=Group only groups", one.get("UserDetailList", []) == [] and one.get("RoleDetailList", []) == [] and one.get("Policies", []) == [], one.keys())
+    expect_error(iam, "GetAccountAuthorizationDetails", "ValidationError", 400, what="AuthDetails corrupt Marker", Marker="!!")
+
+    # ---- account summary counts move with the entities
+    before = iam.get_account_summary()["SummaryMap"]
+    iam.create_user(UserName=f"{p}-cnt")
+    iam.create_group(GroupName=f"{p}-cnt")
+    iam.create_instance_profile(InstanceProfileName=f"{p}-cnt")
+    after = iam.get_account_summary()["SummaryMap"]
+    for k in ("Users", "Groups", "InstanceProfiles"):
+        expect(f"GetAccountSummary {k} +1", after.get(k, 0) == before.get(k, 0) + 1, (before.get(k), after.get(k)))
+    expect("GetAccountSummary quotas (AWS defaults)", (after.get("RolesQuota"), after.get("GroupsQuota"), after.get("InstanceProfilesQuota"),
+                                                       after.get("ServerCertificatesQuota"), after.get("PoliciesQuota"), after.get("RolePolicySizeQuota"),
+                                                       after.get("GroupPolicySizeQuota"), after.get("AttachedPoliciesPerRoleQuota"),
+                                                       after.get("SigningCertificatesPerUserQuota"), after.get("AssumeRolePolicySizeQuota")) ==
+           (1000, 300, 1000, 20, 1500, 10240, 5120, 10, 2, 2048), after)
+    expect("GetAccountSummary ServerCertificates counts ours", after.get("ServerCertificates", 0) >= 1, after.get("ServerCertificates"))
+    expect("GetAccountSummary Providers counts OIDC+SAML", after.get("Providers", 0) >= 2, after.get("Providers"))
+    for x in ("user", "group", "instance_profile"):
+        getattr(iam, f"delete_{x}")(**{{"user": "UserName", "group": "GroupName", "instance_profile": "InstanceProfileName"}[x]: f"{p}-cnt"})
+
+    # ---- outbound web identity federation (restores the account's state)
+    # GetOutboundWebIdentityFederationInfo answers FeatureDisabled only
+    # before the first enable; afterwards it reports JwtVendingEnabled
+    # ("the current enabled/disabled status of the feature").
+    try:
+        was_on = iam.get_outbound_web_identity_federation_info()["JwtVendingEnabled"]
+    except ClientError:
+        was_on = False
+    if was_on:
+        call(iam, "DisableOutboundWebIdentityFederation", "DisableOutboundWebIdentityFederation (reset)")
+    try:
+        off = iam.get_outbound_web_identity_federation_info()
+        expect("GetOutboundWebIdentityFederationInfo after disable", off["JwtVendingEnabled"] is False and off["IssuerIdentifier"].startswith("http"), off)
+    except ClientError as e:
+        expect("GetOutboundWebIdentityFederationInfo never enabled", e.response["Error"]["Code"] == "FeatureDisabled"
+               and e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response["Error"])
+    expect_error(iam, "DisableOutboundWebIdentityFederation", "FeatureDisabled", 404, what="DisableOutboundWebIdentityFederation twice")
+    expect_error(sts, "GetWebIdentityToken", "OutboundWebIdentityFederationDisabledException", 403, what="GetWebIdentityToken disabled",
+                 Audience=["https://api.example.com"], SigningAlgorithm="RS256")
+    en = call(iam, "EnableOutboundWebIdentityFederation")
+    expect_error(iam, "EnableOutboundWebIdentityFederation", "FeatureEnabled", 409, what="EnableOutboundWebIdentityFederation twice")
+    info = call(iam, "GetOutboundWebIdentityFederationInfo")
+    if en and info:
+        expect("Outbound issuer stable", en["IssuerIdentifier"] == info["IssuerIdentifier"] and info.get("JwtVendingEnabled") is True, (en, info))
+    import base64 as _b64
+
+    def claims(tok):
+        seg = tok.split(".")[1]
+        return json.loads(_b64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4)))
+
+    for alg in ("RS256", "ES384"):
+        wt = call(sts, "GetWebIdentityToken", f"GetWebIdentityToken {alg}", Audience=["https://api.example.com"], SigningAlgorithm=alg, DurationSeconds=120)
+        if wt and info:
+            hdr = json.loads(_b64.urlsafe_b64decode(wt["WebIdentityToken"].split(".")[0] + "=="))
+            c = claims(wt["WebIdentityToken"])
+            expect(f"GetWebIdentityToken {alg} header alg", hdr.get("alg") == alg and hdr.get("kid"), hdr)
+            expect(f"GetWebIdentityToken {alg} iss/aud/sub", c.get("iss") == info["IssuerIdentifier"] and c.get("aud") in ("https://api.example.com", ["https://api.example.com"])
+                   and c.get("sub") == f"arn:aws:iam::{account}:root", c)
+            left = (wt["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+            expect(f"GetWebIdentityToken {alg} Expiration ~120s", 100 < left <= 125 and c.get("exp", 0) - c.get("iat", 0) == 120, (left, c))
+    expect_error(sts, "GetWebIdentityToken", "ValidationError", 400, what="GetWebIdentityToken DurationSeconds 59", Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=59)
+    expect_error(sts, "GetWebIdentityToken", "ValidationError", 400, what="GetWebIdentityToken DurationSeconds 3601", Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=3601)
+    expect_error(sts, "GetWebIdentityToken", "ValidationError", 400, what="GetWebIdentityToken 11 audiences", Audience=[f"a{i}" for i in range(11)], SigningAlgorithm="RS256")
+    expect_error(sts, "GetWebIdentityToken", "ValidationError", 400, what="GetWebIdentityToken no audience", SigningAlgorithm="RS256")
+    expect_error(sts, "GetWebIdentityToken", "ValidationError", 400, what="GetWebIdentityToken bad algorithm", Audience=["a"], SigningAlgorithm="HS256")
+    if not was_on:
+        call(iam, "DisableOutboundWebIdentityFederation", "DisableOutboundWebIdentityFederation (restore)")
+
+    # ---- STS: GetCallerIdentity with every credential type, error shapes
+    k = iam.create_access_key(UserName=users[0])["AccessKey"]
+    iam.put_user_policy(UserName=users[0], PolicyName="sts", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:*", "iam:Get*", "iam:List*"], "Resource": "*"}]}))
+    iam.update_assume_role_policy(RoleName=roles[2], PolicyDocument=trust(account))
+    time.sleep(0.5)
+    usts = session_factory(k["AccessKeyId"], k["SecretAccessKey"], None).client("sts", endpoint_url=endpoint, region_name="us-east-1")
+    uarn = f"{A}:user/{p}/{users[0]}"
+    # without UserName, IAM takes the user from the signing access key
+    uiam = session_factory(k["AccessKeyId"], k["SecretAccessKey"], None).client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    me = call(uiam, "GetUser", "GetUser without UserName (user)")
+    if me:
+        expect("GetUser without UserName is the caller", me["User"]["Arn"] == uarn, me["User"])
+    lk = call(uiam, "ListAccessKeys", "ListAccessKeys without UserName (user)")
+    if lk:
+        expect("ListAccessKeys without UserName lists the caller's", [x["AccessKeyId"] for x in lk["AccessKeyMetadata"]] == [k["AccessKeyId"]]
+               and lk["AccessKeyMetadata"][0].get("UserName") == users[0], lk["AccessKeyMetadata"])
+    call(uiam, "ListMFADevices", "ListMFADevices without UserName (user)")
+    call(uiam, "ListSSHPublicKeys", "ListSSHPublicKeys without UserName (user)")
+    call(uiam, "ListSigningCertificates", "ListSigningCertificates without UserName (user)")
+    expect_error(uiam, "GetLoginProfile", "NoSuchEntity", 404, f"Login Profile for User {users[0]} cannot be found.", what="GetLoginProfile without UserName (user)")
+    st = call(usts, "GetSessionToken", "GetSessionToken(user) r2", DurationSeconds=900)
+    if st:
+        c = st["Credentials"]
+        s2 = session_factory(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).client("sts", endpoint_url=endpoint, region_name="us-east-1")
+        ci = call(s2, "GetCallerIdentity", "GetCallerIdentity(user session token)")
+        if ci:
+            expect("user session GetCallerIdentity is the user", ci["Arn"] == uarn and ci["UserId"].startswith("AIDA"), ci)
+        ar = call(s2, "AssumeRole", "AssumeRole with session-token credentials", RoleArn=f"{A}:role/{p}/{roles[2]}", RoleSessionName="viaST")
+        if ar:
+            expect("AssumeRole via session token Arn", ar["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/{roles[2]}/viaST", ar["AssumedRoleUser"])
+        ai = call(sts, "GetAccessKeyInfo", "GetAccessKeyInfo(ASIA)", AccessKeyId=c["AccessKeyId"])
+        if ai:
+            expect("GetAccessKeyInfo(ASIA) Account", ai["Account"] == account, ai)
+    ft = call(usts, "GetFederationToken", "GetFederationToken(user) r2", Name="fed-r2", DurationSeconds=900, Policy=ALLOW_S3)
+    if ft:
+        expect("GetFederationToken PackedPolicySize", isinstance(ft.get("PackedPolicySize"), int), ft.keys())
+    expect_error(usts, "GetFederationToken", "ValidationError", 400, what="GetFederationToken bad name chars", Name="bad name")
+    expect_error(usts, "GetFederationToken", "ValidationError", 400, what="GetFederationToken DurationSeconds 899", Name="fed", DurationSeconds=899)
+    expect_error(usts, "AssumeRole", "ValidationError", 400, what="AssumeRole RoleArn too short", RoleArn="arn:aws:iam", RoleSessionName="s1")
+    expect_error(usts, "AssumeRole", "ValidationError", 400,
+                 "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+                 what="AssumeRole without RoleSessionName", RoleArn=f"{A}:role/{p}/{roles[2]}")
+    expect_error(usts, "AssumeRole", "ValidationError", 400, what="AssumeRole DurationSeconds 43201", RoleArn=f"{A}:role/{p}/{roles[2]}",
+                 RoleSessionName="s1", DurationSeconds=43201)
+    expect_error(usts, "AssumeRole", "MalformedPolicyDocument", 400, what="AssumeRole malformed session policy", RoleArn=f"{A}:role/{p}/{roles[2]}",
+                 RoleSessionName="s1", Policy="{")
+    expect_error(usts, "AssumeRoleWithWebIdentity", "InvalidIdentityToken", 400, what="AssumeRoleWithWebIdentity garbage token",
+                 RoleArn=f"{A}:role/{p}/{roles[2]}", RoleSessionName="s1", WebIdentityToken="a" * 10)
+    expect_error(usts, "DecodeAuthorizationMessage", "InvalidAuthorizationMessageException", 400, what="DecodeAuthorizationMessage garbage",
+                 EncodedMessage="garbage")
+    iam.update_access_key(UserName=users[0], AccessKeyId=k["AccessKeyId"], Status="Inactive")
+    time.sleep(0.3)
+    expect_error(usts, "GetCallerIdentity", "InvalidClientTokenId", 403, "The security token included in the request is invalid.",
+                 what="GetCallerIdentity with an inactive key")
+    iam.delete_access_key(UserName=users[0], AccessKeyId=k["AccessKeyId"])
+    iam.delete_user_policy(UserName=users[0], PolicyName="sts")
+    # raw error documents: IAM and STS answer <ErrorResponse> with Type Sender
+    for svc, body in (("sts", "Action=GetCallerIdentity&Version=2011-06-15"), ("iam", "Action=ListUsers&Version=2010-05-08")):
+        req = urllib.request.Request(endpoint + "/", data=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            fail(f"unsigned {svc} request", "succeeded")
+        except urllib.error.HTTPError as e:
+            doc = e.read().decode()
+            expect(f"unsigned {svc} request 403 ErrorResponse Sender", e.code == 403 and doc.lstrip().startswith(("<ErrorResponse", "<?xml")) and
+                   "<ErrorResponse" in doc and "<Type>Sender</Type>" in doc and "<RequestId>" in doc, (e.code, doc[:300]))
+            expect(f"unsigned {svc} request code", "<Code>MissingAuthenticationToken</Code>" in doc or "<Code>InvalidClientTokenId</Code>" in doc, doc[:300])
+
+    # signed requests no SDK would send: unknown actions and versions
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as _Creds
+    rc = sts._request_signer._credentials.get_frozen_credentials()
+    for svc, body, code, msg in (
+        ("iam", "Action=Bogus&Version=2010-05-08", "InvalidAction", "Could not find operation Bogus for version 2010-05-08"),
+        ("sts", "Action=Bogus&Version=2011-06-15", "InvalidAction", "Could not find operation Bogus for version 2011-06-15"),
+        ("iam", "Action=ListUsers&Version=2009-01-01", "InvalidAction", "Could not find operation ListUsers for version 2009-01-01"),
+    ):
+        ar_ = AWSRequest(method="POST", url=endpoint + "/", data=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        SigV4Auth(_Creds(rc.access_key, rc.secret_key, rc.token), svc, "us-east-1").add_auth(ar_)
+        try:
+            urllib.request.urlopen(urllib.request.Request(ar_.url, data=body.encode(), headers=dict(ar_.headers), method="POST"), timeout=10)
+            fail(f"signed {svc} {body}", "succeeded")
+        except urllib.error.HTTPError as e:
+            doc = e.read().decode()
+            expect(f"signed {svc} {body} -> {code}", e.code == 400 and f"<Code>{code}</Code>" in doc and f"<Message>{msg}</Message>" in doc
+                   and "<Type>Sender</Type>" in doc, (e.code, doc[:300]))
+
+    # ---- cleanup
+    for x in extra[:7]:
+        iam.detach_role_policy(RoleName=roles[0], PolicyArn=x)
+        iam.detach_group_policy(GroupName=g, PolicyArn=x)
+    for x in extra:
+        iam.delete_policy(PolicyArn=x)
+    for kind, ident in (("user", {"UserName": f"{p}-sz"}), ("group", {"GroupName": f"{p}-sz"}), ("role", {"RoleName": f"{p}-sz"})):
+        getattr(iam, f"delete_{kind}_policy")(PolicyName="big", **ident)
+        getattr(iam, f"delete_{kind}")(**ident)
+    iam.delete_policy(PolicyArn=f"{A}:policy/{p}-6144")
+    for i, x in enumerate(profiles):
+        iam.remove_role_from_instance_profile(InstanceProfileName=x, RoleName=roles[0] if i == 0 else roles[i])
+        iam.delete_instance_profile(InstanceProfileName=x)
+    for a in pols:
+        iam.detach_user_policy(UserName=users[0], PolicyArn=a)
+        iam.detach_group_policy(GroupName=g, PolicyArn=a)
+        iam.detach_role_policy(RoleName=roles[0], PolicyArn=a)
+    for v_ in ("v2", "v3"):
+        iam.delete_policy_version(PolicyArn=pols[0], VersionId=v_) if iam.get_policy(PolicyArn=pols[0])["Policy"]["DefaultVersionId"] != v_ else None
+    for a in pols:
+        for ver in iam.list_policy_versions(PolicyArn=a)["Versions"]:
+            if not ver["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=a, VersionId=ver["VersionId"])
+        iam.delete_policy(PolicyArn=a)
+    for i in range(3):
+        iam.delete_user_policy(UserName=users[0], PolicyName=f"in{i}")
+        iam.delete_group_policy(GroupName=g, PolicyName=f"in{i}")
+        iam.delete_role_policy(RoleName=roles[0], PolicyName=f"in{i}")
+    for x in users:
+        for gr in iam.list_groups_for_user(UserName=x)["Groups"]:
+            iam.remove_user_from_group(GroupName=gr["GroupName"], UserName=x)
+    for x in groups:
+        iam.delete_group(GroupName=x)
+    for x in roles:
+        iam.delete_role(RoleName=x)
+    for a in ak:
+        iam.delete_access_key(UserName=users[1], AccessKeyId=a)
+    for s_ in sshs:
+        iam.delete_ssh_public_key(UserName=users[1], SSHPublicKeyId=s_)
+    for c_ in certs:
+        iam.delete_signing_certificate(UserName=users[2], CertificateId=c_)
+    for o in (sc2, sc3):
+        if o:
+            iam.delete_service_specific_credential(UserName=users[2], ServiceSpecificCredentialId=o["ServiceSpecificCredential"]["ServiceSpecificCredentialId"])
+    iam.delete_login_profile(UserName=users[2])
+    for x in users:
+        call(iam, "DeleteUser", f"DeleteUser r2 {x[-2:]}", UserName=x)
+    iam.delete_virtual_mfa_device(SerialNumber=sn)
+    # documented as idempotent: adding an existing client ID, removing a
+    # missing one, deleting a provider that does not exist
+    call(iam, "AddClientIDToOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider existing ID", OpenIDConnectProviderArn=oidc, ClientID="c")
+    call(iam, "RemoveClientIDFromOpenIDConnectProvider", "RemoveClientIDFromOpenIDConnectProvider missing ID", OpenIDConnectProviderArn=oidc, ClientID="never")
+    call(iam, "DeleteOpenIDConnectProvider", "DeleteOpenIDConnectProvider r2", OpenIDConnectProviderArn=oidc)
+    call(iam, "DeleteOpenIDConnectProvider", "DeleteOpenIDConnectProvider again (idempotent)", OpenIDConnectProviderArn=oidc)
+    iam.delete_saml_provider(SAMLProviderArn=saml)
+    if sc:
+        iam.delete_server_certificate(ServerCertificateName=f"{p}-sc")
+
+
+def cli_checks_round2(endpoint, creds_file):
+    """The aws CLI's own pagination (--max-items/--starting-token) over several listings."""
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    p = "cl" + rname(5)
+
+    def aws(*args, want_rc=0, output="json"):
+        r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", output, *args], env=env, capture_output=True, text=True, timeout=60)
+        if r.returncode != want_rc:
+            fail("aws " + " ".join(args[:3]), f"rc {r.returncode}, want {want_rc}: {r.stderr.strip()[:300]}")
+            return None
+        return r
+
+    def walk(what, key, *args):
+        """Follows NextToken with --max-items 1; returns every item."""
+        items, token, n = [], None, 0
+        while n < 20:
+            extra = ["--starting-token", token] if token else []
+            r = aws(*args, "--max-items", "1", *extra)
+            if not r:
+                return None
+            d = json.loads(r.stdout)
+            items += d.get(key, [])
+            n += 1
+            token = d.get("NextToken")
+            if not token:
+                break
+        expect(f"aws {what} --max-items 1 walks {n} pages", n == len(items), (n, len(items)))
+        return items
+
+    aws("iam", "create-group", "--group-name", p, "--path", f"/{p}/")
+    for i in range(3):
+        aws("iam", "create-user", "--user-name", f"{p}{i}", "--path", f"/{p}/")
+        aws("iam", "add-user-to-group", "--group-name", p, "--user-name", f"{p}{i}")
+        aws("iam", "create-role", "--role-name", f"{p}{i}", "--path", f"/{p}/", "--assume-role-policy-document",
+            json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    aws("iam", "tag-user", "--user-name", f"{p}0", "--tags", "Key=a,Value=1", "Key=b,Value=2", "Key=c,Value=3")
+    got = walk("list-roles", "Roles", "iam", "list-roles", "--path-prefix", f"/{p}/")
+    expect("aws iam list-roles paged all", got is not None and sorted(x["RoleName"] for x in got) == [f"{p}{i}" for i in range(3)], got)
+    got = walk("get-group", "Users", "iam", "get-group", "--group-name", p)
+    expect("aws iam get-group paged all members", got is not None and sorted(x["UserName"] for x in got) == [f"{p}{i}" for i in range(3)], got)
+    got = walk("list-user-tags", "Tags", "iam", "list-user-tags", "--user-name", f"{p}0")
+    expect("aws iam list-user-tags paged all", got is not None and sorted(x["Key"] for x in got) == ["a", "b", "c"], got)
+    got = walk("list-groups", "Groups", "iam", "list-groups", "--path-prefix", f"/{p}/")
+    expect("aws iam list-groups paged", got is not None and [x["GroupName"] for x in got] == [p], got)
+    # several result keys in one listing: the CLI splits pages across them
+    keys = ("UserDetailList", "GroupDetailList", "RoleDetailList")
+    full = aws("iam", "get-account-authorization-details", "--filter", "User", "Role", "Group")
+    if full:
+        want = sorted(x.get("UserName") or x.get("GroupName") or x.get("RoleName") for k in keys for x in json.loads(full.stdout).get(k, []))
+        got, token, n = [], None, 0
+        while n < 200:
+            r = aws("iam", "get-account-authorization-details", "--filter", "User", "Role", "Group", "--max-items", "2",
+                    *(["--starting-token", token] if token else []))
+            if not r:
+                break
+            d = json.loads(r.stdout)
+            got += [x.get("UserName") or x.get("GroupName") or x.get("RoleName") for k in keys for x in d.get(k, [])]
+            n += 1
+            token = d.get("NextToken")
+            if not token:
+                break
+        expect("aws iam get-account-authorization-details --max-items 2 walks everything", sorted(got) == want, (len(got), len(want), n))
+    r = aws("iam", "list-users", "--path-prefix", f"/{p}/", "--query", "Users[].UserName", output="text")
+    expect("aws iam list-users --query --output text", r is not None and sorted(r.stdout.split()) == [f"{p}{i}" for i in range(3)], r and r.stdout)
+    r2 = aws("sts", "get-caller-identity", "--query", "Account", output="text")
+    expect("aws sts get-caller-identity --query Account", r2 is not None and len(r2.stdout.strip()) == 12, r2 and r2.stdout)
+    r = aws("iam", "get-role", "--role-name", f"{p}-none", want_rc=255)
+    expect("aws iam get-role NoSuchEntity text", r is not None and "(NoSuchEntity) when calling the GetRole operation: The role with name" in r.stderr, r and r.stderr)
+    r = aws("iam", "create-user", "--user-name", f"{p}0", want_rc=255)
+    expect("aws iam create-user EntityAlreadyExists text", r is not None and "(EntityAlreadyExists) when calling the CreateUser operation" in r.stderr, r and r.stderr)
+    for i in range(3):
+        aws("iam", "remove-user-from-group", "--group-name", p, "--user-name", f"{p}{i}")
+        aws("iam", "delete-user", "--user-name", f"{p}{i}")
+        aws("iam", "delete-role", "--role-name", f"{p}{i}")
+    aws("iam", "delete-group", "--group-name", p)
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser()
@@ -1042,6 +1801,7 @@ def main():
     ap.add_argument("--credentials", default="/tmp/compat-data/root-credentials")
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--only", choices=["round1", "round2"], help="run one round of checks")
     a = ap.parse_args()
     VERBOSE = a.verbose
     cp = configparser.ConfigParser()
@@ -1064,12 +1824,17 @@ def main():
     iam = root.client("iam", endpoint_url=a.endpoint, config=cfg)
     sts = root.client("sts", endpoint_url=a.endpoint, config=cfg)
     start = time.time()
-    sweep(iam, sts, a.endpoint, (key, secret), session_factory)
-    sweep_more(iam, sts, a.endpoint, session_factory)
-    sweep_pages_sts(iam, sts, a.endpoint, session_factory)
-    sweep_other(iam, sts)
-    if not a.no_cli:
-        cli_checks(a.endpoint, a.credentials)
+    if a.only != "round2":
+        sweep(iam, sts, a.endpoint, (key, secret), session_factory)
+        sweep_more(iam, sts, a.endpoint, session_factory)
+        sweep_pages_sts(iam, sts, a.endpoint, session_factory)
+        sweep_other(iam, sts)
+        if not a.no_cli:
+            cli_checks(a.endpoint, a.credentials)
+    if a.only != "round1":
+        sweep_round2(iam, sts, a.endpoint, session_factory)
+        if not a.no_cli:
+            cli_checks_round2(a.endpoint, a.credentials)
     print(f"{PASSES} passed, {len(FAILS)} failed ({time.time() - start:.1f}s)")
     sys.exit(1 if FAILS else 0)
 
