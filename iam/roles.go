@@ -525,6 +525,9 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, p *Principal, nam
 		}
 		service := strings.TrimSuffix(strings.TrimPrefix(r.Path, serviceRolePath), "/")
 		task = deletionTaskPrefix + service + "/" + r.Name + "/" + newUUID()
+		if err := tx.SetMeta(metaDeletionTask(p.AccountID, task), "SUCCEEDED"); err != nil {
+			return err
+		}
 		return tx.DeleteRole(r.ID)
 	})
 	if err != nil {
@@ -533,8 +536,16 @@ func (s *Service) DeleteServiceLinkedRole(ctx context.Context, p *Principal, nam
 	return task, nil
 }
 
+// metaDeletionTask keys the status of a service-linked role's deletion
+// task, kept so that a task ID iamd never handed out is not reported as
+// done.
+func metaDeletionTask(account, task string) string {
+	return "slr_deletion_task/" + account + "/" + task
+}
+
 // GetServiceLinkedRoleDeletionStatus reports a deletion task's status;
-// every task iamd hands out has already succeeded.
+// every task iamd hands out has already succeeded, and one it did not
+// hand out to the account does not exist.
 func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, p *Principal, taskID string) (string, error) {
 	rest, ok := strings.CutPrefix(taskID, deletionTaskPrefix)
 	parts := strings.Split(rest, "/")
@@ -544,7 +555,21 @@ func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, p *Pri
 	if err := s.authorize(p, "iam:GetServiceLinkedRoleDeletionStatus", roleARN(p.AccountID, serviceRolePath+parts[0]+"/", parts[1])); err != nil {
 		return "", err
 	}
-	return "SUCCEEDED", nil
+	var status string
+	err := s.store.View(ctx, func(tx Tx) error {
+		v, err := tx.Meta(metaDeletionTask(p.AccountID, taskID))
+		status = v
+		return err
+	})
+	switch {
+	case isNotFound(err) || err == nil && status == "":
+		// AWS documents NoSuchEntity for this operation but not its
+		// wording.
+		return "", Errorf(CodeNoSuchEntity, "Deletion task %s not found.", taskID)
+	case err != nil:
+		return "", internal(err)
+	}
+	return status, nil
 }
 
 func newUUID() string {

@@ -445,6 +445,9 @@ func TestServiceLinkedRoles(t *testing.T) {
 	}
 	_, err = f.svc.GetServiceLinkedRoleDeletionStatus(ctx, f.root, "bogus")
 	wantError(t, err, iam.CodeInvalidInput, "")
+	// Well formed, but never handed out.
+	_, err = f.svc.GetServiceLinkedRoleDeletionStatus(ctx, f.root, task[:len(task)-36]+"00000000-0000-4000-8000-000000000000")
+	wantError(t, err, iam.CodeNoSuchEntity, "")
 	_, err = f.svc.GetRole(ctx, f.root, r.Name)
 	wantError(t, err, iam.CodeNoSuchEntity, "")
 	admin, err := f.svc.GetPolicy(ctx, f.root, attached.Items[0].ARN)
