@@ -2,10 +2,13 @@
 // starts a server (SQLite and the audit trail in a temporary directory),
 // creates a calling service and a user, and drives POST
 // /iamd/authz/v1/authorize and /authorize-batch with wrk (Debian's package
-// wrk) or, with -gen go, with a Go load generator. Results go to stdout as
-// Markdown rows for docs/bench/authz.md.
+// wrk, closed loop: throughput at saturation), with -gen raw at fixed
+// offered rates from a separate process (open loop: latency at a given
+// rate; raw.go) or, with -gen go, with a Go load generator in this
+// process. Results go to stdout as Markdown rows for docs/bench/authz.md.
 //
 //	go run ./authzapi/loadtest -duration 10s -connections 16
+//	go run ./authzapi/loadtest -gen raw -rate 10000,20000 -only "single (principal ARN)"
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"runtime/trace"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -73,8 +77,13 @@ func run() error {
 	gen := flag.String("gen", "wrk", "load generator: wrk, go (in this process) or raw (fixed rate from a separate process, needs -rate)")
 	only := flag.String("only", "", "run only the scenario with this name")
 	cpuprofile := flag.String("cpuprofile", "", "write the server's CPU profile here")
-	rate := flag.Int("rate", 0, "with -gen go or raw: offered requests per second in total (go: 0 is as fast as possible)")
+	rates := flag.String("rate", "0", "with -gen go or raw: offered requests per second in total, or a comma-separated list to run each in turn (go: 0 is as fast as possible)")
+	genTick := flag.Duration("gentick", 250*time.Microsecond, "with -gen raw: least time between two of the generator's batches of writes")
+	genProfile := flag.String("genprofile", "", "with -gen raw: write the generator's CPU profile here")
+	genPoll := flag.Bool("genpoll", false, "with -gen raw: read answers once a tick instead of waking for each (fewer wake-ups on both sides; an answer's time is late by up to a tick)")
+	genGroup := flag.Int("gengroup", 1, "with -gen raw: consecutive requests dealt to one connection before the next (1: round-robin; more: several requests in one write, pipelined)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
+	floor := flag.Bool("floor", false, "serve every request with a fixed decision answer from a plain net/http server (the floor: net/http, the kernel and the generator without iamd)")
 	memprofile := flag.String("memprofile", "", "write the server's allocation profile here at the end")
 	traceOut := flag.String("trace", "", "write an execution trace of the load (go tool trace) here")
 	flag.Parse()
@@ -154,6 +163,25 @@ func run() error {
 	aliceARN := "arn:aws:iam::" + account + ":user/alice"
 	check := wire.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/reports/2026.csv", Context: map[string][]string{"aws:SourceIp": {"10.0.0.7"}}}
 	single, _ := json.Marshal(&wire.AuthorizeRequest{Subject: wire.Subject{PrincipalARN: aliceARN}, Check: check})
+	if *floor {
+		answer, err := post(endpoint+wire.AuthorizePath, token, single)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header()["Content-Type"] = []string{"application/json"}
+			w.Header()["Content-Length"] = []string{strconv.Itoa(len(answer))}
+			_, _ = w.Write(answer)
+		}), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		go hs.Serve(ln)
+		defer hs.Close()
+		endpoint = "http://" + ln.Addr().String()
+	}
 	sr, err := signed(alice.Key.ID, alice.Secret, srv.Endpoint())
 	if err != nil {
 		return err
@@ -180,42 +208,96 @@ func run() error {
 		}
 		defer trace.Stop()
 	}
-	fmt.Printf("| scenario | generator | connections | requests/s | decisions/s | p50 | p99 | errors | server CPU/request | allocs/request | GC cycles |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, sc := range scenarios {
-		if *only != "" && sc.name != *only {
-			continue
+	var rateList []int
+	for f := range strings.SplitSeq(*rates, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return fmt.Errorf("-rate: %q is not a rate", f)
 		}
-		if err := probe(endpoint+sc.path, token, sc.body); err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
-		}
-		var res result
-		var ms0, ms1 runtime.MemStats
-		runtime.ReadMemStats(&ms0)
-		cpu0 := cpuTime()
-		switch *gen {
-		case "wrk":
-			res, err = runWrk(dir, endpoint+sc.path, token, sc.body, *duration, *conns, *threads)
-		case "go":
-			res, err = runGo(endpoint+sc.path, token, sc.body, *duration, *conns, *rate)
-		case "raw":
-			res, err = runRaw(endpoint+sc.path, token, sc.body, *duration, *conns, *rate)
-		default:
-			return errors.New("-gen must be wrk, go or raw")
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", sc.name, err)
-		}
-		// The server's CPU time per request (user + system, this process
-		// only: wrk runs apart) does not depend on what else the machine
-		// runs, unlike the rates: 2 cores / CPU per request bounds the rate.
-		served := max(1, int64(res.rps*duration.Seconds()))
-		perReq := (cpuTime() - cpu0) / time.Duration(served)
-		// Allocations and collections depend on the code alone, not on
-		// the neighbours (with -gen go they include the generator's).
-		runtime.ReadMemStats(&ms1)
-		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %s | %s | %d | %s | %.1f | %d |\n", sc.name, *gen, *conns, res.rps, res.rps*float64(sc.decisions),
-			res.p50, res.p99, res.errors, perReq.Round(100*time.Nanosecond), float64(ms1.Mallocs-ms0.Mallocs)/float64(served), ms1.NumGC-ms0.NumGC)
+		rateList = append(rateList, n)
 	}
+	if *gen == "raw" {
+		fmt.Printf("| scenario | connections | offered/s | answered/s | p50 | p90 | p99 | p99.9 | max | from write p50 / p99 | errors | server CPU/request | generator CPU/request | generator lateness p50 / p99 / max | written >1 ms late | requests/write | generator syscalls/request | allocs/request | GC cycles |\n" +
+			"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	} else {
+		fmt.Printf("| scenario | generator | connections | requests/s | decisions/s | p50 | p99 | errors | server CPU/request | wrk CPU/request | allocs/request | GC cycles |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	}
+	for _, sc := range scenarios {
+		for _, rate := range rateList {
+			if *only != "" && sc.name != *only {
+				continue
+			}
+			o := options{gen: *gen, endpoint: endpoint, token: token, dir: dir, duration: *duration, conns: *conns, threads: *threads, genTick: *genTick, genGroup: *genGroup, genPoll: *genPoll, genProfile: *genProfile}
+			if err := runScenario(sc, rate, &o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// options are the flags a scenario runs with.
+type options struct {
+	gen, endpoint, token, dir string
+	duration                  time.Duration
+	conns, threads            int
+	genTick                   time.Duration
+	genGroup                  int
+	genPoll                   bool
+	genProfile                string
+}
+
+// runScenario drives one scenario at one offered rate (0: as fast as the
+// generator goes) and prints its row.
+func runScenario(sc scenario, rate int, o *options) error {
+	gen, endpoint, token, dir, duration, conns := o.gen, o.endpoint, o.token, o.dir, o.duration, o.conns
+	if err := probe(endpoint+sc.path, token, sc.body); err != nil {
+		return fmt.Errorf("%s: %w", sc.name, err)
+	}
+	var res result
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
+	var err error
+	switch gen {
+	case "wrk":
+		res, err = runWrk(dir, endpoint+sc.path, token, sc.body, duration, conns, o.threads)
+	case "go":
+		res, err = runGo(endpoint+sc.path, token, sc.body, duration, conns, rate)
+	case "raw":
+		res, err = runRaw(endpoint+sc.path, token, sc.body, duration, conns, rate, o)
+	default:
+		return errors.New("-gen must be wrk, go or raw")
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", sc.name, err)
+	}
+	// The server's CPU time per request (user + system, this process
+	// only: wrk runs apart) does not depend on what else the machine
+	// runs, unlike the rates: 2 cores / CPU per request bounds the rate.
+	served := max(1, int64(res.rps*duration.Seconds()))
+	if res.served > 0 {
+		served = res.served
+	}
+	perReq := (cpuTime() - cpu0) / time.Duration(served)
+	// Allocations and collections depend on the code alone, not on
+	// the neighbours (with -gen go they include the generator's).
+	runtime.ReadMemStats(&ms1)
+	allocs, gcs := float64(ms1.Mallocs-ms0.Mallocs)/float64(served), ms1.NumGC-ms0.NumGC
+	if r := res.raw; r != nil {
+		ms := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+		fmt.Printf("| %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s / %s | %d | %s | %s | %s / %s / %s | %.2f%% | %.1f | %.2f | %.1f | %d |\n",
+			sc.name, conns, rate, res.rps, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.P999), ms(r.Max), ms(r.WriteP50), ms(r.WriteP99), res.errors,
+			perReq.Round(100*time.Nanosecond), (r.CPU / time.Duration(max(1, r.Sent))).Round(100*time.Nanosecond),
+			ms(r.LateP50), ms(r.LateP99), ms(r.LateMax), 100*float64(r.Late1ms)/float64(max(1, r.Sent)), r.MeanRequestsPerWrite, float64(r.Syscalls)/float64(max(1, r.Sent)), allocs, gcs)
+		return nil
+	}
+	genPerReq := "-"
+	if res.genCPU > 0 {
+		genPerReq = (res.genCPU / time.Duration(served)).Round(100 * time.Nanosecond).String()
+	}
+	fmt.Printf("| %s | %s | %d | %.0f | %.0f | %s | %s | %d | %s | %s | %.1f | %d |\n", sc.name, gen, conns, res.rps, res.rps*float64(sc.decisions),
+		res.p50, res.p99, res.errors, perReq.Round(100*time.Nanosecond), genPerReq, allocs, gcs)
 	return nil
 }
 
@@ -253,24 +335,33 @@ func signed(id, secret, endpoint string) (*wire.SignedRequest, error) {
 
 // probe checks one request succeeds before the load starts.
 func probe(url, token string, body []byte) error {
+	_, err := post(url, token, body)
+	return err
+}
+
+// post sends one request and returns its answer, which must allow.
+func post(url, token string, body []byte) ([]byte, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"Allow"`)) {
-		return fmt.Errorf("probe: %d %s", resp.StatusCode, b)
+		return nil, fmt.Errorf("probe: %d %s", resp.StatusCode, b)
 	}
-	return nil
+	return b, nil
 }
 
 type result struct {
 	rps      float64
+	served   int64 // answers counted, when the generator knows (0: rps × duration)
 	p50, p99 string
 	errors   int
+	raw      *rawResult    // -gen raw's own figures
+	genCPU   time.Duration // wrk's CPU time (user + system)
 }
 
 var (
@@ -288,11 +379,13 @@ func runWrk(dir, url, token string, body []byte, d time.Duration, conns, threads
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		return result{}, err
 	}
-	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency", "-s", script, url).CombinedOutput()
+	cmd := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", d.String(), "--latency", "-s", script, url)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
 	var res result
+	res.genCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	m := reqsRe.FindSubmatch(out)
 	if m == nil {
 		return res, fmt.Errorf("wrk output: %s", out)
