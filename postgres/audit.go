@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // The audit trail's storage. Several nodes append to one chain, so
@@ -57,25 +57,6 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, int64, error) {
 	return seq, hash, dseq, nil
 }
 
-func encodeResources(rs []audit.Resource) string {
-	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString("\n" + r.Type + "\t" + r.Name)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-func decodeResources(s string) []audit.Resource {
-	var out []audit.Resource
-	for _, line := range strings.Split(strings.Trim(s, "\n"), "\n") {
-		if t, n, ok := strings.Cut(line, "\t"); ok {
-			out = append(out, audit.Resource{Type: t, Name: n})
-		}
-	}
-	return out
-}
-
 // AppendAudit implements audit.Store. Under the audit lock it checks that
 // recs continue the stored chain (and that a digest alone is for the
 // stored head): otherwise another node appended first and it returns
@@ -116,33 +97,31 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Di
 	if len(recs) > 0 {
 		// One multi-row INSERT per batch: a round trip per event would make
 		// the commit loop, and so every audited request, wait longer.
+		const n = sqlstore.AuditColumnCount
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_events (seq, prev_hash, hash, body, event_time, account_id, event_id,
-			event_name, event_source, username, access_key, read_only, resources) VALUES `)
-		args := make([]any, 0, 13*len(recs))
+		sb.WriteString(`INSERT INTO audit_events (` + sqlstore.AuditColumns + `) VALUES `)
+		args := make([]any, 0, n*len(recs))
 		for i, r := range recs {
 			if i > 0 {
 				sb.WriteString(",")
 			}
 			sb.WriteString("(")
-			for j := range 13 {
+			for j := range n {
 				if j > 0 {
 					sb.WriteString(",")
 				}
-				sb.WriteString("$" + strconv.Itoa(i*13+j+1))
+				sb.WriteString("$" + strconv.Itoa(i*n+j+1))
 			}
 			sb.WriteString(")")
-			args = append(args, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID, r.EventID,
-				r.EventName, r.EventSource, r.Username, r.AccessKeyID, r.ReadOnly, encodeResources(r.Resources))
+			args = sqlstore.AppendAuditRow(args, r)
 		}
 		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("postgres: audit append: %w", err)
 		}
 	}
 	if d != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_digests (seq, hash, time, signature) VALUES ($1, $2, $3, $4)`,
-			d.Seq, d.Hash, d.Time.UTC().Format(time.RFC3339Nano), d.Signature); err != nil {
-			return fmt.Errorf("postgres: audit digest: %w", err)
+		if err := db.sql.AppendAuditDigest(ctx, tx, d); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -151,76 +130,12 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Di
 	return nil
 }
 
-// ScanAudit implements audit.Store.
+// ScanAudit implements audit.Store: every event is a row.
 func (db *DB) ScanAudit(ctx context.Context, q audit.Query, fn func(*audit.Record) error) error {
 	if err := db.checkOpen(); err != nil {
 		return err
 	}
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
-	if q.AccountID != "" {
-		add("account_id = $?", q.AccountID)
-	}
-	if !q.Start.IsZero() {
-		add("event_time >= $?", q.Start.Unix())
-	}
-	if !q.End.IsZero() {
-		add("event_time <= $?", q.End.Unix())
-	}
-	for _, c := range []struct{ col, v string }{{"event_id", q.EventID}, {"event_name", q.EventName},
-		{"event_source", q.EventSource}, {"username", q.Username}, {"access_key", q.AccessKeyID}} {
-		if c.v != "" {
-			add(c.col+" = $?", c.v)
-		}
-	}
-	if q.ReadOnly != nil {
-		add("read_only = $?", *q.ReadOnly)
-	}
-	if q.ResType != "" {
-		add("strpos(resources, $?) > 0", "\n"+q.ResType+"\t")
-	}
-	if q.ResName != "" {
-		add("strpos(resources, $?) > 0", "\t"+q.ResName+"\n")
-	}
-	if q.BeforeSeq > 0 {
-		add("seq < $?", q.BeforeSeq)
-	}
-	query := `SELECT seq, prev_hash, hash, body, event_time, account_id, event_id, event_name, event_source, username,
-		access_key, read_only, resources FROM audit_events`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	if q.Descending {
-		query += " ORDER BY seq DESC"
-	} else {
-		query += " ORDER BY seq"
-	}
-	if q.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(q.Limit)
-	}
-	rows, err := db.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("postgres: audit scan: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r := &audit.Record{}
-		var body, res string
-		var t int64
-		if err := rows.Scan(&r.Seq, &r.PrevHash, &r.Hash, &body, &t, &r.AccountID, &r.EventID, &r.EventName, &r.EventSource,
-			&r.Username, &r.AccessKeyID, &r.ReadOnly, &res); err != nil {
-			return fmt.Errorf("postgres: audit scan: %w", err)
-		}
-		r.Body, r.Time, r.Resources = []byte(body), time.Unix(t, 0).UTC(), decodeResources(res)
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return db.sql.ScanAudit(ctx, db.db, &q, nil, fn)
 }
 
 // AuditDigests implements audit.Store.
@@ -228,22 +143,7 @@ func (db *DB) AuditDigests(ctx context.Context) ([]audit.Digest, error) {
 	if err := db.checkOpen(); err != nil {
 		return nil, err
 	}
-	rows, err := db.db.QueryContext(ctx, `SELECT seq, hash, time, signature FROM audit_digests ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit digests: %w", err)
-	}
-	defer rows.Close()
-	var out []audit.Digest
-	for rows.Next() {
-		var d audit.Digest
-		var t string
-		if err := rows.Scan(&d.Seq, &d.Hash, &t, &d.Signature); err != nil {
-			return nil, fmt.Errorf("postgres: audit digests: %w", err)
-		}
-		d.Time, _ = time.Parse(time.RFC3339Nano, t)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return db.sql.AuditDigests(ctx, db.db)
 }
 
 // PruneAudit implements audit.Store.
@@ -251,8 +151,5 @@ func (db *DB) PruneAudit(ctx context.Context, through int64) error {
 	if err := db.checkOpen(); err != nil {
 		return err
 	}
-	if _, err := db.db.ExecContext(ctx, `DELETE FROM audit_events WHERE seq <= $1`, through); err != nil {
-		return fmt.Errorf("postgres: audit prune: %w", err)
-	}
-	return nil
+	return db.sql.PruneAuditRows(ctx, db.db, through)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/iamd/iamd/audit"
 	"github.com/iamd/iamd/postgres/pgtest"
+	"github.com/iamd/iamd/sqlstore/audittest"
 )
 
 func auditEvent(node, i int) *audit.Event {
@@ -134,3 +135,7 @@ func TestAuditStaleHead(t *testing.T) {
 		t.Fatalf("append after head = %v", err)
 	}
 }
+
+// TestAuditScanFilters runs the backends' shared check of ScanAudit's
+// filters.
+func TestAuditScanFilters(t *testing.T) { audittest.Filters(t, openTemp(t)) }

@@ -31,6 +31,7 @@ var dialect = sqlstore.Dialect{
 	// starts_with rather than LIKE: LIKE would treat '_' and '%' in a path
 	// as wildcards.
 	PathPrefix: `starts_with(%[1]s.path, ?1)`,
+	Contains:   `strpos(%[1]s, ?) > 0`,
 	NoLimit:    nil, // LIMIT NULL: no limit
 	RoleIDs: `coalesce((SELECT json_agg(role_id ORDER BY role_id)::text FROM instance_profile_roles
 		WHERE profile_id = ip.id), '[]')`,

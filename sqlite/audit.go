@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/klauspost/compress/s2"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // The audit trail's storage. Appends run on the writer connection in their
@@ -57,27 +57,7 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, int64, error) {
 	return seq, hash, dseq.Int64, nil
 }
 
-func encodeResources(rs []audit.Resource) string {
-	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString("\n" + r.Type + "\t" + r.Name)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-func decodeResources(s string) []audit.Resource {
-	var out []audit.Resource
-	for _, line := range strings.Split(strings.Trim(s, "\n"), "\n") {
-		if t, n, ok := strings.Cut(line, "\t"); ok {
-			out = append(out, audit.Resource{Type: t, Name: n})
-		}
-	}
-	return out
-}
-
-var qAppendAudit = q(`INSERT INTO audit_events (seq, prev_hash, hash, body, event_time, account_id, event_id,
-	event_name, event_source, username, access_key, read_only, resources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+var qAppendAudit = q(`INSERT INTO audit_events (` + sqlstore.AuditColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 
 var qAppendAuditPack = q(`INSERT INTO audit_packs (first_seq, last_seq, last_hash, min_time, max_time, min_event_id,
 	max_event_id, accounts, format, body) VALUES (?,?,?,?,?,?,?,?,?,?)`)
@@ -114,14 +94,16 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Di
 		// The statements prepared in Open, bound to this transaction:
 		// preparing them per batch cost more than a small batch's inserts.
 		var st, pst *sql.Stmt
+		var args []any // one row's, reused: the driver has copied them when ExecContext returns
 		for i := 0; i < len(recs); {
 			if r := recs[i]; !r.ReadOnly {
 				if st == nil {
 					st = tx.StmtContext(ctx, db.wStmts.m[qAppendAudit])
 					defer st.Close()
+					args = make([]any, 0, sqlstore.AuditColumnCount)
 				}
-				if _, err := st.ExecContext(ctx, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID, r.EventID,
-					r.EventName, r.EventSource, r.Username, r.AccessKeyID, r.ReadOnly, encodeResources(r.Resources)); err != nil {
+				args = sqlstore.AppendAuditRow(args[:0], r)
+				if _, err := st.ExecContext(ctx, args...); err != nil {
 					return fmt.Errorf("sqlite: audit append: %w", err)
 				}
 				i++
@@ -142,9 +124,8 @@ func (db *DB) AppendAudit(ctx context.Context, recs []*audit.Record, d *audit.Di
 		}
 	}
 	if d != nil {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO audit_digests (seq, hash, time, signature) VALUES (?,?,?,?)",
-			d.Seq, d.Hash, d.Time.UTC().Format(time.RFC3339Nano), d.Signature); err != nil {
-			return fmt.Errorf("sqlite: audit digest: %w", err)
+		if err := db.sql.AppendAuditDigest(ctx, tx, d); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -191,28 +172,8 @@ func (db *DB) ScanAudit(ctx context.Context, q audit.Query, fn func(*audit.Recor
 		return fmt.Errorf("sqlite: audit scan: %w", err)
 	}
 	defer tx.Rollback()
-	rq, rargs := rowQuery(&q)
-	rows, err := tx.QueryContext(ctx, rq, rargs...)
-	if err != nil {
-		return fmt.Errorf("sqlite: audit scan: %w", err)
-	}
-	defer rows.Close()
-	nextRow := func() (*audit.Record, error) {
-		if !rows.Next() {
-			return nil, rows.Err()
-		}
-		r := &audit.Record{}
-		var body, res string
-		var t int64
-		if err := rows.Scan(&r.Seq, &r.PrevHash, &r.Hash, &body, &t, &r.AccountID, &r.EventID, &r.EventName, &r.EventSource,
-			&r.Username, &r.AccessKeyID, &r.ReadOnly, &res); err != nil {
-			return nil, err
-		}
-		r.Body, r.Time, r.Resources = []byte(body), time.Unix(t, 0).UTC(), decodeResources(res)
-		return r, nil
-	}
-	nextPacked := func() (*audit.Record, error) { return nil, nil }
-	if q.ReadOnly == nil || *q.ReadOnly { // packs hold read-only events only
+	var packed func() (*audit.Record, error) // nil: no pack can match
+	if q.ReadOnly == nil || *q.ReadOnly {    // packs hold read-only events only
 		pq, pargs := packQuery(&q)
 		prows, err := tx.QueryContext(ctx, pq, pargs...)
 		if err != nil {
@@ -222,7 +183,7 @@ func (db *DB) ScanAudit(ctx context.Context, q audit.Query, fn func(*audit.Recor
 		var pack []packedRecord
 		var buf []byte // the decoded body, reused: matches are copied out
 		filter := newPackFilter(&q)
-		nextPacked = func() (*audit.Record, error) {
+		packed = func() (*audit.Record, error) {
 			for {
 				for len(pack) > 0 {
 					var p *packedRecord
@@ -250,80 +211,7 @@ func (db *DB) ScanAudit(ctx context.Context, q audit.Query, fn func(*audit.Recor
 			}
 		}
 	}
-	r, err := nextRow()
-	if err != nil {
-		return fmt.Errorf("sqlite: audit scan: %w", err)
-	}
-	p, err := nextPacked()
-	if err != nil {
-		return fmt.Errorf("sqlite: audit scan: %w", err)
-	}
-	for n := 0; (q.Limit <= 0 || n < q.Limit) && (r != nil || p != nil); n++ {
-		var next *audit.Record
-		if r == nil || p != nil && (p.Seq < r.Seq) != q.Descending {
-			next = p
-			p, err = nextPacked()
-		} else {
-			next = r
-			r, err = nextRow()
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: audit scan: %w", err)
-		}
-		if err := fn(next); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func rowQuery(q *audit.Query) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if q.AccountID != "" {
-		add("account_id = ?", q.AccountID)
-	}
-	if !q.Start.IsZero() {
-		add("event_time >= ?", q.Start.Unix())
-	}
-	if !q.End.IsZero() {
-		add("event_time <= ?", q.End.Unix())
-	}
-	for _, c := range []struct{ col, v string }{{"event_id", q.EventID}, {"event_name", q.EventName},
-		{"event_source", q.EventSource}, {"username", q.Username}, {"access_key", q.AccessKeyID}} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if q.ReadOnly != nil {
-		add("read_only = ?", *q.ReadOnly)
-	}
-	if q.ResType != "" {
-		add("instr(resources, ?) > 0", "\n"+q.ResType+"\t")
-	}
-	if q.ResName != "" {
-		add("instr(resources, ?) > 0", "\t"+q.ResName+"\n")
-	}
-	if q.BeforeSeq > 0 {
-		add("seq < ?", q.BeforeSeq)
-	}
-	query := "SELECT seq, prev_hash, hash, body, event_time, account_id, event_id, event_name, event_source, username, access_key, read_only, resources FROM audit_events"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	if q.Descending {
-		query += " ORDER BY seq DESC"
-	} else {
-		query += " ORDER BY seq"
-	}
-	if q.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", q.Limit)
-	}
-	return query, args
+	return db.sql.ScanAudit(ctx, tx, &q, packed, fn)
 }
 
 // packQuery selects the packs that may hold a match: the conditions on
@@ -367,22 +255,7 @@ func (db *DB) AuditDigests(ctx context.Context) ([]audit.Digest, error) {
 	if err := db.checkOpen(); err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, "SELECT seq, hash, time, signature FROM audit_digests ORDER BY seq")
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit digests: %w", err)
-	}
-	defer rows.Close()
-	var out []audit.Digest
-	for rows.Next() {
-		var d audit.Digest
-		var t string
-		if err := rows.Scan(&d.Seq, &d.Hash, &t, &d.Signature); err != nil {
-			return nil, fmt.Errorf("sqlite: audit digests: %w", err)
-		}
-		d.Time, _ = time.Parse(time.RFC3339Nano, t)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return db.sql.AuditDigests(ctx, db.r)
 }
 
 // PruneAudit implements audit.Store. A pack that straddles through is
@@ -401,8 +274,8 @@ func (db *DB) PruneAudit(ctx context.Context, through int64) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM audit_events WHERE seq <= ?", through); err != nil {
-		return fmt.Errorf("sqlite: audit prune: %w", err)
+	if err := db.sql.PruneAuditRows(ctx, tx, through); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM audit_packs WHERE last_seq <= ?", through); err != nil {
 		return fmt.Errorf("sqlite: audit prune: %w", err)

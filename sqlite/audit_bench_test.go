@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore/storebench"
 )
 
 // BenchmarkAuditEnqueueRead measures the audit writer's cost per read
@@ -43,11 +43,7 @@ func BenchmarkAuditEnqueueRead(b *testing.B) {
 
 func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "iamd.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(b)
 	for _, stmt := range strings.Split(os.Getenv("IAMD_BENCH_AUDIT_DDL"), ";") {
 		if stmt != "" {
 			if _, err := db.w.ExecContext(ctx, stmt); err != nil {
@@ -55,14 +51,7 @@ func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 			}
 		}
 	}
-	key, _, err := audit.LoadOrCreateKey(filepath.Join(b.TempDir(), audit.KeyFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := audit.NewWriter(ctx, audit.Config{Store: db, Key: key})
-	if err != nil {
-		b.Fatal(err)
-	}
+	w := newBenchWriter(b, db)
 	defer w.Close()
 	newID := func() string { return uuid4() }
 	if ids == "v7" {
@@ -99,7 +88,7 @@ func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 	packs0 := countPacks()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := storebench.ProcessCPU()
 	switch mode {
 	case "enqueue", "batch64":
 		for i, e := range events {
@@ -130,7 +119,7 @@ func benchAuditReads(b *testing.B, prefill int, ids, mode string) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
+	b.ReportMetric(float64((storebench.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/event")
 	// Each group commit of read events is one pack.
 	if packs := countPacks() - packs0; packs > 0 {
 		b.ReportMetric(float64(b.N)/float64(packs), "events/commit")
@@ -145,31 +134,14 @@ func uuid4() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkAuditScan measures LookupEvents-like reads of a trail of 20,000
 // read events stored as packs: the newest page of an account, one event by
 // ID (the packs' event ID ranges keep it to about one pack), and a name
 // that matches nothing (every pack decoded).
 func BenchmarkAuditScan(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "iamd.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	key, _, err := audit.LoadOrCreateKey(filepath.Join(b.TempDir(), audit.KeyFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := audit.NewWriter(ctx, audit.Config{Store: db, Key: key})
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := openTemp(b)
+	w := newBenchWriter(b, db)
 	const n = 20000
 	var mid string
 	for i := range n {
@@ -190,26 +162,32 @@ func BenchmarkAuditScan(b *testing.B) {
 	if err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		q    audit.Query
-		want int
-	}{
-		{"newest51", audit.Query{AccountID: "123456789012", Descending: true, Limit: 51}, 51},
-		{"eventID", audit.Query{AccountID: "123456789012", EventID: mid, Descending: true, Limit: 51}, 1},
-		{"noMatch", audit.Query{AccountID: "123456789012", EventName: "CreateUser", Descending: true, Limit: 51}, 0},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				got := 0
-				if err := db.ScanAudit(ctx, tc.q, func(*audit.Record) error { got++; return nil }); err != nil {
-					b.Fatal(err)
-				}
-				if got != tc.want {
-					b.Fatalf("%d events, want %d", got, tc.want)
-				}
-			}
-		})
+	storebench.AuditScan(b, db, []storebench.AuditScanCase{
+		{Name: "newest51", Q: audit.Query{AccountID: "123456789012", Descending: true, Limit: 51}, Want: 51},
+		{Name: "eventID", Q: audit.Query{AccountID: "123456789012", EventID: mid, Descending: true, Limit: 51}, Want: 1},
+		{Name: "noMatch", Q: audit.Query{AccountID: "123456789012", EventName: "CreateUser", Descending: true, Limit: 51}, Want: 0},
+	})
+}
+
+// BenchmarkAuditAppend is storebench's: AppendAudit per event in batches of
+// 64, read events (packs) and mutations (rows), the same bodies as on
+// postgres.
+func BenchmarkAuditAppend(b *testing.B) {
+	storebench.AuditAppends(b, func(b *testing.B) audit.Store { return openTemp(b) })
+}
+
+// BenchmarkAuditScanRows is storebench's scan of a trail of rows.
+func BenchmarkAuditScanRows(b *testing.B) { storebench.AuditScanRows(b, openTemp(b)) }
+
+// newBenchWriter is an audit writer on db with a new signing key.
+func newBenchWriter(b *testing.B, db *DB) *audit.Writer {
+	key, _, err := audit.LoadOrCreateKey(filepath.Join(b.TempDir(), audit.KeyFile))
+	if err != nil {
+		b.Fatal(err)
 	}
+	w, err := audit.NewWriter(b.Context(), audit.Config{Store: db, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // A pack is one audit_packs row holding a run of consecutive read-only
@@ -90,8 +90,8 @@ func appendField(dst, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// appendResources appends encodeResources(rs) as a field without building
-// the string.
+// appendResources appends sqlstore.EncodeAuditResources(rs) as a field
+// without building the string.
 func appendResources(dst []byte, rs []audit.Resource) []byte {
 	n := 1
 	for _, r := range rs {
@@ -138,7 +138,7 @@ func (p *packedRecord) record() *audit.Record {
 		PrevHash: bytes.Clone(p.f[fPrev]), Hash: bytes.Clone(p.f[fHash]), Body: bytes.Clone(p.f[fBody]),
 		AccountID: string(p.f[fAccount]), EventID: string(p.f[fEventID]), EventName: string(p.f[fName]),
 		EventSource: string(p.f[fSource]), Username: string(p.f[fUser]), AccessKeyID: string(p.f[fKey]),
-		Resources: decodeResources(string(p.f[fResources]))}
+		Resources: sqlstore.DecodeAuditResources(string(p.f[fResources]))}
 }
 
 var errPackTruncated = errors.New("truncated")
@@ -236,9 +236,7 @@ func (f *packFilter) match(p *packedRecord) bool {
 
 // Querier is what ScanAuditPacks reads through: a *sql.DB or *sql.Tx on a
 // SQLite file.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
+type Querier = sqlstore.Querier
 
 // ScanAuditPacks calls fn for every record stored in packs, ascending,
 // reading through q. `iamd db copy`, which copies tables with plain SQL,
@@ -271,8 +269,9 @@ func ScanAuditPacks(ctx context.Context, q Querier, fn func(*audit.Record) error
 	return rows.Err()
 }
 
-// EncodeAuditResources is the resources column of audit_events for rs.
-func EncodeAuditResources(rs []audit.Resource) string { return encodeResources(rs) }
+// EncodeAuditResources is the resources column of audit_events for rs
+// (sqlstore.EncodeAuditResources), for `iamd db copy`.
+func EncodeAuditResources(rs []audit.Resource) string { return sqlstore.EncodeAuditResources(rs) }
 
 func packDamaged(s packSummary, err error) error {
 	return &audit.DamagedError{Seq: s.firstSeq,

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/s2"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore"
 )
 
 // packBatches is the trail of the pack tests, one group commit per line
@@ -50,11 +51,7 @@ func packEvent(seq int64, readOnly bool) *audit.Event {
 func packTrail(t *testing.T) (*DB, ed25519.PrivateKey, []*audit.Record) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTemp(t)
 	_, key, _ := ed25519.GenerateKey(nil)
 	var all []*audit.Record
 	prev := audit.ZeroHash
@@ -119,8 +116,7 @@ func TestAuditScanPacksMatchesRows(t *testing.T) {
 	}
 	defer rowsDB.Close()
 	for _, r := range all {
-		if _, err := rowsDB.w.ExecContext(ctx, qAppendAudit, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID,
-			r.EventID, r.EventName, r.EventSource, r.Username, r.AccessKeyID, r.ReadOnly, encodeResources(r.Resources)); err != nil {
+		if _, err := rowsDB.w.ExecContext(ctx, qAppendAudit, sqlstore.AppendAuditRow(nil, r)...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -224,13 +220,7 @@ func renumber(recs []*audit.Record, first int64) []*audit.Record {
 
 func TestAuditVerifyDetectsTamperingInPacks(t *testing.T) {
 	ctx := context.Background()
-	exec := func(db *DB, stmts ...string) {
-		for _, s := range stmts {
-			if _, err := db.w.ExecContext(ctx, s); err != nil {
-				t.Fatalf("%s: %v", s, err)
-			}
-		}
-	}
+	exec := func(db *DB, stmts ...string) { execSQL(t, db, stmts...) }
 	for _, tc := range []struct {
 		name    string
 		tamper  func(db *DB, all []*audit.Record)
@@ -387,19 +377,14 @@ func FuzzDecodePack(f *testing.F) {
 // and the whole chain scans in order and verifies.
 func TestAuditRowsBeforePacksStayReadable(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	prev := audit.ZeroHash
 	for seq := int64(1); seq <= 6; seq++ { // as the previous code stored them
 		r, err := audit.NewRecord(packEvent(seq, seq != 3), seq, prev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.w.ExecContext(ctx, qAppendAudit, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID,
-			r.EventID, r.EventName, r.EventSource, r.Username, r.AccessKeyID, r.ReadOnly, encodeResources(r.Resources)); err != nil {
+		if _, err := db.w.ExecContext(ctx, qAppendAudit, sqlstore.AppendAuditRow(nil, r)...); err != nil {
 			t.Fatal(err)
 		}
 		prev = r.Hash

@@ -10,17 +10,15 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/audit"
+	"github.com/iamd/iamd/sqlstore"
+	"github.com/iamd/iamd/sqlstore/audittest"
 )
 
 // auditTrail writes n events (a digest every 5) and returns the database.
 func auditTrail(t *testing.T, n int) (*DB, ed25519.PrivateKey) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTemp(t)
 	key, _, err := audit.LoadOrCreateKey(filepath.Join(t.TempDir(), audit.KeyFile))
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +53,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		}
 		// Straight into the table: AppendAudit refuses to store an event
 		// behind the head, which is what an attacker with the file does.
-		if _, err := db.w.ExecContext(ctx, qAppendAudit, r.Seq, r.PrevHash, r.Hash, string(r.Body), r.Time.Unix(), r.AccountID,
-			r.EventID, r.EventName, r.EventSource, r.Username, r.AccessKeyID, r.ReadOnly, encodeResources(r.Resources)); err != nil {
+		if _, err := db.w.ExecContext(ctx, qAppendAudit, sqlstore.AppendAuditRow(nil, r)...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,13 +64,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		}
 		return h
 	}
-	exec := func(db *DB, stmts ...string) {
-		for _, s := range stmts {
-			if _, err := db.w.ExecContext(ctx, s); err != nil {
-				t.Fatalf("%s: %v", s, err)
-			}
-		}
-	}
+	exec := func(db *DB, stmts ...string) { execSQL(t, db, stmts...) }
 	for _, tc := range []struct {
 		name    string
 		tamper  func(db *DB)
@@ -118,6 +109,16 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 			db, key := auditTrail(t, 12)
 			checkTamperDetected(t, db, key, 12, func() { tc.tamper(db) }, tc.wantSeq, tc.want)
 		})
+	}
+}
+
+// execSQL runs stmts on db's writer, as someone with the file would.
+func execSQL(t *testing.T, db *DB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := db.w.ExecContext(t.Context(), s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
 	}
 }
 
@@ -167,3 +168,7 @@ func TestAuditPruneKeepsTrailVerifiable(t *testing.T) {
 		t.Errorf("prefix deletion: %v", rep.Problems)
 	}
 }
+
+// TestAuditScanFilters runs the backends' shared check of ScanAudit's
+// filters on a trail of rows and packs.
+func TestAuditScanFilters(t *testing.T) { audittest.Filters(t, openTemp(t)) }

@@ -33,6 +33,7 @@ var dialect = sqlstore.Dialect{
 	// Listings filter by path prefix with substr rather than LIKE: LIKE
 	// would treat '_' and '%' in a path as wildcards and fold ASCII case.
 	PathPrefix: `substr(%[1]s.path, 1, length(?1)) = ?1`,
+	Contains:   `instr(%[1]s, ?) > 0`,
 	NoLimit:    int64(-1),
 	RoleIDs: `coalesce((SELECT json_group_array(role_id) FROM (SELECT role_id FROM instance_profile_roles
 		WHERE profile_id = ip.id ORDER BY role_id)), '[]')`,

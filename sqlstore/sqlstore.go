@@ -3,17 +3,19 @@
 //
 // The backends keep what truly differs: opening the database, migrations,
 // Update and View (SQLite's single writer connection, PostgreSQL's
-// advisory write lock), the change feed's transport, the audit store, and
-// the few dialect points a Dialect names. Everything else, the SQL of
+// advisory write lock), the change feed's transport, the audit store's
+// write paths (SQLite's packs, PostgreSQL's multi-node append), and the
+// few dialect points a Dialect names. Everything else, the SQL of
 // every entity, the scanning, the encodings of times and tags and the
 // classification of constraint failures, is written once here, so that a
 // fix or a new entity reaches both backends and the conformance suite
 // (storetest) checks the same code twice.
 //
 // SQL is written in SQLite's form, with "?" and "?N" parameters, and
-// rebound once to PostgreSQL's "$N" when the Store is made (Rebind).
-// Dependencies point inward: this package imports iam and database/sql,
-// never a driver.
+// rebound once to PostgreSQL's "$N" when the Store is made (Rebind); the
+// one statement built per call, the audit scan's filter, is rebound per
+// call. Dependencies point inward: this package imports iam, audit and
+// database/sql, never a driver.
 package sqlstore
 
 import (
@@ -46,6 +48,11 @@ type Dialect struct {
 	// parameter ?1", byte for byte: neither LIKE (wildcards, case folding)
 	// nor anything that treats an empty prefix specially.
 	PathPrefix string
+
+	// Contains is the boolean expression "text column %[1]s contains
+	// parameter ?", a plain substring test: no pattern characters, no
+	// case folding.
+	Contains string
 
 	// NoLimit is bound to a listing's LIMIT when the caller wants every
 	// row (SQLite: -1, PostgreSQL: NULL).
@@ -84,7 +91,7 @@ type Store struct {
 
 // New returns the queries of the registry in d's form.
 func New(d Dialect) (*Store, error) {
-	if d.Name == "" || d.Constraint == nil || d.PathPrefix == "" || d.RoleIDs == "" || d.Revision == "" {
+	if d.Name == "" || d.Constraint == nil || d.PathPrefix == "" || d.Contains == "" || d.RoleIDs == "" || d.Revision == "" {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{

@@ -11,6 +11,7 @@ var testDialect = Dialect{
 	Name:       "test",
 	Numbered:   true,
 	PathPrefix: `starts_with(%[1]s.path, ?1)`,
+	Contains:   `strpos(%[1]s, ?) > 0`,
 	RoleIDs:    `'[]'`,
 	Revision:   `SELECT 0`,
 	Constraint: func(error) Constraint { return NoConstraint },
@@ -56,6 +57,7 @@ func TestNewRejectsIncompleteDialect(t *testing.T) {
 	for _, mut := range []func(*Dialect){
 		func(d *Dialect) { d.Name = "" },
 		func(d *Dialect) { d.PathPrefix = "" },
+		func(d *Dialect) { d.Contains = "" },
 		func(d *Dialect) { d.RoleIDs = "" },
 		func(d *Dialect) { d.Revision = "" },
 		func(d *Dialect) { d.Constraint = nil },
