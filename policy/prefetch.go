@@ -79,12 +79,22 @@ func (h *hint) prefetch(ix *identityIndex, r *Request, a *actionRef) {
 	if ix == nil {
 		return
 	}
-	exact, svc := h.slots(a)
+	slot, svc := h.slots(a)
+	if slot == nil {
+		slot = svc
+	}
 	var ctx unsafe.Pointer
 	if c := r.Context; c != nil && h.ctx != 0 {
 		ctx = unsafe.Pointer(&c.tab[0])
 	}
-	prefetch(unsafe.Pointer(ix), exact, svc, unsafe.Pointer(unsafe.StringData(r.Resource)), ctx, h.ctx)
+	// Both ends of the resource: ARN comparisons read its last word
+	// first, and an ARN often spans two lines.
+	var res, resEnd unsafe.Pointer
+	if n := len(r.Resource); n > 0 {
+		res = unsafe.Pointer(unsafe.StringData(r.Resource))
+		resEnd = unsafe.Add(res, n-1)
+	}
+	prefetch(unsafe.Pointer(ix), slot, res, resEnd, ctx, h.ctx)
 }
 
 // slots returns the first slot the merged index probes for a in its exact
