@@ -114,7 +114,6 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	server.TuneGC(os.Getenv) // as iamd serve does
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, AccountID: account,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {

@@ -169,7 +169,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("log format %q: want text or json", c.logFormat)
 	}
 	log := slog.New(handler)
-	server.TuneGC(getenv) // GOGC 400 unless the environment says otherwise
 
 	srv, err := server.Start(ctx, server.Config{
 		Listen: c.listen, DataDir: c.dataDir, MasterKeyFile: c.masterKeyFile, AccountID: c.accountID,
