@@ -523,15 +523,7 @@ func TestGoldenXML(t *testing.T) {
 	reVar := regexp.MustCompile(`\{\{(\w+)\}\}`)
 
 	if *update {
-		old, _ := filepath.Glob(filepath.Join(goldenDir, "*.xml"))
-		for _, f := range old {
-			if err := os.Remove(f); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		resetGoldenDir(t, goldenDir)
 	}
 	written := map[string]bool{}
 	for i, s := range steps {
@@ -682,5 +674,20 @@ func TestIssue4OperationsImplemented(t *testing.T) {
 		if !Implemented("iam", op) {
 			t.Errorf("Implemented(iam, %s) = false, want true", op)
 		}
+	}
+}
+
+// resetGoldenDir empties dir of golden files before -update rewrites
+// them, so that files of removed steps do not linger.
+func resetGoldenDir(t *testing.T, dir string) {
+	t.Helper()
+	old, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

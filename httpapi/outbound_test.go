@@ -58,15 +58,7 @@ func TestOutboundGoldenXML(t *testing.T) {
 		{"iam", "GetOutboundWebIdentityFederationInfo", "disabled", nil},
 	}
 	if *update {
-		old, _ := filepath.Glob(filepath.Join(outboundGoldenDir, "*.xml"))
-		for _, f := range old {
-			if err := os.Remove(f); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.MkdirAll(outboundGoldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		resetGoldenDir(t, outboundGoldenDir)
 	}
 	for i, s := range steps {
 		version := "2010-05-08"
