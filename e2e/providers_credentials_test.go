@@ -359,7 +359,9 @@ func TestServerCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if aws.ToString(got.ServerCertificate.CertificateBody) != leafPEM || aws.ToString(got.ServerCertificate.CertificateChain) != caPEM {
+	// AWS keeps the PEM text without its trailing newline.
+	if aws.ToString(got.ServerCertificate.CertificateBody) != strings.TrimSpace(leafPEM) ||
+		aws.ToString(got.ServerCertificate.CertificateChain) != strings.TrimSpace(caPEM) {
 		t.Fatalf("GetServerCertificate = %+v", got.ServerCertificate)
 	}
 	if _, err := c.UpdateServerCertificate(ctx, &iam.UpdateServerCertificateInput{ServerCertificateName: aws.String("www"),

@@ -276,7 +276,7 @@ func (s *Service) UploadServerCertificate(ctx context.Context, p *Principal, in 
 		in.Path = "/"
 	}
 	c := &ServerCertificate{ID: newID(PrefixServerCertificate, 17), AccountID: p.AccountID, Name: in.Name, Path: in.Path,
-		Body: in.Body, Chain: in.Chain, UploadDate: s.clock()}
+		Body: cleanPEMText(in.Body), Chain: cleanPEMText(in.Chain), UploadDate: s.clock()}
 	if err := s.authorizeWith(p, "iam:UploadServerCertificate", c.ARN(), &authzKeys{requestTags: in.Tags}); err != nil {
 		return nil, err
 	}
@@ -327,6 +327,15 @@ func (s *Service) UploadServerCertificate(ctx context.Context, p *Principal, in 
 		return nil, err
 	}
 	return c, nil
+}
+
+// cleanPEMText is the form AWS stores an uploaded server certificate body
+// or chain in: CRLF line breaks become LF and surrounding whitespace goes
+// (hashicorp/terraform#3837 describes the dos2unix step; the aws provider
+// compares GetServerCertificate's body with the trimmed configuration, so
+// a stored trailing newline shows as drift forcing replacement).
+func cleanPEMText(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }
 
 // serverCertOf loads the named certificate and authorizes action on it,

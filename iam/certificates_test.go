@@ -129,7 +129,7 @@ func TestServerCertificateLifecycle(t *testing.T) {
 
 	got, err := f.svc.GetServerCertificate(ctx, f.root, "WWW")
 	noErr(t, err)
-	if got.Body != leafPEM || got.Chain != caPEM || got.SealedPrivateKey != nil || len(got.Tags) != 1 {
+	if got.Body != strings.TrimSpace(leafPEM) || got.Chain != strings.TrimSpace(caPEM) || got.SealedPrivateKey != nil || len(got.Tags) != 1 {
 		t.Fatalf("GetServerCertificate = %+v", got)
 	}
 
@@ -168,6 +168,38 @@ func TestServerCertificateLifecycle(t *testing.T) {
 	}
 	noErr(t, f.svc.DeleteServerCertificate(ctx, f.root, "www2"))
 	wantErr(t, f.svc.DeleteServerCertificate(ctx, f.root, "www2"), iam.CodeNoSuchEntity, "")
+}
+
+// TestServerCertificateBodyCleaned checks the body and chain are stored as
+// AWS keeps them: LF line breaks, no surrounding whitespace, whatever the
+// upload looked like. Terraform's aws provider relies on it for an empty
+// plan after uploading file("cert.pem").
+func TestServerCertificateBodyCleaned(t *testing.T) {
+	f := newPCFixture(t, nil)
+	ctx := t.Context()
+	caKey, leafKey := rsaKeyB(), rsaKey2048()
+	caPEM, ca := certPEM(t, "ca", caKey, nil, nil, f.now.Add(-time.Hour), 48*time.Hour)
+	leafPEM, _ := certPEM(t, "www.example.com", leafKey, ca, caKey, f.now.Add(-time.Hour), 24*time.Hour)
+	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+	for i, tc := range []struct{ name, body, chain string }{
+		{"trailing newline", leafPEM, caPEM},
+		{"CRLF", crlf(leafPEM), crlf(caPEM)},
+		{"surrounding blanks", "\n\n  " + leafPEM + "\n\t", " " + caPEM + "\n\n"},
+		{"already clean", strings.TrimSpace(leafPEM), strings.TrimSpace(caPEM)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "c" + string(rune('0'+i))
+			_, err := f.svc.UploadServerCertificate(ctx, f.root, iam.UploadServerCertificateInput{
+				Name: name, Body: tc.body, Chain: tc.chain, PrivateKey: keyPEM(t, leafKey),
+			})
+			noErr(t, err)
+			got, err := f.svc.GetServerCertificate(ctx, f.root, name)
+			noErr(t, err)
+			if got.Body != strings.TrimSpace(leafPEM) || got.Chain != strings.TrimSpace(caPEM) {
+				t.Fatalf("stored body %q\nchain %q", got.Body, got.Chain)
+			}
+		})
+	}
 }
 
 func TestServerCertificateErrors(t *testing.T) {
