@@ -569,21 +569,7 @@ func TestGoldenXML(t *testing.T) {
 			t.Fatalf("two steps write %s", name)
 		}
 		written[name] = true
-		path := filepath.Join(goldenDir, name)
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("%s: %v (run go test ./httpapi -run TestGoldenXML -update)", name, err)
-			continue
-		}
-		if d := firstDiff(string(want), got); d != "" {
-			t.Errorf("%s differs from the golden file (run with -update if intended):\n%s", name, d)
-		}
+		checkGolden(t, filepath.Join(goldenDir, name), got, "TestGoldenXML")
 	}
 	called := map[string]bool{}
 	for _, s := range steps {
@@ -689,5 +675,25 @@ func resetGoldenDir(t *testing.T, dir string) {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkGolden compares got with the golden file at path, or writes it
+// there under -update; test names the test to re-run with -update.
+func checkGolden(t *testing.T, path, got, test string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%s: %v (run go test ./httpapi -run %s -update)", path, err, test)
+		return
+	}
+	if d := firstDiff(string(want), got); d != "" {
+		t.Errorf("%s differs from the golden file (run with -update if intended):\n%s", path, d)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,20 +84,7 @@ func TestOutboundGoldenXML(t *testing.T) {
 		if s.suffix != "" {
 			name += "_" + s.suffix
 		}
-		path := filepath.Join(outboundGoldenDir, name+".xml")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./httpapi -run TestOutboundGoldenXML -update)", err)
-		}
-		if string(want) != got {
-			t.Errorf("%s differs: %s", path, firstDiff(string(want), got))
-		}
+		checkGolden(t, filepath.Join(outboundGoldenDir, name+".xml"), got, "TestOutboundGoldenXML")
 	}
 }
 
