@@ -43,6 +43,7 @@ import (
 
 	"github.com/iamd/iamd/authzapi"
 	"github.com/iamd/iamd/authzapi/wire"
+	"github.com/iamd/iamd/httpserve"
 	"github.com/iamd/iamd/iam"
 	"github.com/iamd/iamd/server"
 )
@@ -84,6 +85,7 @@ func run() error {
 	genGroup := flag.Int("gengroup", 1, "with -gen raw: consecutive requests dealt to one connection before the next (1: round-robin; more: several requests in one write, pipelined)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
 	floor := flag.Bool("floor", false, "serve every request with a fixed decision answer from a plain net/http server (the floor: net/http, the kernel and the generator without iamd)")
+	floorServe := flag.Bool("floorhttpserve", false, "like -floor, with iamd's HTTP server (package httpserve) instead of net/http's: iamd's transport without iamd")
 	memprofile := flag.String("memprofile", "", "write the server's allocation profile here at the end")
 	traceOut := flag.String("trace", "", "write an execution trace of the load (go tool trace) here")
 	flag.Parse()
@@ -152,18 +154,19 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		// The real server's timeouts (server.Start), whose deadlines cost
-		// per request too, so that the difference is the trail alone.
-		hs := &http.Server{Handler: authzapi.NewHandler(authzapi.Config{Service: svc}), ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+		// The real server's transport and timeouts (server.Start), whose
+		// deadlines cost per request too, so that the difference is the
+		// trail alone.
+		hs := httpserve.New(httpserve.Config{Handler: authzapi.NewHandler(authzapi.Config{Service: svc}), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10})
 		go hs.Serve(ln)
-		defer hs.Close()
+		defer hs.Shutdown(context.Background())
 		endpoint = "http://" + ln.Addr().String()
 	}
 	aliceARN := "arn:aws:iam::" + account + ":user/alice"
 	check := wire.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/reports/2026.csv", Context: map[string][]string{"aws:SourceIp": {"10.0.0.7"}}}
 	single, _ := json.Marshal(&wire.AuthorizeRequest{Subject: wire.Subject{PrincipalARN: aliceARN}, Check: check})
-	if *floor {
+	if *floor || *floorServe {
 		answer, err := post(endpoint+wire.AuthorizePath, token, single)
 		if err != nil {
 			return err
@@ -172,14 +175,22 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fixed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header()["Content-Type"] = []string{"application/json"}
 			w.Header()["Content-Length"] = []string{strconv.Itoa(len(answer))}
 			_, _ = w.Write(answer)
-		}), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-		go hs.Serve(ln)
-		defer hs.Close()
+		})
+		if *floorServe {
+			hs := httpserve.New(httpserve.Config{Handler: fixed, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+				WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second})
+			go hs.Serve(ln)
+			defer hs.Shutdown(context.Background())
+		} else {
+			hs := &http.Server{Handler: fixed, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+			go hs.Serve(ln)
+			defer hs.Close()
+		}
 		endpoint = "http://" + ln.Addr().String()
 	}
 	sr, err := signed(alice.Key.ID, alice.Secret, srv.Endpoint())
