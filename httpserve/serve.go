@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -202,7 +201,7 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	}
 	body := ctx.Request.Body()
 	r := &http.Request{
-		Method:        string(ctx.Method()),
+		Method:        method(ctx.Method()),
 		URL:           u,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
@@ -221,7 +220,9 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
 	if len(body) > 0 {
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		b := &bodyReader{}
+		b.Reset(body)
+		r.Body = b
 	}
 	// The host comes from the request line when it is absolute, as in
 	// net/http, else from the Host header.
@@ -281,6 +282,29 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	}
 	return r, nil
 }
+
+// method returns m as a string, without allocating for the usual ones.
+func method(m []byte) string {
+	switch string(m) {
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodDelete:
+		return http.MethodDelete
+	}
+	return string(m)
+}
+
+// bodyReader is a request body: one allocation where io.NopCloser over a
+// bytes.Reader takes two.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
 
 // commonKeys holds the canonical names of the headers AWS SDKs, the CLI
 // and browsers send, so that looking one up does not allocate it.
