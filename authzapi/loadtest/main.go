@@ -46,6 +46,7 @@ import (
 	"github.com/iamd/iamd/httpserve"
 	"github.com/iamd/iamd/iam"
 	"github.com/iamd/iamd/server"
+	"github.com/valyala/fasthttp"
 )
 
 const account = "123456789012"
@@ -85,6 +86,7 @@ func run() error {
 	genGroup := flag.Int("gengroup", 1, "with -gen raw: consecutive requests dealt to one connection before the next (1: round-robin; more: several requests in one write, pipelined)")
 	noAudit := flag.Bool("noaudit", false, "serve the API without the audit trail (to measure what auditing costs)")
 	floor := flag.Bool("floor", false, "serve every request with a fixed decision answer from a plain net/http server (the floor: net/http, the kernel and the generator without iamd)")
+	floorFast := flag.Bool("floorfasthttp", false, "like -floor, with a fasthttp handler answering directly (no net/http adapter)")
 	floorServe := flag.Bool("floorhttpserve", false, "like -floor, with iamd's HTTP server (package httpserve) instead of net/http's: iamd's transport without iamd")
 	memprofile := flag.String("memprofile", "", "write the server's allocation profile here at the end")
 	traceOut := flag.String("trace", "", "write an execution trace of the load (go tool trace) here")
@@ -166,7 +168,7 @@ func run() error {
 	aliceARN := "arn:aws:iam::" + account + ":user/alice"
 	check := wire.Check{Action: "s3:GetObject", Resource: "arn:aws:s3:::data/reports/2026.csv", Context: map[string][]string{"aws:SourceIp": {"10.0.0.7"}}}
 	single, _ := json.Marshal(&wire.AuthorizeRequest{Subject: wire.Subject{PrincipalARN: aliceARN}, Check: check})
-	if *floor || *floorServe {
+	if *floor || *floorServe || *floorFast {
 		answer, err := post(endpoint+wire.AuthorizePath, token, single)
 		if err != nil {
 			return err
@@ -181,7 +183,16 @@ func run() error {
 			w.Header()["Content-Length"] = []string{strconv.Itoa(len(answer))}
 			_, _ = w.Write(answer)
 		})
-		if *floorServe {
+		if *floorFast {
+			// fasthttp's own handler type: the adapter's cost is the
+			// difference from -floorhttpserve.
+			hs := &fasthttp.Server{Handler: func(c *fasthttp.RequestCtx) {
+				c.SetContentType("application/json")
+				c.SetBody(answer)
+			}, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, NoDefaultServerHeader: true}
+			go hs.Serve(ln)
+			defer hs.Shutdown()
+		} else if *floorServe {
 			hs := httpserve.New(httpserve.Config{Handler: fixed, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 				WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second})
 			go hs.Serve(ln)
