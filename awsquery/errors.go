@@ -125,9 +125,17 @@ func AppendError(b []byte, svc *awsmodel.Service, e *Error, requestID string) []
 	}
 	b = append(b, "</Type>\n    <Code>"...)
 	b = appendEscaped(b, e.Code)
-	b = append(b, "</Code>\n    <Message>"...)
-	b = appendEscaped(b, e.Message)
-	b = append(b, "</Message>\n  </Error>\n  <RequestId>"...)
+	b = append(b, "</Code>\n"...)
+	// AWS leaves the element out when an error has no message (the
+	// credential report's ReportNotPresent, ReportExpired, ReportInProgress):
+	// botocore then reports "Unknown", as the aws CLI does against AWS,
+	// where an empty element would make it print "None".
+	if e.Message != "" {
+		b = append(b, "    <Message>"...)
+		b = appendEscaped(b, e.Message)
+		b = append(b, "</Message>\n"...)
+	}
+	b = append(b, "  </Error>\n  <RequestId>"...)
 	b = appendEscaped(b, requestID)
 	return append(b, "</RequestId>\n</ErrorResponse>\n"...)
 }

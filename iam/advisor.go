@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -152,7 +153,8 @@ type grantingPolicy struct {
 // name: arn:aws:iam::123456789012:user/division/alice.
 func parseEntityARN(arn string) (account, typ, path, name string, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] != Partition || parts[2] != "iam" || parts[3] != "" {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != Partition || parts[2] != "iam" || parts[3] != "" ||
+		(parts[4] != "aws" && !isAccountID(parts[4])) {
 		return "", "", "", "", false
 	}
 	res := parts[5]
@@ -354,7 +356,19 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, p *Pri
 	if granularity == "" {
 		granularity = GranularityService
 	}
-	if err := s.authorize(p, "iam:GenerateServiceLastAccessedDetails", arn); err != nil {
+	// A malformed ARN is InvalidInput whoever asks, as in the simulator:
+	// checked before authorizing, which would call it another account's.
+	_, typ, _, _, ok := parseEntityARN(arn)
+	if !ok {
+		return "", invalidARN(arn)
+	}
+	authz := s.authorize
+	if typ == "policy" {
+		// An AWS managed policy is every account's to read (the console's
+		// Access Advisor tab has it), so it is authorized as GetPolicy is.
+		authz = s.authorizePolicyRead
+	}
+	if err := authz(p, "iam:GenerateServiceLastAccessedDetails", arn); err != nil {
 		return "", err
 	}
 	e, err := s.resolveAdvisorEntity(p, arn, true)
@@ -461,6 +475,9 @@ func (s *Service) fillAdvisorJob(job *AdvisorJob, e *advisorEntity, recs []Servi
 
 // trackedActions lists the tracked actions of a service that the policies
 // allow: for IAM every action of its model, elsewhere the actions seen.
+// None were used: nil, as the API reference has TrackedActionsLastAccessed
+// null "if the principal did not use the tracked actions within the
+// tracking period".
 func trackedActions(prefix string, gs []grants, byAction map[string]*lastUse) []TrackedAction {
 	names := map[string]bool{}
 	if prefix == "iam" {
@@ -474,6 +491,7 @@ func trackedActions(prefix string, gs []grants, byAction map[string]*lastUse) []
 		}
 	}
 	var out []TrackedAction
+	used := false
 	for n := range names {
 		full := prefix + ":" + n
 		if !slices.ContainsFunc(gs, func(g grants) bool { return g.action(full) }) {
@@ -482,8 +500,12 @@ func trackedActions(prefix string, gs []grants, byAction map[string]*lastUse) []
 		ta := TrackedAction{ActionName: n}
 		if u := byAction[full]; u != nil {
 			ta.LastAccessedTime, ta.LastAccessedEntity, ta.LastAccessedRegion = u.at, u.principal, u.region
+			used = true
 		}
 		out = append(out, ta)
+	}
+	if !used {
+		return nil
 	}
 	slices.SortFunc(out, func(a, b TrackedAction) int { return strings.Compare(a.ActionName, b.ActionName) })
 	return out
@@ -527,7 +549,11 @@ func advisorEntities(e *advisorEntity, last map[string]time.Time) []EntityLastAc
 			out = append(out, role(r))
 		}
 	}
-	slices.SortFunc(out, func(a, b EntityLastAccessed) int { return strings.Compare(a.ARN, b.ARN) })
+	// "Sorted by date, with the most recent access listed first" (API
+	// reference); the never used last, by ARN.
+	slices.SortFunc(out, func(a, b EntityLastAccessed) int {
+		return cmp.Or(b.LastAuthenticated.Compare(a.LastAuthenticated), strings.Compare(a.ARN, b.ARN))
+	})
 	return out
 }
 
@@ -633,6 +659,9 @@ type ServicePolicies struct {
 // identity policies of a user (with its groups'), group or role that allow
 // some action of that service.
 func (s *Service) ListPoliciesGrantingServiceAccess(ctx context.Context, p *Principal, arn string, namespaces []string) ([]ServicePolicies, error) {
+	if _, _, _, _, ok := parseEntityARN(arn); !ok {
+		return nil, invalidARN(arn)
+	}
 	if err := s.authorize(p, "iam:ListPoliciesGrantingServiceAccess", arn); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package iam_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -144,8 +145,12 @@ func TestAccessAdvisor(t *testing.T) {
 		{"arn:aws:iam::999999999999:user/alice", iam.CodeAccessDenied}, // another account
 		{"arn:aws:s3:::bucket/key", iam.CodeInvalidInput},
 		{"not-an-arn-at-all-really", iam.CodeInvalidInput},
+		{"arn:aws:iam::notanaccount:user/alice", iam.CodeInvalidInput}, // not another account: no account at all
+		{"arn:aws:iam::" + account + ":user/", iam.CodeInvalidInput},
 	} {
 		_, err := f.svc.GenerateServiceLastAccessedDetails(ctx, f.root, tc.arn, "")
+		wantCode(t, err, tc.code)
+		_, err = f.svc.ListPoliciesGrantingServiceAccess(ctx, f.root, tc.arn, []string{"iam"})
 		wantCode(t, err, tc.code)
 	}
 	_, err = f.svc.GetServiceLastAccessedDetails(ctx, f.root, "00000000-0000-4000-8000-000000000000", "", 0)
@@ -208,5 +213,122 @@ func TestLastUsedIsRecordedAndFlushed(t *testing.T) {
 	mustOK(t, f.svc.FlushActivity(ctx))
 	if got, _ := f.svc.GetRole(ctx, f.root, "app"); !got.LastUsedDate.Equal(then) {
 		t.Errorf("RoleLastUsed after an older use = %v, want %v", got.LastUsedDate, then)
+	}
+}
+
+// An AWS managed policy's access report is every account's to ask for, as
+// its GetPolicy is: the console shows Access Advisor for AWS policies too.
+func TestAccessAdvisorAWSManagedPolicy(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	const admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+	f.mustUser(t, "carol")
+	f.mustUser(t, "dave")
+	mustOK(t, f.svc.PutInlinePolicy(ctx, f.root, iam.OwnerUser, "carol", "advisor", allow("iam:GenerateServiceLastAccessedDetails")))
+	carol := f.asUser(t, "carol", "us-east-1")
+	dave := f.asUser(t, "dave", "us-east-1")
+	for _, tc := range []struct {
+		name string
+		who  *iam.Principal
+		arn  string
+		code iam.Code // "": allowed
+	}{
+		{"root", f.root, admin, ""},
+		{"allowed user", carol, admin, ""},
+		{"user without permission", dave, admin, iam.CodeAccessDenied},
+		{"missing AWS policy", f.root, "arn:aws:iam::aws:policy/NoSuchPolicyAtAll", iam.CodeNoSuchEntity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, err := f.svc.GenerateServiceLastAccessedDetails(ctx, tc.who, tc.arn, iam.GranularityService)
+			if tc.code != "" {
+				wantCode(t, err, tc.code)
+				return
+			}
+			mustOK(t, err)
+			page, err := f.svc.GetServiceLastAccessedDetails(ctx, f.root, id, "", 1000)
+			mustOK(t, err)
+			// "*" reaches every service of the fixture's catalog.
+			var got []string
+			for _, s := range page.Items {
+				got = append(got, s.ServiceNamespace)
+			}
+			if !slices.Contains(got, "iam") || !slices.Contains(got, "sts") {
+				t.Errorf("AdministratorAccess report lists %v, want iam and sts", got)
+			}
+		})
+	}
+}
+
+// TrackedActionsLastAccessed is null while none of a tracked service's
+// actions was used (API reference, ServiceLastAccessed), and lists the
+// allowed actions, used or not, once one was.
+func TestAccessAdvisorTrackedActionsUntilUsed(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	for _, tc := range []struct {
+		user    string
+		use     bool
+		tracked bool
+	}{
+		{"idle", false, false},
+		{"busy", true, true},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			f.mustUser(t, tc.user)
+			mustOK(t, f.svc.PutInlinePolicy(ctx, f.root, iam.OwnerUser, tc.user, "read", allow("iam:Get*")))
+			if tc.use {
+				if _, err := f.svc.GetUser(ctx, f.asUser(t, tc.user, "us-east-1"), tc.user); err != nil {
+					t.Fatal(err)
+				}
+			}
+			id, err := f.svc.GenerateServiceLastAccessedDetails(ctx, f.root, "arn:aws:iam::"+account+":user/"+tc.user, iam.GranularityAction)
+			mustOK(t, err)
+			page, err := f.svc.GetServiceLastAccessedDetails(ctx, f.root, id, "", 0)
+			mustOK(t, err)
+			if len(page.Items) != 1 || page.Items[0].ServiceNamespace != "iam" {
+				t.Fatalf("report lists %+v, want iam only", page.Items)
+			}
+			if got := page.Items[0].TrackedActions != nil; got != tc.tracked {
+				t.Errorf("TrackedActions = %+v, want present %v", page.Items[0].TrackedActions, tc.tracked)
+			}
+		})
+	}
+}
+
+// GetServiceLastAccessedDetailsWithEntities lists the most recent access
+// first (API reference), whatever the names; the never used follow by ARN.
+func TestAccessAdvisorEntitiesNewestFirst(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	f.mustGroup(t, "ops")
+	mustOK(t, f.svc.PutInlinePolicy(ctx, f.root, iam.OwnerGroup, "ops", "read", allow("iam:Get*")))
+	for _, u := range []string{"amy", "bea", "yan", "zed"} {
+		f.mustUser(t, u)
+		mustOK(t, f.svc.AddUserToGroup(ctx, f.root, "ops", u))
+	}
+	// yan, then zed, use the group's policy; amy and bea never do.
+	for _, u := range []string{"yan", "zed"} {
+		f.now = f.now.Add(time.Minute)
+		if _, err := f.svc.GetUser(ctx, f.asUser(t, u, "us-east-1"), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := f.svc.GenerateServiceLastAccessedDetails(ctx, f.root, "arn:aws:iam::"+account+":group/ops", "")
+	mustOK(t, err)
+	var got []string
+	marker := ""
+	for range 5 {
+		page, err := f.svc.GetServiceLastAccessedDetailsWithEntities(ctx, f.root, id, "iam", marker, 1)
+		mustOK(t, err)
+		for _, e := range page.Items {
+			got = append(got, e.Name)
+		}
+		if !page.IsTruncated {
+			break
+		}
+		marker = page.Marker
+	}
+	if want := []string{"zed", "yan", "amy", "bea"}; !slices.Equal(got, want) {
+		t.Errorf("entities = %v, want %v", got, want)
 	}
 }

@@ -24,8 +24,6 @@ const (
 	CodeReportInProgress Code = "ReportInProgress"
 )
 
-// AWS sends these errors with an empty message (clients print "Unknown").
-
 // CredentialReportMaxAge is how long a credential report is served: AWS
 // generates a new one at most every four hours, and GetCredentialReport
 // calls a report older than that expired (ReportExpired), so that a client
@@ -157,9 +155,8 @@ type CredentialReport struct {
 // GetCredentialReport returns the caller's account's credential report:
 // ReportNotPresent before GenerateCredentialReport, ReportInProgress while
 // the first one is being generated, ReportExpired once it is older than
-// AWS sends these errors with an empty message (clients print "Unknown").
-
-// CredentialReportMaxAge.
+// CredentialReportMaxAge. AWS sends these errors with an empty message
+// (clients print "Unknown").
 func (s *Service) GetCredentialReport(ctx context.Context, p *Principal) (*CredentialReport, error) {
 	if err := s.authorize(p, "iam:GetCredentialReport", "*"); err != nil {
 		return nil, err

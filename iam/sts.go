@@ -278,6 +278,10 @@ func checkSessionTags(tags []Tag, transitive []string) error {
 	return nil
 }
 
+// CodePackedPolicyTooLarge is STS's error (HTTP 400) for session policies
+// and tags whose packed form exceeds the allotted space.
+const CodePackedPolicyTooLarge Code = "PackedPolicyTooLarge"
+
 // checkSessionPolicies validates session policies and returns the packed
 // size percentage (-1 when nothing was passed).
 func (s *Service) checkSessionPolicies(doc string, arns []string, tags []Tag) (int, error) {
@@ -296,12 +300,22 @@ func (s *Service) checkSessionPolicies(doc string, arns []string, tags []Tag) (i
 		}
 		size += len(arn)
 	}
+	tagSize := 0
 	for _, t := range tags {
-		size += len(t.Key) + len(t.Value)
+		tagSize += len(t.Key) + len(t.Value)
 	}
-	packed := size * 100 / packedPolicyBudget
+	// AWS words an overflow caused by the session tags on their own
+	// differently from one caused by the policies ("Packed size of session
+	// tags consumes 112% of allotted space.", quoted from STS in
+	// github.com/aws/containers-roadmap issue 2413 and
+	// aws-actions/configure-aws-credentials issue 1803); a client reading
+	// the message must be told which input to shrink.
+	if tagPacked := tagSize * 100 / packedPolicyBudget; tagPacked > 100 {
+		return 0, Errorf(CodePackedPolicyTooLarge, "Packed size of session tags consumes %d%% of allotted space.", tagPacked)
+	}
+	packed := (size + tagSize) * 100 / packedPolicyBudget
 	if packed > 100 {
-		return 0, Errorf("PackedPolicyTooLarge", "Packed policy consumes %d%% of allotted space, please use smaller policy.", packed)
+		return 0, Errorf(CodePackedPolicyTooLarge, "Packed policy consumes %d%% of allotted space, please use smaller policy.", packed)
 	}
 	return packed, nil
 }

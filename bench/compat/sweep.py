@@ -3,7 +3,7 @@
 
 Usage:
     python3 bench/compat/sweep.py --endpoint http://127.0.0.1:19601 \
-        --credentials /tmp/compat-data/root-credentials [--verbose] [--no-cli] [--only round1|round2]
+        --credentials /tmp/compat-data/root-credentials [--verbose] [--no-cli] [--only round1|round2|round3sts|round3iam]
 
 Round 2 (sweep_round2, cli_checks_round2) pages every List* operation by hand
 and with botocore's paginators (MaxItems=0, corrupt and foreign Markers,
@@ -16,6 +16,23 @@ MalformedPolicyDocument messages, GetAccountAuthorizationDetails contents,
 GetAccountSummary counts and quotas, outbound web identity federation, STS
 error documents and GetCallerIdentity per credential type, and the aws CLI's
 own --max-items/--starting-token over several listings.
+
+Round 3 STS (sweep_round3_sts, cli_checks_round3_sts) checks STS's parameter
+constraints in the model's wording, trust refusals and their texts, session
+durations per credential type (root caps, chaining), MFA-backed sessions,
+packed session policies and tags, federation tokens, tampered tokens, SigV4
+scope and clock skew, raw error envelopes and presigned GetCallerIdentity.
+
+Round 3 IAM (sweep_round3iam, cli_checks_round3iam) checks the credential
+report (states, exact columns, every row's value formats, base64 on the wire),
+access advisor (both granularities for users, groups, roles and customer and
+AWS managed policies, paging, entities newest first, Organizations answers),
+the policy simulator (decisions, matched statement positions as in the CLI
+reference, missing context keys, boundaries, resource policies and
+cross-account details, paging), GetAccountAuthorizationDetails contents,
+GetAccountSummary counts, URL-encoded documents in every answer carrying one,
+and the ListEntitiesForPolicy/ListPolicies/ListPoliciesGrantingServiceAccess
+filters. Run alone against a fresh server it also checks ReportNotPresent.
 
 Every call's parsed answer is checked against botocore's output shape (required
 members present, member types right, timestamps parsed), and every expected
@@ -1794,6 +1811,1166 @@ def cli_checks_round2(endpoint, creds_file):
     aws("iam", "delete-group", "--group-name", p)
 
 
+def _totp(seed_b32, step):
+    """RFC 6238 code (SHA-1, 6 digits, 30 s) of a virtual MFA seed at a time step."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    h = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    o = h[-1] & 15
+    return "%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def _left(exp):
+    return (exp - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+
+
+def _raw_sts(endpoint, creds, body, service="sts", region="us-east-1", method="POST", tamper=None, skew=0):
+    """Signs (skew seconds off the clock) and sends a raw STS query request;
+    returns (status, headers, text)."""
+    import botocore.auth as _auth
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as _Creds
+    url = endpoint + "/"
+    data = body
+    if method == "GET":
+        url, data = url + "?" + body, None
+    req = AWSRequest(method=method, url=url, data=data, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"} if data else {})
+    now = _auth.get_current_datetime
+    try:
+        _auth.get_current_datetime = lambda: now() + datetime.timedelta(seconds=skew)
+        SigV4Auth(_Creds(*creds), service, region).add_auth(req)
+    finally:
+        _auth.get_current_datetime = now
+    headers = dict(req.headers)
+    if tamper:
+        tamper(headers)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(req.url, data=data.encode() if data else None, headers=headers, method=method), timeout=10) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+
+def sweep_round3_sts(iam, sts, endpoint, session_factory):
+    """Round 3 STS: parameter constraints with AWS's validation wording, trust
+    refusals, session durations per credential type, MFA-backed sessions,
+    session policies and tags, federation tokens, token tampering and SigV4
+    scope, raw error envelopes and presigned GetCallerIdentity."""
+    p = "s3" + rname(6)
+    account = sts.get_caller_identity()["Account"]
+    A = f"arn:aws:iam::{account}"
+    V = "1 validation error detected: "
+
+    def client(c, svc="sts"):
+        return session_factory(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken")).client(svc, endpoint_url=endpoint, region_name="us-east-1")
+
+    caller = f"{p}-caller"
+    iam.create_user(UserName=caller)
+    iam.put_user_policy(UserName=caller, PolicyName="sts", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:*", "iam:GetUser"], "Resource": "*"}]}))
+    ck = iam.create_access_key(UserName=caller)["AccessKey"]
+    plain = f"{p}-plain"  # a user with no policy at all
+    iam.create_user(UserName=plain)
+    pk = iam.create_access_key(UserName=plain)["AccessKey"]
+    r1, r2, r3 = f"{p}-r1", f"{p}-r2", f"{p}-r3"
+    iam.create_role(RoleName=r1, AssumeRolePolicyDocument=trust(account), MaxSessionDuration=7200)
+    iam.create_role(RoleName=r2, AssumeRolePolicyDocument=trust(account), MaxSessionDuration=7200)
+    iam.create_role(RoleName=r3, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"{A}:user/{plain}"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=r1, PolicyName="sts", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:*"], "Resource": "*"}]}))
+    pol = iam.create_policy(PolicyName=f"{p}-pol", PolicyDocument=ALLOW_S3)["Policy"]["Arn"]
+    R1 = f"{A}:role/{r1}"
+    csts = client(ck)
+    time.sleep(0.5)
+
+    # ---- AssumeRole parameter constraints (botocore's model, AWS's wording)
+    def ar_err(what, msg, code="ValidationError", status=400, contains=None, **kw):
+        kw.setdefault("RoleArn", R1)
+        kw.setdefault("RoleSessionName", "s1")
+        expect_error(csts, "AssumeRole", code, status, msg, what=f"r3 AssumeRole {what}", contains=contains, **kw)
+
+    ar_err("RoleSessionName 1 char", V + "Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2",
+           RoleSessionName="a")
+    ar_err("RoleSessionName 65 chars", V + f"Value '{'n' * 65}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64",
+           RoleSessionName="n" * 65)
+    ar_err("RoleSessionName with /", V + "Value 'a/b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+           RoleSessionName="a/b")
+    ar_err("DurationSeconds 43201", V + "Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200",
+           DurationSeconds=43201)
+    ar_err("DurationSeconds 7201 over MaxSessionDuration 7200", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+           DurationSeconds=7201)
+    ar_err("ExternalId 1225 chars", V + f"Value '{'e' * 1225}' at 'externalId' failed to satisfy constraint: Member must have length less than or equal to 1224",
+           ExternalId="e" * 1225)
+    ar_err("ExternalId with space", V + "Value 'a b' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+           ExternalId="a b")
+    ar_err("SourceIdentity 1 char", V + "Value 'x' at 'sourceIdentity' failed to satisfy constraint: Member must have length greater than or equal to 2",
+           SourceIdentity="x")
+    ar_err("SourceIdentity 65 chars", V + f"Value '{'x' * 65}' at 'sourceIdentity' failed to satisfy constraint: Member must have length less than or equal to 64",
+           SourceIdentity="x" * 65)
+    ar_err("SourceIdentity aws:x", V + "Value 'aws:x' at 'sourceIdentity' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+           SourceIdentity="aws:x")
+    ar_err("SerialNumber 8 chars", V + "Value '12345678' at 'serialNumber' failed to satisfy constraint: Member must have length greater than or equal to 9",
+           SerialNumber="12345678", TokenCode="123456")
+    ar_err("TokenCode 5 digits", V + "Value '12345' at 'tokenCode' failed to satisfy constraint: Member must have length greater than or equal to 6",
+           SerialNumber=f"{A}:mfa/x", TokenCode="12345")
+    ar_err("TokenCode letters", V + "Value 'abcdef' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
+           SerialNumber=f"{A}:mfa/x", TokenCode="abcdef")
+    ar_err("tag key 129 chars", V + f"Value '{'k' * 129}' at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128",
+           Tags=[{"Key": "k" * 129, "Value": "v"}])
+    ar_err("tag value 257 chars", None, contains="at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256",
+           Tags=[{"Key": "k", "Value": "v" * 257}])
+    ar_err("tag key with #", None, contains="at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern",
+           Tags=[{"Key": "a#b", "Value": "v"}])
+    ar_err("51 TransitiveTagKeys", None, contains="at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to 50",
+           Tags=[{"Key": "a", "Value": "1"}], TransitiveTagKeys=["a"] * 51)
+    ar_err("PolicyArns arn too short", None, contains="failed to satisfy constraint: Member must have length greater than or equal to 20",
+           PolicyArns=[{"arn": "arn:aws:iam::1"}])
+    ar_err("empty Policy", None, contains="at 'policy' failed to satisfy constraint: Member must have length greater than or equal to 1", Policy="")
+    ar_err("RoleArn of a user", None, code="AccessDenied", status=403,
+           contains=f"User: {A}:user/{caller} is not authorized to perform: sts:AssumeRole on resource: {A}:user/{caller}", RoleArn=f"{A}:user/{caller}")
+    # The trust policy refuses: AWS's exact sentence names caller and role.
+    expect_error(client(pk), "AssumeRole", "AccessDenied", 403,
+                 f"User: {A}:user/{plain} is not authorized to perform: sts:AssumeRole on resource: {R1}",
+                 what="r3 AssumeRole trust refuses (exact text)", RoleArn=R1, RoleSessionName="s1")
+    expect_error(csts, "AssumeRole", "AccessDenied", 403,
+                 f"User: {A}:user/{caller} is not authorized to perform: sts:AssumeRole on resource: {A}:role/{r3}",
+                 what="r3 AssumeRole trust names another user (exact text)", RoleArn=f"{A}:role/{r3}", RoleSessionName="s1")
+    # a trust policy without sts:TagSession / sts:SetSourceIdentity refuses
+    # tags and a source identity (IAM User Guide, session tags and source identity)
+    r4 = f"{p}-r4"
+    iam.create_role(RoleName=r4, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}))
+    time.sleep(0.3)
+    expect_error(csts, "AssumeRole", "AccessDenied", 403, what="r3 AssumeRole tags without sts:TagSession in trust",
+                 contains=f"User: {A}:user/{caller} is not authorized to perform: sts:TagSession on resource: {A}:role/{r4}",
+                 RoleArn=f"{A}:role/{r4}", RoleSessionName="s1", Tags=[{"Key": "a", "Value": "1"}])
+    expect_error(csts, "AssumeRole", "AccessDenied", 403, what="r3 AssumeRole SourceIdentity without sts:SetSourceIdentity in trust",
+                 contains=f"User: {A}:user/{caller} is not authorized to perform: sts:SetSourceIdentity on resource: {A}:role/{r4}",
+                 RoleArn=f"{A}:role/{r4}", RoleSessionName="s1", SourceIdentity="alice")
+    call(csts, "AssumeRole", "r3 AssumeRole plain with sts:AssumeRole-only trust", RoleArn=f"{A}:role/{r4}", RoleSessionName="s1")
+    iam.delete_role(RoleName=r4)
+    # trust policies naming a role, one role session, and conditioning on
+    # sts:RoleSessionName (IAM User Guide, role session principals and the
+    # sts:RoleSessionName key)
+    t_role, t_sess, t_cond = f"{p}-trole", f"{p}-tsess", f"{p}-tcond"
+    iam.create_role(RoleName=t_role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": R1}, "Action": "sts:AssumeRole"}]}))
+    iam.create_role(RoleName=t_sess, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{account}:assumed-role/{r1}/good"}, "Action": "sts:AssumeRole"}]}))
+    iam.create_role(RoleName=t_cond, AssumeRolePolicyDocument=trust(account, {"StringLike": {"sts:RoleSessionName": "ok-*"}}))
+    time.sleep(0.3)
+    for sn in ("good", "bad"):
+        rs = client(csts.assume_role(RoleArn=R1, RoleSessionName=sn)["Credentials"])
+        call(rs, "AssumeRole", f"r3 trust naming the role admits session {sn}", RoleArn=f"{A}:role/{t_role}", RoleSessionName="x1")
+        if sn == "good":
+            call(rs, "AssumeRole", "r3 trust naming a role session admits it", RoleArn=f"{A}:role/{t_sess}", RoleSessionName="x1")
+        else:
+            expect_error(rs, "AssumeRole", "AccessDenied", 403,
+                         f"User: arn:aws:sts::{account}:assumed-role/{r1}/bad is not authorized to perform: sts:AssumeRole on resource: {A}:role/{t_sess}",
+                         what="r3 trust naming another role session refuses", RoleArn=f"{A}:role/{t_sess}", RoleSessionName="x1")
+    call(csts, "AssumeRole", "r3 sts:RoleSessionName condition admits ok-1", RoleArn=f"{A}:role/{t_cond}", RoleSessionName="ok-1")
+    expect_error(csts, "AssumeRole", "AccessDenied", 403,
+                 f"User: {A}:user/{caller} is not authorized to perform: sts:AssumeRole on resource: {A}:role/{t_cond}",
+                 what="r3 sts:RoleSessionName condition refuses no-1", RoleArn=f"{A}:role/{t_cond}", RoleSessionName="no-1")
+    for x in (t_role, t_sess, t_cond):
+        iam.delete_role(RoleName=x)
+    # unsigned calls: only the federation actions go without SigV4
+    from botocore import UNSIGNED
+    anon = boto3.session.Session(region_name="us-east-1").client("sts", endpoint_url=endpoint, config=Config(
+        signature_version=UNSIGNED, parameter_validation=False, retries={"max_attempts": 1}))
+    expect_error(anon, "GetCallerIdentity", "MissingAuthenticationToken", 403, "Request is missing Authentication Token", what="r3 unsigned GetCallerIdentity")
+    expect_error(anon, "AssumeRole", "MissingAuthenticationToken", 403, "Request is missing Authentication Token", what="r3 unsigned AssumeRole",
+                 RoleArn=R1, RoleSessionName="s1")
+    expect_error(anon, "AssumeRoleWithWebIdentity", "InvalidIdentityToken", 400, what="r3 unsigned AssumeRoleWithWebIdentity garbage token",
+                 RoleArn=R1, RoleSessionName="s1", WebIdentityToken="abcd")
+    expect_error(anon, "AssumeRoleWithWebIdentity", "ValidationError", 400, what="r3 AssumeRoleWithWebIdentity DurationSeconds 899",
+                 contains="at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+                 RoleArn=R1, RoleSessionName="s1", WebIdentityToken="abcd", DurationSeconds=899)
+    expect_error(anon, "AssumeRoleWithWebIdentity", "ValidationError", 400, what="r3 AssumeRoleWithWebIdentity without RoleSessionName",
+                 message=V + "Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null", RoleArn=R1, WebIdentityToken="abcd")
+    expect_error(anon, "AssumeRoleWithSAML", "ValidationError", 400, what="r3 AssumeRoleWithSAML 3-char assertion",
+                 contains="failed to satisfy constraint: Member must have length greater than or equal to 4",
+                 RoleArn=R1, PrincipalArn=f"{A}:saml-provider/{p}-none", SAMLAssertion="abc")
+    # a policy-less user trusted by name: the trust policy alone allows within the account
+    call(client(pk), "AssumeRole", "r3 AssumeRole trusted by user ARN without identity policy", RoleArn=f"{A}:role/{r3}", RoleSessionName="s1")
+
+    # ---- session policies and tags: packed size
+    # A plaintext inline session policy over 2,048 characters: AWS documents
+    # the limit, and the model no longer bounds AssumeRole's Policy, but not
+    # the error answered, so no check judges it.
+    tags50 = [{"Key": f"k{i:02d}" + "K" * 125, "Value": "V" * 256} for i in range(50)]
+    # STS words a tags-only overflow "Packed size of session tags consumes
+    # 112% of allotted space." (aws/containers-roadmap#2413,
+    # aws-actions/configure-aws-credentials#1803).
+    expect_error(csts, "AssumeRole", "PackedPolicyTooLarge", 400, what="r3 AssumeRole 50 maximal tags -> PackedPolicyTooLarge",
+                 contains="Packed size of session tags consumes ", RoleArn=R1, RoleSessionName="s1", Tags=tags50)
+    expect_error(csts, "GetFederationToken", "PackedPolicyTooLarge", 400, what="r3 GetFederationToken 50 maximal tags -> PackedPolicyTooLarge",
+                 contains="% of allotted space.", Name="fed", Policy=ALLOW_S3, Tags=tags50)
+    ar = call(csts, "AssumeRole", "r3 AssumeRole 50 small tags", RoleArn=R1, RoleSessionName="t50", Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)])
+    if ar:
+        expect("r3 50 tags PackedPolicySize 0..100", 0 <= ar.get("PackedPolicySize", -1) <= 100, ar.get("PackedPolicySize"))
+    small = call(csts, "AssumeRole", "r3 AssumeRole small session policy", RoleArn=R1, RoleSessionName="ps", Policy=ALLOW_S3)
+    mid = call(csts, "AssumeRole", "r3 AssumeRole larger session policy", RoleArn=R1, RoleSessionName="ps", Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{rname(50)}/*"} for _ in range(8)]}))
+    if small and mid:
+        expect("r3 PackedPolicySize grows with the policy", 0 <= small["PackedPolicySize"] < mid["PackedPolicySize"] <= 100,
+               (small["PackedPolicySize"], mid["PackedPolicySize"]))
+    ar = call(csts, "AssumeRole", "r3 AssumeRole managed session policy", RoleArn=R1, RoleSessionName="pa", PolicyArns=[{"arn": pol}])
+    if ar:
+        expect("r3 PolicyArns PackedPolicySize", isinstance(ar.get("PackedPolicySize"), int), ar.keys())
+    plain_ar = call(csts, "AssumeRole", "r3 AssumeRole without policies or tags", RoleArn=R1, RoleSessionName="np")
+    if plain_ar:
+        expect("r3 no session policy: no PackedPolicySize", "PackedPolicySize" not in plain_ar, plain_ar.get("PackedPolicySize"))
+    call(csts, "AssumeRole", "r3 AssumeRole empty tag value", RoleArn=R1, RoleSessionName="ev", Tags=[{"Key": "k", "Value": ""}])
+    call(csts, "AssumeRole", "r3 AssumeRole tag with unicode letters and spaces", RoleArn=R1, RoleSessionName="uv",
+         Tags=[{"Key": "Équipe nom", "Value": "données 1 + 2 = 3 @x/y:z"}])
+
+    # ---- successful AssumeRole: fields, durations, names
+    long_name = "n" * 64
+    ar = call(csts, "AssumeRole", "r3 AssumeRole 64-char session name, 2h", RoleArn=R1, RoleSessionName=long_name, DurationSeconds=7200)
+    if ar:
+        c, u = ar["Credentials"], ar["AssumedRoleUser"]
+        expect("r3 AssumedRoleUser Arn with 64-char name", u["Arn"] == f"arn:aws:sts::{account}:assumed-role/{r1}/{long_name}", u)
+        expect("r3 AssumedRoleId AROA...:name", u["AssumedRoleId"].startswith("AROA") and u["AssumedRoleId"].endswith(":" + long_name), u)
+        expect("r3 AssumeRole key id ASIA/20, secret 40", c["AccessKeyId"].startswith("ASIA") and len(c["AccessKeyId"]) == 20 and len(c["SecretAccessKey"]) == 40,
+               (c["AccessKeyId"], len(c["SecretAccessKey"])))
+        expect("r3 AssumeRole 2h Expiration", 7100 < _left(c["Expiration"]) <= 7205, _left(c["Expiration"]))
+        ci = call(client(c), "GetCallerIdentity", "r3 GetCallerIdentity(role 64-char session)")
+        if ci:
+            expect("r3 role GetCallerIdentity UserId = AssumedRoleId", ci["UserId"] == u["AssumedRoleId"] and ci["Account"] == account, ci)
+        riam = client(c, "iam")
+        expect_error(riam, "ListUsers", "AccessDenied", 403, what="r3 role session denied IAM action names the session ARN",
+                     contains=f"User: arn:aws:sts::{account}:assumed-role/{r1}/{long_name} is not authorized to perform: iam:ListUsers on resource: {A}:user/")
+    ar = call(csts, "AssumeRole", "r3 AssumeRole punctuation session name", RoleArn=R1, RoleSessionName="a+=,.@-_9")
+    if ar:
+        expect("r3 punctuation session name in ARN", ar["AssumedRoleUser"]["Arn"].endswith("/a+=,.@-_9"), ar["AssumedRoleUser"])
+    ar = call(csts, "AssumeRole", "r3 AssumeRole default duration", RoleArn=R1, RoleSessionName="dd")
+    if ar:
+        expect("r3 AssumeRole default 1h even with MaxSessionDuration 2h", 3500 < _left(ar["Credentials"]["Expiration"]) <= 3605,
+               _left(ar["Credentials"]["Expiration"]))
+    call(csts, "AssumeRole", "r3 AssumeRole ExternalId 1224 chars (not required by trust)", RoleArn=R1, RoleSessionName="xx", ExternalId="e" * 1224)
+
+    # ---- chaining
+    ar = call(csts, "AssumeRole", "r3 AssumeRole for chaining", RoleArn=R1, RoleSessionName="c0", SourceIdentity="alice",
+              Tags=[{"Key": "team", "Value": "red"}, {"Key": "cc", "Value": "1"}], TransitiveTagKeys=["team"])
+    if ar:
+        expect("r3 AssumeRole SourceIdentity echoed", ar.get("SourceIdentity") == "alice", ar.get("SourceIdentity"))
+        rsts = client(ar["Credentials"])
+        expect_error(rsts, "AssumeRole", "ValidationError", 400,
+                     "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+                     what="r3 chained DurationSeconds 3601", RoleArn=f"{A}:role/{r2}", RoleSessionName="c1", DurationSeconds=3601)
+        expect_error(rsts, "AssumeRole", "InvalidParameterValue", 400, what="r3 chained call overriding a transitive tag",
+                     RoleArn=f"{A}:role/{r2}", RoleSessionName="c1", Tags=[{"Key": "Team", "Value": "blue"}])
+        ch = call(rsts, "AssumeRole", "r3 chained same SourceIdentity", RoleArn=f"{A}:role/{r2}", RoleSessionName="c1", SourceIdentity="alice")
+        if ch:
+            expect("r3 chained default duration 1h", 3500 < _left(ch["Credentials"]["Expiration"]) <= 3605, _left(ch["Credentials"]["Expiration"]))
+            ci = call(client(ch["Credentials"]), "GetCallerIdentity", "r3 GetCallerIdentity(chained role)")
+            if ci:
+                expect("r3 chained GetCallerIdentity Arn", ci["Arn"] == f"arn:aws:sts::{account}:assumed-role/{r2}/c1", ci)
+            expect_error(client(ch["Credentials"]), "AssumeRole", "AccessDenied", 403, what="r3 chained role without sts permission",
+                         contains=f"User: arn:aws:sts::{account}:assumed-role/{r2}/c1 is not authorized to perform: sts:AssumeRole on resource: {R1}",
+                         RoleArn=R1, RoleSessionName="c2")
+        expect_error(rsts, "GetSessionToken", "AccessDenied", 403, "Cannot call GetSessionToken with session credentials", what="r3 GetSessionToken(role)")
+        expect_error(rsts, "GetFederationToken", "AccessDenied", 403, "Cannot call GetFederationToken with session credentials",
+                     what="r3 GetFederationToken(role)", Name="fed")
+
+    # ---- GetSessionToken
+    usts = csts
+    expect_error(usts, "GetSessionToken", "ValidationError", 400,
+                 V + "Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+                 what="r3 GetSessionToken(user) 899 text", DurationSeconds=899)
+    expect_error(usts, "GetSessionToken", "ValidationError", 400,
+                 V + "Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600",
+                 what="r3 GetSessionToken(user) 129601 text", DurationSeconds=129601)
+    expect_error(sts, "GetSessionToken", "ValidationError", 400, what="r3 GetSessionToken(root) 129601", DurationSeconds=129601)
+    gs = call(usts, "GetSessionToken", "r3 GetSessionToken(user) 36h", DurationSeconds=129600)
+    if gs:
+        expect("r3 GetSessionToken 36h Expiration", 129500 < _left(gs["Credentials"]["Expiration"]) <= 129605, _left(gs["Credentials"]["Expiration"]))
+        s2 = client(gs["Credentials"])
+        expect_error(s2, "GetSessionToken", "AccessDenied", 403, "Cannot call GetSessionToken with session credentials", what="r3 GetSessionToken(session token)")
+        expect_error(s2, "GetFederationToken", "AccessDenied", 403, "Cannot call GetFederationToken with session credentials",
+                     what="r3 GetFederationToken(session token)", Name="fed")
+        expect_error(client(gs["Credentials"], "iam"), "GetUser", "InvalidClientTokenId", 403, "The security token included in the request is invalid",
+                     what="r3 IAM with a non-MFA session token")
+    gs = call(sts, "GetSessionToken", "r3 GetSessionToken(root) 3600", DurationSeconds=3600)
+    if gs:
+        expect("r3 GetSessionToken(root) 1h", 3500 < _left(gs["Credentials"]["Expiration"]) <= 3605, _left(gs["Credentials"]["Expiration"]))
+    gs = call(sts, "GetSessionToken", "r3 GetSessionToken(root) default")
+    if gs:
+        expect("r3 GetSessionToken(root) default 1h", 3500 < _left(gs["Credentials"]["Expiration"]) <= 3605, _left(gs["Credentials"]["Expiration"]))
+    expect_error(usts, "GetSessionToken", "ValidationError", 400,
+                 V + "Value 'bad serial!' at 'serialNumber' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=/:,.@-]*",
+                 what="r3 GetSessionToken bad SerialNumber", SerialNumber="bad serial!", TokenCode="123456")
+    expect_error(usts, "GetSessionToken", "AccessDenied", 403,
+                 "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.",
+                 what="r3 GetSessionToken unknown MFA serial", SerialNumber=f"{A}:mfa/{p}-none", TokenCode="123456")
+    # an MFA-backed session: enable a virtual device, then present codes
+    mv = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{p}-mfa")["VirtualMFADevice"]
+    sn, seed = mv["SerialNumber"], mv["Base32StringSeed"].decode() if isinstance(mv["Base32StringSeed"], bytes) else mv["Base32StringSeed"]
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName=caller, SerialNumber=sn, AuthenticationCode1=_totp(seed, step - 1), AuthenticationCode2=_totp(seed, step))
+    code = _totp(seed, step + 1)
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    expect_error(usts, "GetSessionToken", "AccessDenied", 403, "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+                 what="r3 GetSessionToken wrong MFA code", SerialNumber=sn, TokenCode=wrong)
+    expect_error(sts, "GetSessionToken", "AccessDenied", 403,
+                 "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.",
+                 what="r3 GetSessionToken(root) with a user's MFA serial", SerialNumber=sn, TokenCode=code)
+    rm = f"{p}-rmfa"
+    iam.create_role(RoleName=rm, AssumeRolePolicyDocument=trust(account, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+    time.sleep(0.3)
+    expect_error(usts, "AssumeRole", "AccessDenied", 403, f"User: {A}:user/{caller} is not authorized to perform: sts:AssumeRole on resource: {A}:role/{rm}",
+                 what="r3 MFA-gated trust refuses a key without MFA", RoleArn=f"{A}:role/{rm}", RoleSessionName="m1")
+    mg = call(usts, "GetSessionToken", "r3 GetSessionToken with MFA", SerialNumber=sn, TokenCode=code, DurationSeconds=900)
+    if mg:
+        call(client(mg["Credentials"]), "AssumeRole", "r3 MFA session assumes an MFA-gated role", RoleArn=f"{A}:role/{rm}", RoleSessionName="m1")
+        m = client(mg["Credentials"], "iam")
+        me = call(m, "GetUser", "r3 IAM with an MFA session token")
+        if me:
+            expect("r3 MFA session is the user", me["User"]["UserName"] == caller, me["User"])
+    expect_error(usts, "GetSessionToken", "AccessDenied", 403, "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+                 what="r3 GetSessionToken replayed MFA code", SerialNumber=sn, TokenCode=code)
+    iam.delete_role(RoleName=rm)
+    iam.deactivate_mfa_device(UserName=caller, SerialNumber=sn)
+    iam.delete_virtual_mfa_device(SerialNumber=sn)
+
+    # ---- GetFederationToken
+    expect_error(usts, "GetFederationToken", "ValidationError", 400,
+                 V + "Value 'f' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2",
+                 what="r3 GetFederationToken Name 1 char", Name="f")
+    expect_error(usts, "GetFederationToken", "ValidationError", 400,
+                 V + "Value 'a/b' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                 what="r3 GetFederationToken Name with /", Name="a/b")
+    expect_error(usts, "GetFederationToken", "ValidationError", 400, what="r3 GetFederationToken Policy 2049 chars",
+                 contains="at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048",
+                 Name="fed", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Sid": "x" * 1950}]}).ljust(2049))
+    expect_error(usts, "GetFederationToken", "ValidationError", 400,
+                 V + "Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600",
+                 what="r3 GetFederationToken 129601 text", Name="fed", DurationSeconds=129601)
+    expect_error(usts, "GetFederationToken", "MalformedPolicyDocument", 400, what="r3 GetFederationToken malformed policy", Name="fed", Policy="{")
+    expect_error(usts, "GetFederationToken", "InvalidParameterValue", 400, what="r3 GetFederationToken duplicate tag keys",
+                 Name="fed", Policy=ALLOW_S3, Tags=[{"Key": "A", "Value": "1"}, {"Key": "a", "Value": "2"}])
+    expect_error(usts, "GetFederationToken", "ValidationError", 400, what="r3 GetFederationToken 51 tags",
+                 contains="at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50",
+                 Name="fed", Policy=ALLOW_S3, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    ft = call(usts, "GetFederationToken", "r3 GetFederationToken 36h, name with punctuation", Name="bob.smith@x-y", DurationSeconds=129600, PolicyArns=[{"arn": pol}])
+    if ft:
+        f = ft["FederatedUser"]
+        expect("r3 FederatedUser Arn/Id", f["Arn"] == f"arn:aws:sts::{account}:federated-user/bob.smith@x-y" and f["FederatedUserId"] == f"{account}:bob.smith@x-y", f)
+        expect("r3 GetFederationToken 36h Expiration", 129500 < _left(ft["Credentials"]["Expiration"]) <= 129605, _left(ft["Credentials"]["Expiration"]))
+        fs = client(ft["Credentials"])
+        expect_error(fs, "GetSessionToken", "AccessDenied", 403, "Cannot call GetSessionToken with session credentials", what="r3 GetSessionToken(federated)")
+        expect_error(fs, "AssumeRole", "AccessDenied", 403, what="r3 AssumeRole(federated)", RoleArn=R1, RoleSessionName="ff")
+    ft = call(usts, "GetFederationToken", "r3 GetFederationToken without policy", Name="nopol")
+    if ft:
+        expect("r3 GetFederationToken default 12h", 43100 < _left(ft["Credentials"]["Expiration"]) <= 43205, _left(ft["Credentials"]["Expiration"]))
+    ft = call(sts, "GetFederationToken", "r3 GetFederationToken(root) 36h asked", Name="rootfed", DurationSeconds=129600, Policy=ALLOW_S3)
+    if ft:
+        expect("r3 GetFederationToken(root) capped to 1h", 3500 < _left(ft["Credentials"]["Expiration"]) <= 3605, _left(ft["Credentials"]["Expiration"]))
+        expect("r3 GetFederationToken(root) ARN", ft["FederatedUser"]["Arn"] == f"arn:aws:sts::{account}:federated-user/rootfed", ft["FederatedUser"])
+        ci = call(client(ft["Credentials"]), "GetCallerIdentity", "r3 GetCallerIdentity(root's federated user)")
+        if ci:
+            expect("r3 root's federated user identity", ci["Arn"] == f"arn:aws:sts::{account}:federated-user/rootfed" and ci["UserId"] == f"{account}:rootfed"
+                   and ci["Account"] == account, ci)
+    expect_error(client(pk), "GetFederationToken", "AccessDenied", 403, None, contains=
+                 f"User: {A}:user/{plain} is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::{account}:federated-user/fed",
+                 what="r3 GetFederationToken without permission (exact text)", Name="fed", Policy=ALLOW_S3)
+
+    # GetCallerIdentity and GetSessionToken need no permission and an explicit
+    # deny does not stop them (STS API Reference; IAM User Guide, Permissions
+    # for GetSessionToken)
+    dn = f"{p}-deny"
+    iam.create_user(UserName=dn)
+    iam.put_user_policy(UserName=dn, PolicyName="deny", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}))
+    dk = iam.create_access_key(UserName=dn)["AccessKey"]
+    time.sleep(0.3)
+    dsts = client(dk)
+    ci = call(dsts, "GetCallerIdentity", "r3 GetCallerIdentity despite an explicit deny of *")
+    if ci:
+        expect("r3 denied user's identity", ci["Arn"] == f"{A}:user/{dn}", ci)
+    call(dsts, "GetSessionToken", "r3 GetSessionToken despite an explicit deny of *", DurationSeconds=900)
+    expect_error(dsts, "GetFederationToken", "AccessDenied", 403, what="r3 GetFederationToken under an explicit deny",
+                 contains=f"User: {A}:user/{dn} is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::{account}:federated-user/fed",
+                 Name="fed", Policy=ALLOW_S3)
+    iam.delete_access_key(UserName=dn, AccessKeyId=dk["AccessKeyId"])
+    iam.delete_user_policy(UserName=dn, PolicyName="deny")
+    iam.delete_user(UserName=dn)
+
+    # ---- GetAccessKeyInfo and DecodeAuthorizationMessage
+    root_key = sts._request_signer._credentials.get_frozen_credentials().access_key
+    ai = call(usts, "GetAccessKeyInfo", "r3 GetAccessKeyInfo(root key)", AccessKeyId=root_key)
+    if ai:
+        expect("r3 GetAccessKeyInfo(root key) Account", ai["Account"] == account, ai)
+    expect_error(usts, "GetAccessKeyInfo", "ValidationError", 400,
+                 V + "Value 'AKIA123' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16",
+                 what="r3 GetAccessKeyInfo 7 chars", AccessKeyId="AKIA123")
+    expect_error(usts, "GetAccessKeyInfo", "ValidationError", 400, what="r3 GetAccessKeyInfo with -",
+                 contains="at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]*", AccessKeyId="AKIA-0000000000000")
+    expect_error(usts, "DecodeAuthorizationMessage", "ValidationError", 400, what="r3 DecodeAuthorizationMessage 10241 chars",
+                 contains="at 'encodedMessage' failed to satisfy constraint: Member must have length less than or equal to 10240", EncodedMessage="a" * 10241)
+    expect_error(client(pk), "DecodeAuthorizationMessage", "AccessDenied", 403, what="r3 DecodeAuthorizationMessage without permission",
+                 contains=f"User: {A}:user/{plain} is not authorized to perform: sts:DecodeAuthorizationMessage", EncodedMessage="garbage")
+
+    # ---- tokens: tampered, swapped, and SigV4 scope
+    ar = csts.assume_role(RoleArn=R1, RoleSessionName="tok")
+    c = ar["Credentials"]
+    t = c["SessionToken"]
+    bad_tok = t[:40] + ("A" if t[40] != "A" else "B") + t[41:]
+    expect_error(client(dict(c, SessionToken=bad_tok)), "GetCallerIdentity", "InvalidClientTokenId", 403,
+                 "The security token included in the request is invalid.", what="r3 tampered session token")
+    expect_error(client(dict(c, SessionToken="not-base64!")), "GetCallerIdentity", "InvalidClientTokenId", 403,
+                 "The security token included in the request is invalid.", what="r3 garbage session token")
+    other = csts.assume_role(RoleArn=R1, RoleSessionName="tok2")["Credentials"]
+    expect_error(client(dict(c, SessionToken=other["SessionToken"])), "GetCallerIdentity", "InvalidClientTokenId", 403,
+                 "The security token included in the request is invalid.", what="r3 another session's token")
+    expect_error(client({"AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"]}), "GetCallerIdentity", "InvalidClientTokenId", 403,
+                 "The security token included in the request is invalid.", what="r3 ASIA key without its token")
+    expect_error(client(dict(c, SecretAccessKey="x" * 40)), "GetCallerIdentity", "SignatureDoesNotMatch", 403, what="r3 session with wrong secret",
+                 contains="The request signature we calculated does not match the signature you provided.")
+    creds = (ck["AccessKeyId"], ck["SecretAccessKey"], None)
+    st_, _, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", service="s3")
+    expect("r3 STS signed for service s3 -> SignatureDoesNotMatch", st_ == 403 and "<Code>SignatureDoesNotMatch</Code>" in doc
+           and "Credential should be scoped to correct service: &apos;sts&apos;." in doc.replace("'", "&apos;"), (st_, doc[:400]))
+    # iamd answers as every regional STS endpoint at once, and a regional
+    # endpoint takes signatures scoped to its own region (botocore signs
+    # with the client's region when endpoint_url is set)
+    st_, _, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", region="eu-west-1")
+    expect("r3 STS signed for eu-west-1 accepted", st_ == 200 and "<GetCallerIdentityResponse" in doc, (st_, doc[:300]))
+    st_, _, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", skew=-20 * 60)
+    expect("r3 STS request signed 20 min ago -> Signature expired", st_ == 403 and "<Code>SignatureDoesNotMatch</Code>" in doc
+           and "<Message>Signature expired: " in doc and " - 15 min.)</Message>" in doc, (st_, doc[:400]))
+    st_, _, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", skew=20 * 60)
+    expect("r3 STS request signed 20 min ahead -> Signature not yet current", st_ == 403 and "<Code>SignatureDoesNotMatch</Code>" in doc
+           and "<Message>Signature not yet current: " in doc and " + 15 min.)</Message>" in doc, (st_, doc[:400]))
+    st_, _, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", skew=-10 * 60)
+    expect("r3 STS request signed 10 min ago accepted", st_ == 200, (st_, doc[:300]))
+    st_, hdr, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15", method="GET")
+    expect("r3 STS GET query request", st_ == 200 and f"<Arn>{A}:user/{caller}</Arn>" in doc, (st_, doc[:300]))
+    st_, hdr, doc = _raw_sts(endpoint, creds, "Action=AssumeRole&Version=2011-06-15&RoleArn=" + urllib.parse.quote(R1, safe="") + "&RoleSessionName=a%2Fb")
+    rid = hdr.get("x-amzn-RequestId") if hdr else None
+    expect("r3 raw STS ValidationError envelope", st_ == 400 and doc.lstrip().startswith(("<ErrorResponse", "<?xml")) and "<Type>Sender</Type>" in doc
+           and "<Code>ValidationError</Code>" in doc and "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"" in doc, (st_, doc[:400]))
+    expect("r3 raw STS error RequestId matches header", rid and f"<RequestId>{rid}</RequestId>" in doc, (rid, doc[-200:]))
+    expect("r3 raw STS error Content-Type text/xml", hdr and hdr.get("Content-Type", "").startswith("text/xml"), hdr and hdr.get("Content-Type"))
+    st_, hdr, doc = _raw_sts(endpoint, creds, "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=900")
+    import re
+    expect("r3 raw GetSessionToken Expiration is ISO 8601 UTC", st_ == 200 and re.search(r"<Expiration>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z</Expiration>", doc),
+           (st_, doc[:400]))
+    st_, hdr, doc = _raw_sts(endpoint, creds, "Action=GetCallerIdentity&Version=2011-06-15")
+    rid = hdr.get("x-amzn-RequestId") if hdr else None
+    expect("r3 raw success RequestId matches x-amzn-RequestId", rid and f"<RequestId>{rid}</RequestId>" in doc, (rid, doc[-200:]))
+    expect("r3 raw GetCallerIdentity document", st_ == 200 and "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">" in doc
+           and "<GetCallerIdentityResult>" in doc and "<ResponseMetadata>" in doc, doc[:300])
+    # presigned GetCallerIdentity (how EKS and Vault prove an identity)
+    url = csts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            doc = r.read().decode()
+            expect("r3 presigned GetCallerIdentity", r.status == 200 and f"<Arn>{A}:user/{caller}</Arn>" in doc, doc[:300])
+    except urllib.error.HTTPError as e:
+        fail("r3 presigned GetCallerIdentity", f"HTTP {e.code}: {e.read().decode()[:300]}")
+    bad_url = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")[:-1]
+    try:
+        urllib.request.urlopen(bad_url, timeout=10)
+        fail("r3 presigned URL with a bad signature", "succeeded")
+    except urllib.error.HTTPError as e:
+        doc = e.read().decode()
+        expect("r3 presigned URL with a bad signature", e.code == 403 and "<Code>SignatureDoesNotMatch</Code>" in doc, (e.code, doc[:300]))
+
+    # ---- cleanup
+    iam.delete_access_key(UserName=caller, AccessKeyId=ck["AccessKeyId"])
+    iam.delete_access_key(UserName=plain, AccessKeyId=pk["AccessKeyId"])
+    iam.delete_user_policy(UserName=caller, PolicyName="sts")
+    iam.delete_user(UserName=caller)
+    iam.delete_user(UserName=plain)
+    iam.delete_role_policy(RoleName=r1, PolicyName="sts")
+    for r in (r1, r2, r3):
+        iam.delete_role(RoleName=r)
+    iam.delete_policy(PolicyArn=pol)
+
+
+def cli_checks_round3_sts(endpoint, creds_file):
+    """The aws CLI's STS commands: outputs, --query, and error texts."""
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+
+    def aws(*args, want_rc=0, extra_env=None):
+        r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=dict(env, **(extra_env or {})),
+                           capture_output=True, text=True, timeout=60)
+        what = "r3 aws " + " ".join(args[:2])
+        if r.returncode != want_rc:
+            fail(what, f"rc {r.returncode}, want {want_rc}: {r.stderr.strip()[:300]}")
+            return None
+        ok(what)
+        return r
+
+    r = aws("sts", "get-session-token", "--duration-seconds", "900")
+    if r:
+        c = json.loads(r.stdout)["Credentials"]
+        expect("r3 aws sts get-session-token output", set(c) == {"AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}, c.keys())
+        senv = {"AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": c["SessionToken"]}
+        r2 = aws("sts", "get-caller-identity", extra_env=senv)
+        if r2:
+            expect("r3 aws sts get-caller-identity with session env", json.loads(r2.stdout)["Arn"].endswith(":root"), r2.stdout)
+        r3 = aws("sts", "get-session-token", want_rc=255, extra_env=senv)
+        expect("r3 aws CLI session error text", r3 is not None and
+               "An error occurred (AccessDenied) when calling the GetSessionToken operation: Cannot call GetSessionToken with session credentials" in r3.stderr,
+               r3 and r3.stderr)
+    r = aws("sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/x", "--role-session-name", "s1", want_rc=255)
+    expect("r3 aws sts assume-role as root error text", r is not None and
+           "An error occurred (AccessDenied) when calling the AssumeRole operation: Roles may not be assumed by root accounts." in r.stderr, r and r.stderr)
+    r = aws("sts", "get-federation-token", "--name", "clifed", "--policy", ALLOW_S3, "--query", "FederatedUser.Arn", "--output", "text")
+    expect("r3 aws sts get-federation-token --query", r is not None and r.stdout.strip().endswith(":federated-user/clifed"), r and r.stdout)
+    r = aws("sts", "get-caller-identity", "--query", "Account", "--output", "text")
+    acct = r.stdout.strip() if r else ""
+    cp = configparser.ConfigParser()
+    cp.read(creds_file)
+    r = aws("sts", "get-access-key-info", "--access-key-id", cp["default"]["aws_access_key_id"], "--query", "Account", "--output", "text")
+    expect("r3 aws sts get-access-key-info(root key)", r is not None and r.stdout.strip() == acct, r and r.stdout)
+    r = aws("sts", "decode-authorization-message", "--encoded-message", "not-a-message", want_rc=255)
+    expect("r3 aws sts decode-authorization-message error text", r is not None and
+           "An error occurred (InvalidAuthorizationMessageException) when calling the DecodeAuthorizationMessage operation" in r.stderr, r and r.stderr)
+    r = aws("sts", "get-federation-token", "--name", "clifed", "--policy", ALLOW_S3, "--duration-seconds", "7200", "--query", "Credentials.Expiration",
+            "--output", "text")
+    if r:
+        left = (datetime.datetime.fromisoformat(r.stdout.strip().replace("Z", "+00:00")) - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+        expect("r3 aws sts get-federation-token as root capped to 1h", 3500 < left <= 3605, r.stdout)
+
+
+# ---------------------------------------------------------------- round 3: IAM
+
+
+def _r3_raw(iam, endpoint, body):
+    """Sends a signed IAM query request no SDK decodes; returns (status, xml)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as _Creds
+    rc = iam._request_signer._credentials.get_frozen_credentials()
+    ar_ = AWSRequest(method="POST", url=endpoint + "/", data=body, headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(_Creds(rc.access_key, rc.secret_key, rc.token), "iam", "us-east-1").add_auth(ar_)
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(ar_.url, data=body.encode(), headers=dict(ar_.headers), method="POST"), timeout=10)
+        return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def _r3_xml_field(doc, tag):
+    import re
+    m = re.search(f"<{tag}>(.*?)</{tag}>", doc, re.S)
+    return m.group(1) if m else None
+
+
+REPORT_TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$"
+
+
+def _r3_report_row_ok(row):
+    """Checks one credential report row's value formats (IAM User Guide, "Getting credential reports")."""
+    import re
+    bad = []
+    if len(row) != 22:
+        return [f"{len(row)} columns"]
+
+    def ts(i, *alts):
+        if row[i] not in alts and not re.match(REPORT_TIME_RE, row[i]):
+            bad.append(f"col {i} {row[i]!r}")
+
+    def boolean(i):
+        if row[i] not in ("true", "false"):
+            bad.append(f"col {i} {row[i]!r} not true/false")
+    ts(2)
+    if row[0] == "<root_account>":
+        if row[3] != "not_supported" or row[5] != "not_supported" or row[6] != "not_supported":
+            bad.append(f"root password columns {row[3:7]}")
+        ts(4, "no_information", "N/A")
+    else:
+        boolean(3)
+        ts(4, "no_information", "N/A")
+        ts(5, "N/A")
+        ts(6, "N/A")
+        if row[3] == "false" and (row[5], row[6]) != ("N/A", "N/A"):
+            bad.append(f"no password but {row[5:7]}")
+    boolean(7)
+    for base in (8, 13):
+        boolean(base)
+        ts(base + 1, "N/A")
+        ts(base + 2, "N/A")
+        if row[base + 2] == "N/A" and (row[base + 3], row[base + 4]) != ("N/A", "N/A"):
+            bad.append(f"unused key has region/service {row[base + 3:base + 5]}")
+    for base in (18, 20):
+        boolean(base)
+        ts(base + 1, "N/A")
+    return bad
+
+
+def sweep_round3iam(iam, sts, endpoint, session_factory):
+    """Round 3 (IAM): credential report, access advisor, policy simulator,
+    GetAccountAuthorizationDetails contents, GetAccountSummary, policy
+    document encoding, ListEntitiesForPolicy/ListPolicies filters."""
+    import csv
+    import io
+    import urllib.parse
+    p = "r3i" + rname(5)
+    account = sts.get_caller_identity()["Account"]
+    A = f"arn:aws:iam::{account}"
+    DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "S3Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}, indent=2)
+    IAMREAD = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]})
+    BOUND = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "iam:*"], "Resource": "*"}]})
+    # Only on a server no round has asked for a report yet (--only round3iam
+    # on a fresh one): AWS's ReportNotPresent carries no Message element, so
+    # the aws CLI says "...GetCredentialReport operation: Unknown" (prowler
+    # issue #272); an empty element would make it say "None".
+    st, doc = _r3_raw(iam, endpoint, "Action=GetCredentialReport&Version=2010-05-08")
+    if "<Code>ReportNotPresent</Code>" in doc:
+        expect("r3iam GetCredentialReport before any report: 410, no Message element", st == 410 and "<Message" not in doc, (st, doc[:300]))
+    before = iam.get_account_summary()["SummaryMap"]
+    ro_before = iam.list_entities_for_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    ro_in_use = any(ro_before[k] for k in ("PolicyUsers", "PolicyGroups", "PolicyRoles"))
+
+    # ---- fixtures
+    u, u2, g, r = f"{p}-u", f"{p}-a", f"{p}-g", f"{p}-r"
+    iam.create_user(UserName=u, Path=f"/{p}/", Tags=[{"Key": "k", "Value": "v"}])
+    iam.create_user(UserName=u2)
+    pol = iam.create_policy(PolicyName=f"{p}-pol", Path=f"/{p}/", PolicyDocument=IAMREAD, Description="r3")["Policy"]["Arn"]
+    bnd = iam.create_policy(PolicyName=f"{p}-bnd", PolicyDocument=BOUND)["Policy"]["Arn"]
+    unused = iam.create_policy(PolicyName=f"{p}-unused", PolicyDocument=IAMREAD)["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=pol, PolicyDocument=DOC, SetAsDefault=False)
+    iam.create_group(GroupName=g, Path=f"/{p}/")
+    iam.add_user_to_group(GroupName=g, UserName=u)
+    iam.add_user_to_group(GroupName=g, UserName=u2)
+    iam.attach_group_policy(GroupName=g, PolicyArn=pol)
+    iam.put_group_policy(GroupName=g, PolicyName="gin", PolicyDocument=DOC)
+    iam.attach_user_policy(UserName=u, PolicyArn=pol)
+    iam.put_user_policy(UserName=u, PolicyName="uin", PolicyDocument=DOC)
+    iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=bnd)
+    iam.create_login_profile(UserName=u, Password="Aa1!" + rname(16), PasswordResetRequired=False)
+    k1 = iam.create_access_key(UserName=u)["AccessKey"]
+    k2 = iam.create_access_key(UserName=u)["AccessKey"]
+    iam.update_access_key(UserName=u, AccessKeyId=k2["AccessKeyId"], Status="Inactive")
+    iam.create_role(RoleName=r, Path=f"/{p}/", AssumeRolePolicyDocument=trust(account), Tags=[{"Key": "rk", "Value": "rv"}])
+    iam.attach_role_policy(RoleName=r, PolicyArn=pol)
+    iam.attach_role_policy(RoleName=r, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.put_role_policy(RoleName=r, PolicyName="rin", PolicyDocument=DOC)
+    iam.create_instance_profile(InstanceProfileName=f"{p}-ip", Path=f"/{p}/")
+    iam.add_role_to_instance_profile(InstanceProfileName=f"{p}-ip", RoleName=r)
+    # one use of the user's key, so its last-used columns fill in
+    ukiam = session_factory(k1["AccessKeyId"], k1["SecretAccessKey"], None).client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    call(ukiam, "GetUser", "r3iam GetUser with the user's key", UserName=u)
+
+    # ---- credential report
+    g1 = call(iam, "GenerateCredentialReport", "r3iam GenerateCredentialReport")
+    if g1:
+        expect("r3iam GenerateCredentialReport State enum", g1["State"] in ("STARTED", "INPROGRESS", "COMPLETE"), g1)
+        expect("r3iam GenerateCredentialReport Description only when starting", g1["State"] == "STARTED" or "Description" not in g1, g1)
+    g2 = None
+    for _ in range(20):
+        g2 = iam.generate_credential_report()
+        if g2["State"] == "COMPLETE":
+            break
+        time.sleep(0.5)
+    expect("r3iam GenerateCredentialReport reaches COMPLETE (fresh report kept)", g2 and g2["State"] == "COMPLETE" and "Description" not in g2, g2)
+    cr = call(iam, "GetCredentialReport", "r3iam GetCredentialReport")
+    if cr:
+        expect("r3iam credential report ReportFormat text/csv", cr["ReportFormat"] == "text/csv", cr["ReportFormat"])
+        age = (datetime.datetime.now(datetime.timezone.utc) - cr["GeneratedTime"]).total_seconds()
+        expect("r3iam credential report GeneratedTime within 4h", -60 < age < 4 * 3600, age)
+        text = cr["Content"].decode()
+        expect("r3iam credential report no trailing newline", not text.endswith("\n"), repr(text[-5:]))
+        rows = list(csv.reader(io.StringIO(text)))
+        expect("r3iam credential report exact header", rows[0] == [
+            "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
+            "password_next_rotation", "mfa_active", "access_key_1_active", "access_key_1_last_rotated",
+            "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
+            "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+            "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
+            "cert_2_active", "cert_2_last_rotated"], rows[0])
+        expect("r3iam credential report root row first", len(rows) > 1 and rows[1][0] == "<root_account>" and rows[1][1] == f"{A}:root", rows[1][:2] if len(rows) > 1 else rows)
+        bad = {x[0]: _r3_report_row_ok(x) for x in rows[1:]}
+        bad = {k: v for k, v in bad.items() if v}
+        expect("r3iam credential report every row's value formats", not bad, list(bad.items())[:3])
+        names = [x[0] for x in rows[2:]]
+        expect("r3iam credential report users sorted by name", names == sorted(names), names[:10])
+        mine = [x for x in rows if x[0] == u]
+        if mine:
+            m = mine[0]
+            expect("r3iam credential report user arn with path", m[1] == f"{A}:user/{p}/{u}", m[1])
+            expect("r3iam credential report password_enabled true", m[3] == "true" and m[4] == "no_information", m[3:7])
+            # key 1 and key 2 in creation order; both keys are made within
+            # the same second here, so which is which is left open
+            keys = sorted([m[8:13], m[13:18]], key=lambda k: k[0] != "true")
+            expect("r3iam credential report active key used", keys[0][0] == "true" and keys[0][2] != "N/A" and keys[0][3] == "us-east-1" and keys[0][4] == "iam", keys[0])
+            expect("r3iam credential report inactive key unused", keys[1][0] == "false" and keys[1][1] != "N/A" and keys[1][2:] == ["N/A"] * 3, keys[1])
+            expect("r3iam credential report no certs", m[18:] == ["false", "N/A", "false", "N/A"], m[18:])
+        else:
+            # a report younger than four hours is kept: a rerun sees the old one
+            expect("r3iam credential report kept from an earlier run", g1 and g1["State"] == "COMPLETE", g1)
+    st, doc = _r3_raw(iam, endpoint, "Action=GetCredentialReport&Version=2010-05-08")
+    content = _r3_xml_field(doc, "Content") or ""
+    import base64
+    try:
+        dec = base64.b64decode(content, validate=True).decode()
+    except Exception as e:  # noqa: BLE001
+        dec = f"not base64: {e}"
+    expect("r3iam credential report Content is base64 in the XML", st == 200 and dec.startswith("user,arn,"), (st, dec[:60]))
+    expect("r3iam credential report GeneratedTime ISO 8601 Z", st == 200 and (_r3_xml_field(doc, "GeneratedTime") or "").endswith("Z"), _r3_xml_field(doc, "GeneratedTime"))
+
+    # ---- access advisor
+    expect_error(iam, "GenerateServiceLastAccessedDetails", "InvalidInput", 400, what="r3iam SLA ARN without an account", Arn="arn:aws:iam::notanaccount:user/x")
+    expect_error(iam, "ListPoliciesGrantingServiceAccess", "InvalidInput", 400, what="r3iam ListPoliciesGrantingServiceAccess ARN without an account",
+                 Arn="arn:aws:iam::notanaccount:user/x", ServiceNamespaces=["s3"])
+    expect_error(iam, "GenerateServiceLastAccessedDetails", "NoSuchEntity", 404, what="r3iam SLA missing user", Arn=f"{A}:user/{p}-nobody")
+    expect_error(iam, "GenerateServiceLastAccessedDetails", "ValidationError", 400, what="r3iam SLA bad Granularity", Arn=f"{A}:user/{p}/{u}", Granularity="BOGUS",
+                 contains="Member must satisfy enum value set: [SERVICE_LEVEL, ACTION_LEVEL]")
+    expect_error(iam, "GetServiceLastAccessedDetails", "NoSuchEntity", 404, what="r3iam GetSLA unknown JobId", JobId="00000000-0000-0000-0000-000000000000")
+    expect_error(iam, "GetServiceLastAccessedDetails", "ValidationError", 400, what="r3iam GetSLA short JobId", JobId="short",
+                 contains="Member must have length greater than or equal to 36")
+    jobs = {}
+    for who, arn in (("user", f"{A}:user/{p}/{u}"), ("group", f"{A}:group/{p}/{g}"), ("role", f"{A}:role/{p}/{r}"), ("policy", pol)):
+        for gran in ("SERVICE_LEVEL", "ACTION_LEVEL"):
+            j = call(iam, "GenerateServiceLastAccessedDetails", f"r3iam GenerateSLA {who} {gran}", Arn=arn, Granularity=gran)
+            if j:
+                jobs[(who, gran)] = j["JobId"]
+    expect("r3iam SLA JobIds are 36-char UUIDs", jobs and all(len(x) == 36 for x in jobs.values()), list(jobs.values())[:2])
+
+    def sla(jid, what, **kw):
+        for _ in range(20):
+            out = call(iam, "GetServiceLastAccessedDetails", what, JobId=jid, **kw)
+            if not out or out["JobStatus"] != "IN_PROGRESS":
+                return out
+            time.sleep(0.3)
+        return out
+    for (who, gran), jid in jobs.items():
+        out = sla(jid, f"r3iam GetSLA {who} {gran}", MaxItems=1000)
+        if not out:
+            continue
+        svcs = {x["ServiceNamespace"]: x for x in out["ServicesLastAccessed"]}
+        expect(f"r3iam GetSLA {who} {gran} JobType and status", out["JobStatus"] == "COMPLETED" and out.get("JobType") == gran and "JobCompletionDate" in out, out.get("JobStatus"))
+        # the policy's default version (v1) allows iam only; v2 is not default
+        # (the role also has ReadOnlyAccess, which reaches most services)
+        want = {"iam"} if who == "policy" else {"iam", "s3"}
+        expect(f"r3iam GetSLA {who} {gran} lists the services its policies allow", set(svcs) == want or (who == "role" and want | {"ec2", "lambda"} <= set(svcs)), sorted(svcs)[:20])
+        if "iam" in svcs:
+            x = svcs["iam"]
+            expect(f"r3iam GetSLA {who} {gran} iam ServiceName", x.get("ServiceName") == "AWS Identity and Access Management" or x.get("ServiceName", "").endswith("Identity and Access Management"), x.get("ServiceName"))
+            if gran == "ACTION_LEVEL" and who == "role":
+                # null while none of the service's tracked actions was used (API reference)
+                expect("r3iam GetSLA unused role ACTION_LEVEL no TrackedActionsLastAccessed", "TrackedActionsLastAccessed" not in x, x.get("TrackedActionsLastAccessed", [])[:3])
+            elif gran == "ACTION_LEVEL":
+                ta = {a["ActionName"]: a for a in x.get("TrackedActionsLastAccessed", [])}
+                expect(f"r3iam GetSLA {who} ACTION_LEVEL iam tracks GetUser, used", ta.get("GetUser", {}).get("LastAccessedEntity") == f"{A}:user/{p}/{u}", ta.get("GetUser"))
+            else:
+                expect(f"r3iam GetSLA {who} SERVICE_LEVEL no TrackedActionsLastAccessed", "TrackedActionsLastAccessed" not in x, x)
+        if who == "user" and "iam" in svcs:
+            x = svcs["iam"]
+            expect("r3iam GetSLA user iam accessed (GetUser above)", x.get("LastAuthenticatedEntity") == f"{A}:user/{p}/{u}" and x.get("TotalAuthenticatedEntities") == 1
+                   and x.get("LastAuthenticatedRegion") == "us-east-1" and "LastAuthenticated" in x, {k: v for k, v in x.items() if k != "TrackedActionsLastAccessed"})
+    j = jobs.get(("user", "SERVICE_LEVEL"))
+    if j:
+        pg = call(iam, "GetServiceLastAccessedDetails", "r3iam GetSLA MaxItems=1", JobId=j, MaxItems=1)
+        if pg:
+            expect("r3iam GetSLA MaxItems=1 truncated with Marker", len(pg["ServicesLastAccessed"]) == 1 and pg["IsTruncated"] and pg.get("Marker"), pg.get("IsTruncated"))
+            if pg.get("Marker"):
+                pg2 = call(iam, "GetServiceLastAccessedDetails", "r3iam GetSLA page 2", JobId=j, MaxItems=1, Marker=pg["Marker"])
+                if pg2:
+                    expect("r3iam GetSLA page 2 differs", pg2["ServicesLastAccessed"] and pg2["ServicesLastAccessed"][0]["ServiceNamespace"] != pg["ServicesLastAccessed"][0]["ServiceNamespace"], pg2["ServicesLastAccessed"])
+        expect_error(iam, "GetServiceLastAccessedDetails", "ValidationError", 400, what="r3iam GetSLA MaxItems=0", JobId=j, MaxItems=0)
+        we = call(iam, "GetServiceLastAccessedDetailsWithEntities", "r3iam GetSLAWithEntities user", JobId=j, ServiceNamespace="iam")
+        if we:
+            expect("r3iam GetSLAWithEntities user: the user itself", [x["EntityInfo"]["Arn"] for x in we["EntityDetailsList"]] in ([], [f"{A}:user/{p}/{u}"]), we["EntityDetailsList"])
+    jg = jobs.get(("group", "SERVICE_LEVEL"))
+    if jg:
+        we = call(iam, "GetServiceLastAccessedDetailsWithEntities", "r3iam GetSLAWithEntities group", JobId=jg, ServiceNamespace="iam")
+        if we:
+            ents = {x["EntityInfo"]["Arn"]: x["EntityInfo"] for x in we["EntityDetailsList"]}
+            expect("r3iam GetSLAWithEntities group lists its members", set(ents) == {f"{A}:user/{p}/{u}", f"{A}:user/{u2}"}, list(ents))
+            # "sorted by date, with the most recent access listed first" (API reference)
+            expect("r3iam GetSLAWithEntities most recent access first", list(ents)[:1] == [f"{A}:user/{p}/{u}"] and "LastAuthenticated" in we["EntityDetailsList"][0]
+                   and "LastAuthenticated" not in we["EntityDetailsList"][-1], [(x["EntityInfo"]["Name"], x.get("LastAuthenticated")) for x in we["EntityDetailsList"]])
+            e = ents.get(f"{A}:user/{p}/{u}", {})
+            expect("r3iam GetSLAWithEntities EntityInfo fields", e.get("Type") == "USER" and e.get("Name") == u and e.get("Path") == f"/{p}/" and e.get("Id", "").startswith("AIDA"), e)
+        expect_error(iam, "GetServiceLastAccessedDetailsWithEntities", "ValidationError", 400, what="r3iam GetSLAWithEntities no namespace", JobId=jg)
+    expect_error(iam, "GetServiceLastAccessedDetailsWithEntities", "NoSuchEntity", 404, what="r3iam GetSLAWithEntities unknown JobId",
+                 JobId="00000000-0000-0000-0000-000000000000", ServiceNamespace="s3")
+    # an AWS managed policy's report is every account's to ask for (as GetPolicy is)
+    ja = call(iam, "GenerateServiceLastAccessedDetails", "r3iam GenerateSLA AWS managed policy", Arn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    if ja:
+        out = sla(ja["JobId"], "r3iam GetSLA AWS managed policy", MaxItems=1000)
+        if out:
+            expect("r3iam GetSLA AWS managed policy lists s3", "s3" in [x["ServiceNamespace"] for x in out["ServicesLastAccessed"]], [x["ServiceNamespace"] for x in out["ServicesLastAccessed"]])
+    expect_error(iam, "GenerateServiceLastAccessedDetails", "NoSuchEntity", 404, what="r3iam GenerateSLA missing AWS managed policy", Arn="arn:aws:iam::aws:policy/NoSuchPolicyR3")
+    expect_error(iam, "GenerateOrganizationsAccessReport", "OrganizationNotFoundException", 400, what="r3iam GenerateOrganizationsAccessReport outside an organization",
+                 EntityPath="o-a1b2c3d4e5/r-f6g7h8i9j0example")
+    expect_error(iam, "GetOrganizationsAccessReport", "NoSuchEntity", 404, what="r3iam GetOrganizationsAccessReport unknown JobId", JobId="00000000-0000-0000-0000-000000000000")
+
+    # ---- policy simulator
+    SIM = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bkt/*", "Condition": {"StringEquals": {"aws:username": "bob"}}},
+        {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"},
+        {"Sid": "List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {"NumericLessThan": {"s3:max-keys": "10"}, "Bool": {"aws:SecureTransport": "true"}}}]})
+    sc = call(iam, "SimulateCustomPolicy", "r3iam SimulateCustomPolicy three actions", PolicyInputList=[SIM],
+              ActionNames=["s3:GetObject", "s3:DeleteObject", "s3:PutObject"], ResourceArns=["arn:aws:s3:::bkt/key"],
+              ContextEntries=[{"ContextKeyName": "aws:username", "ContextKeyValues": ["bob"], "ContextKeyType": "string"}])
+    if sc:
+        res = {x["EvalActionName"]: x for x in sc["EvaluationResults"]}
+        expect("r3iam Simulate decisions allowed/explicitDeny/implicitDeny", {k: v["EvalDecision"] for k, v in res.items()} ==
+               {"s3:GetObject": "allowed", "s3:DeleteObject": "explicitDeny", "s3:PutObject": "implicitDeny"}, {k: v["EvalDecision"] for k, v in res.items()})
+        ms = res.get("s3:GetObject", {}).get("MatchedStatements", [])
+        expect("r3iam Simulate MatchedStatements SourcePolicyId/Type", ms and ms[0].get("SourcePolicyId") == "PolicyInputList.1" and ms[0].get("SourcePolicyType") == "IAM Policy", ms)
+        expect("r3iam Simulate MatchedStatements positions", ms and ms[0]["StartPosition"]["Line"] == 1 and ms[0]["StartPosition"]["Column"] < ms[0]["EndPosition"]["Column"], ms)
+        d = res.get("s3:DeleteObject", {}).get("MatchedStatements", [])
+        expect("r3iam Simulate deny statement positions after the allow's", d and ms and d[0]["StartPosition"]["Column"] >= ms[0]["EndPosition"]["Column"], (ms, d))
+        expect("r3iam Simulate implicitDeny no MatchedStatements", res.get("s3:PutObject", {}).get("MatchedStatements") == [], res.get("s3:PutObject"))
+        expect("r3iam Simulate EvalResourceName", all(x["EvalResourceName"] == "arn:aws:s3:::bkt/key" for x in res.values()), [x["EvalResourceName"] for x in res.values()])
+        rs = res.get("s3:GetObject", {}).get("ResourceSpecificResults", [])
+        expect("r3iam Simulate ResourceSpecificResults per resource", len(rs) == 1 and rs[0]["EvalResourceName"] == "arn:aws:s3:::bkt/key" and rs[0]["EvalResourceDecision"] == "allowed", rs)
+        # AWS lists every key the input policies use that the context lacks,
+        # also those of statements that do not apply (boto3 issue #3111).
+        expect("r3iam Simulate MissingContextValues: the other statements' keys only", sorted(res.get("s3:GetObject", {}).get("MissingContextValues", [])) == ["aws:SecureTransport", "s3:max-keys"], res.get("s3:GetObject"))
+        expect("r3iam Simulate no boundary input: no PermissionsBoundaryDecisionDetail", all("PermissionsBoundaryDecisionDetail" not in x for x in res.values()), res)
+    sm = call(iam, "SimulateCustomPolicy", "r3iam SimulateCustomPolicy missing context", PolicyInputList=[SIM], ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::bkt/key"])
+    if sm:
+        x = sm["EvaluationResults"][0]
+        expect("r3iam Simulate missing aws:username -> implicitDeny + MissingContextValues", x["EvalDecision"] == "implicitDeny" and "aws:username" in x.get("MissingContextValues", []), x)
+    sl = call(iam, "SimulateCustomPolicy", "r3iam SimulateCustomPolicy numeric and bool context", PolicyInputList=[SIM], ActionNames=["s3:ListBucket"],
+              ContextEntries=[{"ContextKeyName": "s3:max-keys", "ContextKeyValues": ["5"], "ContextKeyType": "numeric"},
+                              {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["true"], "ContextKeyType": "boolean"}])
+    if sl:
+        expect("r3iam Simulate numeric+boolean context allowed", sl["EvaluationResults"][0]["EvalDecision"] == "allowed", sl["EvaluationResults"][0])
+    sl = call(iam, "SimulateCustomPolicy", "r3iam SimulateCustomPolicy numeric context too big", PolicyInputList=[SIM], ActionNames=["s3:ListBucket"],
+              ContextEntries=[{"ContextKeyName": "s3:max-keys", "ContextKeyValues": ["50"], "ContextKeyType": "numeric"},
+                              {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["true"], "ContextKeyType": "boolean"}])
+    if sl:
+        expect("r3iam Simulate numeric context 50 implicitDeny", sl["EvaluationResults"][0]["EvalDecision"] == "implicitDeny", sl["EvaluationResults"][0])
+    expect_error(iam, "SimulateCustomPolicy", "ValidationError", 400, what="r3iam Simulate bad ContextKeyType", PolicyInputList=[SIM], ActionNames=["s3:GetObject"],
+                 ContextEntries=[{"ContextKeyName": "aws:username", "ContextKeyValues": ["bob"], "ContextKeyType": "bogus"}],
+                 contains="Member must satisfy enum value set: [string, stringList, numeric, numericList, boolean, booleanList, ip, ipList, binary, binaryList, date, dateList]")
+    # AWS documents no validation of the values against ContextKeyType: a
+    # value the condition operator cannot read just does not match.
+    for typ, val in (("numeric", "abc"), ("boolean", "maybe"), ("date", "notadate"), ("ip", "999.1.1.1"), ("numericList", "x")):
+        sl = call(iam, "SimulateCustomPolicy", f"r3iam Simulate unreadable {typ} context value", PolicyInputList=[SIM], ActionNames=["s3:ListBucket"],
+                  ContextEntries=[{"ContextKeyName": "s3:max-keys", "ContextKeyValues": [val], "ContextKeyType": typ},
+                                  {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["true"], "ContextKeyType": "boolean"}])
+        if sl:
+            expect(f"r3iam Simulate unreadable {typ} value does not match", sl["EvaluationResults"][0]["EvalDecision"] == "implicitDeny", sl["EvaluationResults"][0])
+    # the AWS CLI reference's simulate-custom-policy examples, to the column
+    DDB = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}'
+    for when, want in (("2019-04-25T11:00:00Z", "allowed"), ("2014-04-25T11:00:00Z", "implicitDeny")):
+        dd = call(iam, "SimulateCustomPolicy", f"r3iam Simulate CLI reference example {want}", PolicyInputList=[DDB], ActionNames=["dynamodb:CreateBackup"],
+                  ContextEntries=[{"ContextKeyName": "aws:CurrentTime", "ContextKeyValues": [when], "ContextKeyType": "date"}])
+        if dd:
+            x = dd["EvaluationResults"][0]
+            pos = [(m["SourcePolicyId"], m["StartPosition"], m["EndPosition"]) for m in x["MatchedStatements"]]
+            want_pos = [("PolicyInputList.1", {"Line": 1, "Column": 38}, {"Line": 1, "Column": 167})] if want == "allowed" else []
+            expect(f"r3iam Simulate CLI reference example {want} decision and positions", x["EvalDecision"] == want and x["EvalResourceName"] == "*" and
+                   pos == want_pos and x["MissingContextValues"] == [], x)
+    ok_ = call(iam, "SimulateCustomPolicy", "r3iam Simulate stringList and ipList values", PolicyInputList=[SIM], ActionNames=["s3:GetObject"],
+               ContextEntries=[{"ContextKeyName": "aws:TagKeys", "ContextKeyValues": ["a", "b"], "ContextKeyType": "stringList"},
+                               {"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.0.0.0/8", "192.168.1.1"], "ContextKeyType": "ipList"},
+                               {"ContextKeyName": "aws:CurrentTime", "ContextKeyValues": ["2026-01-01T00:00:00Z"], "ContextKeyType": "date"}])
+    expect("r3iam Simulate list-typed context accepted", ok_ is not None)
+    # the model lists InvalidInput, not MalformedPolicyDocument, for the simulator
+    expect_error(iam, "SimulateCustomPolicy", "InvalidInput", 400, what="r3iam Simulate malformed policy", PolicyInputList=["{not json"], ActionNames=["s3:GetObject"])
+    pg = call(iam, "SimulateCustomPolicy", "r3iam Simulate MaxItems=1", PolicyInputList=[SIM], ActionNames=["s3:GetObject", "s3:DeleteObject", "s3:PutObject"], MaxItems=1)
+    if pg:
+        expect("r3iam Simulate MaxItems=1 truncated", pg["IsTruncated"] and len(pg["EvaluationResults"]) == 1 and pg.get("Marker"), pg.get("IsTruncated"))
+        seen = [pg["EvaluationResults"][0]["EvalActionName"]]
+        mk = pg.get("Marker")
+        while mk and len(seen) < 5:
+            nx = iam.simulate_custom_policy(PolicyInputList=[SIM], ActionNames=["s3:GetObject", "s3:DeleteObject", "s3:PutObject"], MaxItems=1, Marker=mk)
+            seen += [x["EvalActionName"] for x in nx["EvaluationResults"]]
+            mk = nx.get("Marker") if nx["IsTruncated"] else None
+        expect("r3iam Simulate paging visits every action once", seen == ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"], seen)
+    expect_error(iam, "SimulateCustomPolicy", "ValidationError", 400, what="r3iam Simulate corrupt Marker", PolicyInputList=[SIM], ActionNames=["s3:GetObject"], Marker="!!")
+    bd = call(iam, "SimulateCustomPolicy", "r3iam Simulate permissions boundary", PolicyInputList=[SIM], ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::bkt/key"],
+              PermissionsBoundaryPolicyInputList=[json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]})],
+              ContextEntries=[{"ContextKeyName": "aws:username", "ContextKeyValues": ["bob"], "ContextKeyType": "string"}])
+    if bd:
+        x = bd["EvaluationResults"][0]
+        expect("r3iam Simulate boundary denies -> implicitDeny, AllowedByPermissionsBoundary false", x["EvalDecision"] == "implicitDeny" and x.get("PermissionsBoundaryDecisionDetail") == {"AllowedByPermissionsBoundary": False}, x)
+    rp = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"{A}:user/{p}/{u}"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bkt/*"}]})
+    rr = call(iam, "SimulateCustomPolicy", "r3iam Simulate ResourcePolicy grants", PolicyInputList=[SIM], ActionNames=["s3:PutObject"], ResourceArns=["arn:aws:s3:::bkt/key"],
+              ResourcePolicy=rp, CallerArn=f"{A}:user/{p}/{u}")
+    if rr:
+        x = rr["EvaluationResults"][0]
+        expect("r3iam Simulate ResourcePolicy allows PutObject", x["EvalDecision"] == "allowed", x)
+        expect("r3iam Simulate ResourcePolicy matched statement SourcePolicyId", any(m.get("SourcePolicyId") == "ResourcePolicy" for m in x.get("MatchedStatements", [])), x.get("MatchedStatements"))
+    # EvalDecisionDetails (API reference, EvaluationResult): per policy type
+    # for a cross-account simulation, empty for a resource of the caller's
+    # account, absent for "*"
+    xa = call(iam, "SimulateCustomPolicy", "r3iam Simulate cross-account ResourceOwner", PolicyInputList=[json.dumps(
+              {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})], ActionNames=["s3:GetObject", "s3:PutObject"],
+              ResourceArns=["arn:aws:s3:::bkt/key"], ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+                  {"Effect": "Allow", "Principal": {"AWS": f"{A}:user/{p}/{u}"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bkt/*"}]}),
+              CallerArn=f"{A}:user/{p}/{u}", ResourceOwner="arn:aws:iam::111122223333:root")
+    if xa:
+        d = {x["EvalActionName"]: (x["EvalDecision"], x.get("EvalDecisionDetails")) for x in xa["EvaluationResults"]}
+        expect("r3iam Simulate cross-account EvalDecisionDetails", d == {"s3:GetObject": ("allowed", {"IAM Policy": "allowed", "Resource Policy": "allowed"}),
+                                                                          "s3:PutObject": ("implicitDeny", {"IAM Policy": "allowed", "Resource Policy": "implicitDeny"})}, d)
+    same = call(iam, "SimulateCustomPolicy", "r3iam Simulate same-account resource", PolicyInputList=[ALLOW_S3], ActionNames=["s3:GetObject"], ResourceArns=["arn:aws:s3:::bkt/key"])
+    star = call(iam, "SimulateCustomPolicy", "r3iam Simulate resource *", PolicyInputList=[ALLOW_S3], ActionNames=["s3:GetObject"])
+    if same and star:
+        expect("r3iam Simulate EvalDecisionDetails empty for own resource, absent for *", same["EvaluationResults"][0].get("EvalDecisionDetails") == {}
+               and "EvalDecisionDetails" not in star["EvaluationResults"][0] and "ResourceSpecificResults" not in star["EvaluationResults"][0], (same["EvaluationResults"][0], star["EvaluationResults"][0]))
+    expect_error(iam, "SimulateCustomPolicy", "InvalidInput", 400, what="r3iam Simulate ResourcePolicy without CallerArn", PolicyInputList=[ALLOW_S3], ActionNames=["s3:GetObject"],
+                 ResourceArns=["arn:aws:s3:::bkt/key"], ResourcePolicy=rp)
+    expect_error(iam, "SimulateCustomPolicy", "InvalidInput", 400, what="r3iam Simulate CallerArn role rejected", PolicyInputList=[SIM], ActionNames=["s3:GetObject"],
+                 CallerArn=f"{A}:role/{p}/{r}")
+    sp = call(iam, "SimulatePrincipalPolicy", "r3iam SimulatePrincipalPolicy user (group+inline+managed+boundary)", PolicySourceArn=f"{A}:user/{p}/{u}",
+              ActionNames=["iam:GetUser", "s3:GetObject", "ec2:RunInstances"])
+    if sp:
+        res = {x["EvalActionName"]: x for x in sp["EvaluationResults"]}
+        expect("r3iam SimulatePrincipalPolicy decisions", {k: v["EvalDecision"] for k, v in res.items()} == {"iam:GetUser": "allowed", "s3:GetObject": "allowed", "ec2:RunInstances": "implicitDeny"},
+               {k: v["EvalDecision"] for k, v in res.items()})
+        ids = {m["SourcePolicyId"] for x in res.values() for m in x.get("MatchedStatements", [])}
+        expect("r3iam SimulatePrincipalPolicy SourcePolicyIds name the policies", {"uin", "gin", f"{p}-pol"} & ids and all(i for i in ids), ids)
+        types = {m["SourcePolicyType"] for x in res.values() for m in x.get("MatchedStatements", [])}
+        expect("r3iam SimulatePrincipalPolicy SourcePolicyTypes", types and types <= {"IAM Policy", "Permissions Boundary Policy"}, types)
+        expect("r3iam SimulatePrincipalPolicy boundary detail present", all(x.get("PermissionsBoundaryDecisionDetail") is not None for x in res.values()), [x.get("PermissionsBoundaryDecisionDetail") for x in res.values()])
+    sp = call(iam, "SimulatePrincipalPolicy", "r3iam SimulatePrincipalPolicy extra PolicyInputList", PolicySourceArn=f"{A}:role/{p}/{r}",
+              ActionNames=["ec2:RunInstances"], PolicyInputList=[json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]})])
+    if sp:
+        expect("r3iam SimulatePrincipalPolicy PolicyInputList added", sp["EvaluationResults"][0]["EvalDecision"] == "allowed", sp["EvaluationResults"][0])
+    sp = call(iam, "SimulatePrincipalPolicy", "r3iam SimulatePrincipalPolicy group", PolicySourceArn=f"{A}:group/{p}/{g}", ActionNames=["s3:GetObject"])
+    if sp:
+        expect("r3iam SimulatePrincipalPolicy group allowed", sp["EvaluationResults"][0]["EvalDecision"] == "allowed", sp["EvaluationResults"][0])
+    expect_error(iam, "SimulatePrincipalPolicy", "InvalidInput", 400, what="r3iam SimulatePrincipalPolicy policy ARN as source", PolicySourceArn=pol, ActionNames=["s3:GetObject"])
+    ck = call(iam, "GetContextKeysForCustomPolicy", "r3iam GetContextKeysForCustomPolicy", PolicyInputList=[SIM])
+    if ck:
+        expect("r3iam GetContextKeysForCustomPolicy keys", sorted(x.lower() for x in ck["ContextKeyNames"]) == ["aws:securetransport", "aws:username", "s3:max-keys"], ck["ContextKeyNames"])
+    # the AWS CLI reference's get-context-keys-for-custom-policy example
+    ck = call(iam, "GetContextKeysForCustomPolicy", "r3iam GetContextKeysForCustomPolicy CLI reference example", PolicyInputList=[
+        '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-west-2:123456789012:table/${aws:username}","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2015-08-16T12:00:00Z"}}}}'])
+    if ck:
+        expect("r3iam GetContextKeysForCustomPolicy CLI reference keys and order", ck["ContextKeyNames"] == ["aws:username", "aws:CurrentTime"], ck["ContextKeyNames"])
+    ck = call(iam, "GetContextKeysForPrincipalPolicy", "r3iam GetContextKeysForPrincipalPolicy with input", PolicySourceArn=f"{A}:user/{p}/{u}", PolicyInputList=[SIM])
+    if ck:
+        expect("r3iam GetContextKeysForPrincipalPolicy includes input's keys", {"aws:username", "s3:max-keys"} <= {x for x in ck["ContextKeyNames"]}, ck["ContextKeyNames"])
+    expect_error(iam, "GetContextKeysForPrincipalPolicy", "NoSuchEntity", 404, what="r3iam GetContextKeysForPrincipalPolicy missing", PolicySourceArn=f"{A}:user/{p}-nobody")
+    expect_error(iam, "GetContextKeysForCustomPolicy", "InvalidInput", 400, what="r3iam GetContextKeysForCustomPolicy malformed", PolicyInputList=["{"])
+
+    # ---- GetAccountAuthorizationDetails contents
+    ad = {}
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
+        for k in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"):
+            ad.setdefault(k, []).extend(page.get(k, []))
+    ud = [x for x in ad.get("UserDetailList", []) if x["UserName"] == u]
+    expect("r3iam AuthDetails has the user", ud, len(ad.get("UserDetailList", [])))
+    if ud:
+        x = ud[0]
+        expect("r3iam AuthDetails user Path/Arn/UserId", x["Path"] == f"/{p}/" and x["Arn"] == f"{A}:user/{p}/{u}" and x["UserId"].startswith("AIDA"), x)
+        expect("r3iam AuthDetails user GroupList names", x.get("GroupList") == [g], x.get("GroupList"))
+        expect("r3iam AuthDetails user AttachedManagedPolicies", x.get("AttachedManagedPolicies") == [{"PolicyName": f"{p}-pol", "PolicyArn": pol}], x.get("AttachedManagedPolicies"))
+        up = x.get("UserPolicyList", [])
+        expect("r3iam AuthDetails user UserPolicyList decoded document", len(up) == 1 and up[0]["PolicyName"] == "uin" and up[0]["PolicyDocument"] == json.loads(DOC), up)
+        expect("r3iam AuthDetails user Tags", x.get("Tags") == [{"Key": "k", "Value": "v"}], x.get("Tags"))
+        expect("r3iam AuthDetails user PermissionsBoundary", x.get("PermissionsBoundary") == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": bnd}, x.get("PermissionsBoundary"))
+    gd = [x for x in ad.get("GroupDetailList", []) if x["GroupName"] == g]
+    if gd:
+        x = gd[0]
+        expect("r3iam AuthDetails group policies", [y["PolicyName"] for y in x.get("GroupPolicyList", [])] == ["gin"] and x.get("AttachedManagedPolicies") == [{"PolicyName": f"{p}-pol", "PolicyArn": pol}], x)
+    else:
+        fail("r3iam AuthDetails has the group", len(ad.get("GroupDetailList", [])))
+    rd = [x for x in ad.get("RoleDetailList", []) if x["RoleName"] == r]
+    if rd:
+        x = rd[0]
+        expect("r3iam AuthDetails role AssumeRolePolicyDocument decoded", x.get("AssumeRolePolicyDocument") == json.loads(trust(account)), x.get("AssumeRolePolicyDocument"))
+        ipl = x.get("InstanceProfileList", [])
+        expect("r3iam AuthDetails role InstanceProfileList with the role inside", len(ipl) == 1 and ipl[0]["InstanceProfileName"] == f"{p}-ip" and [y["RoleName"] for y in ipl[0]["Roles"]] == [r], ipl)
+        expect("r3iam AuthDetails role RolePolicyList + managed + tags", [y["PolicyName"] for y in x.get("RolePolicyList", [])] == ["rin"] and
+               sorted(y["PolicyArn"] for y in x.get("AttachedManagedPolicies", [])) == sorted([pol, "arn:aws:iam::aws:policy/ReadOnlyAccess"]) and
+               x.get("Tags") == [{"Key": "rk", "Value": "rv"}], x)
+        expect("r3iam AuthDetails role RoleLastUsed is a structure", isinstance(x.get("RoleLastUsed"), dict), x.get("RoleLastUsed"))
+    else:
+        fail("r3iam AuthDetails has the role", len(ad.get("RoleDetailList", [])))
+    pd = [x for x in ad.get("Policies", []) if x["Arn"] == pol]
+    if pd:
+        x = pd[0]
+        vl = x.get("PolicyVersionList", [])
+        expect("r3iam AuthDetails policy PolicyVersionList both versions", sorted(v["VersionId"] for v in vl) == ["v1", "v2"], [v["VersionId"] for v in vl])
+        expect("r3iam AuthDetails policy version documents decoded", {v["VersionId"]: v["Document"] for v in vl} == {"v1": json.loads(IAMREAD), "v2": json.loads(DOC)}, vl)
+        expect("r3iam AuthDetails policy IsDefaultVersion", {v["VersionId"]: v["IsDefaultVersion"] for v in vl} == {"v1": True, "v2": False}, vl)
+        expect("r3iam AuthDetails policy counts", x["AttachmentCount"] == 3 and x["PermissionsBoundaryUsageCount"] == 0 and x["IsAttachable"] is True and x["DefaultVersionId"] == "v1", x)
+        expect("r3iam AuthDetails policy Description", x.get("Description") == "r3", x.get("Description"))
+    else:
+        fail("r3iam AuthDetails has the policy", len(ad.get("Policies", [])))
+    bp = [x for x in ad.get("Policies", []) if x["Arn"] == bnd]
+    expect("r3iam AuthDetails boundary PermissionsBoundaryUsageCount", bp and bp[0]["PermissionsBoundaryUsageCount"] == 1 and bp[0]["AttachmentCount"] == 0, bp[:1])
+    aw = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["AWSManagedPolicy"], PaginationConfig={"PageSize": 2}):
+        aw += page.get("Policies", [])
+    ro = [x for x in aw if x["Arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    expect("r3iam AuthDetails AWSManagedPolicy lists the attached AWS policy", ro and ro[0]["AttachmentCount"] >= 1 and ro[0]["PolicyVersionList"] and
+           any(v["IsDefaultVersion"] and v["VersionId"] == ro[0]["DefaultVersionId"] for v in ro[0]["PolicyVersionList"]), [x["Arn"] for x in aw][:5])
+    expect("r3iam AuthDetails AWSManagedPolicy only aws ARNs", aw and all(x["Arn"].startswith("arn:aws:iam::aws:policy/") for x in aw), len(aw))
+
+    # ---- policy documents are URL-encoded on the wire
+    for what, body, tag, want in (
+        ("GetUserPolicy", f"Action=GetUserPolicy&Version=2010-05-08&UserName={u}&PolicyName=uin", "PolicyDocument", DOC),
+        ("GetGroupPolicy", f"Action=GetGroupPolicy&Version=2010-05-08&GroupName={g}&PolicyName=gin", "PolicyDocument", DOC),
+        ("GetRolePolicy", f"Action=GetRolePolicy&Version=2010-05-08&RoleName={r}&PolicyName=rin", "PolicyDocument", DOC),
+        ("GetPolicyVersion", f"Action=GetPolicyVersion&Version=2010-05-08&PolicyArn={urllib.parse.quote(pol, safe='')}&VersionId=v2", "Document", DOC),
+        ("GetRole", f"Action=GetRole&Version=2010-05-08&RoleName={r}", "AssumeRolePolicyDocument", trust(account)),
+        ("ListRoles", f"Action=ListRoles&Version=2010-05-08&PathPrefix=/{p}/", "AssumeRolePolicyDocument", trust(account)),
+        ("GetInstanceProfile", f"Action=GetInstanceProfile&Version=2010-05-08&InstanceProfileName={p}-ip", "AssumeRolePolicyDocument", trust(account)),
+        ("ListInstanceProfilesForRole", f"Action=ListInstanceProfilesForRole&Version=2010-05-08&RoleName={r}", "AssumeRolePolicyDocument", trust(account)),
+    ):
+        st, doc = _r3_raw(iam, endpoint, body)
+        raw = _r3_xml_field(doc, tag) or ""
+        expect(f"r3iam {what} document URL-encoded in the XML", st == 200 and raw.startswith("%7B") and urllib.parse.unquote(raw) == want, (st, raw[:80]))
+    st, doc = _r3_raw(iam, endpoint, "Action=GetAccountAuthorizationDetails&Version=2010-05-08&Filter.member.1=Role&MaxItems=1000")
+    expect("r3iam GetAccountAuthorizationDetails documents URL-encoded", st == 200 and "<AssumeRolePolicyDocument>%7B" in doc and "<PolicyDocument>%7B" in doc, doc[:200])
+
+    # ---- ListEntitiesForPolicy / ListPolicies filters
+    ef = call(iam, "ListEntitiesForPolicy", "r3iam ListEntitiesForPolicy all", PolicyArn=pol)
+    if ef:
+        expect("r3iam ListEntitiesForPolicy all three kinds", [x["UserName"] for x in ef["PolicyUsers"]] == [u] and [x["GroupName"] for x in ef["PolicyGroups"]] == [g] and [x["RoleName"] for x in ef["PolicyRoles"]] == [r], ef)
+        expect("r3iam ListEntitiesForPolicy Ids", ef["PolicyUsers"][0]["UserId"].startswith("AIDA") and ef["PolicyGroups"][0]["GroupId"].startswith("AGPA") and ef["PolicyRoles"][0]["RoleId"].startswith("AROA"), ef)
+    # What AWS answers for EntityFilter=LocalManagedPolicy/AWSManagedPolicy is
+    # not documented: only that the call is accepted is checked for those.
+    for flt in ("LocalManagedPolicy", "AWSManagedPolicy"):
+        call(iam, "ListEntitiesForPolicy", f"r3iam ListEntitiesForPolicy EntityFilter={flt} accepted", PolicyArn=pol, EntityFilter=flt)
+    for flt, want in (("User", (1, 0, 0)), ("Role", (0, 0, 1)), ("Group", (0, 1, 0))):
+        ef = call(iam, "ListEntitiesForPolicy", f"r3iam ListEntitiesForPolicy EntityFilter={flt}", PolicyArn=pol, EntityFilter=flt)
+        if ef:
+            expect(f"r3iam ListEntitiesForPolicy EntityFilter={flt} counts", (len(ef["PolicyUsers"]), len(ef["PolicyGroups"]), len(ef["PolicyRoles"])) == want,
+                   (len(ef["PolicyUsers"]), len(ef["PolicyGroups"]), len(ef["PolicyRoles"])))
+    ef = call(iam, "ListEntitiesForPolicy", "r3iam ListEntitiesForPolicy PermissionsPolicy usage", PolicyArn=bnd, PolicyUsageFilter="PermissionsPolicy")
+    if ef:
+        expect("r3iam ListEntitiesForPolicy boundary-only policy has no PermissionsPolicy users", ef["PolicyUsers"] == [] and ef["PolicyGroups"] == [] and ef["PolicyRoles"] == [], ef)
+    ef = call(iam, "ListEntitiesForPolicy", "r3iam ListEntitiesForPolicy PathPrefix no match", PolicyArn=pol, PathPrefix="/nomatch/")
+    if ef:
+        expect("r3iam ListEntitiesForPolicy PathPrefix no match empty", ef["PolicyUsers"] == [] and ef["PolicyGroups"] == [] and ef["PolicyRoles"] == [], ef)
+    expect_error(iam, "ListEntitiesForPolicy", "ValidationError", 400, what="r3iam ListEntitiesForPolicy bad PolicyUsageFilter", PolicyArn=pol, PolicyUsageFilter="Bogus")
+    expect_error(iam, "ListEntitiesForPolicy", "NoSuchEntity", 404, what="r3iam ListEntitiesForPolicy missing AWS policy", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicyR3")
+    ea = call(iam, "ListEntitiesForPolicy", "r3iam ListEntitiesForPolicy AWS managed", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    lp = []
+    for page in iam.get_paginator("list_policies").paginate(Scope="Local", OnlyAttached=True, PathPrefix=f"/{p}/"):
+        lp += [x["Arn"] for x in page["Policies"]]
+    expect("r3iam ListPolicies Local OnlyAttached PathPrefix", lp == [pol], lp)
+    lp = [x["Arn"] for x in iam.list_policies(Scope="Local", OnlyAttached=True, PolicyUsageFilter="PermissionsBoundary", MaxItems=1000)["Policies"]]
+    expect("r3iam ListPolicies OnlyAttached PolicyUsageFilter=PermissionsBoundary", bnd in lp and pol not in lp and unused not in lp, (bnd in lp, pol in lp))
+    lp = [x["Arn"] for x in iam.list_policies(Scope="Local", OnlyAttached=True, PolicyUsageFilter="PermissionsPolicy", MaxItems=1000)["Policies"]]
+    expect("r3iam ListPolicies OnlyAttached PolicyUsageFilter=PermissionsPolicy", pol in lp and bnd not in lp and unused not in lp, (pol in lp, bnd in lp))
+    lp = [x["Arn"] for x in iam.list_policies(Scope="AWS", OnlyAttached=True, MaxItems=1000)["Policies"]]
+    expect("r3iam ListPolicies AWS OnlyAttached has ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess" in lp and all(x.startswith("arn:aws:iam::aws:policy/") for x in lp), len(lp))
+    lp = [x["Arn"] for x in iam.list_policies(Scope="Local", OnlyAttached=False, MaxItems=1000)["Policies"]]
+    expect("r3iam ListPolicies Local includes unattached", unused in lp and all(":aws:policy/" not in x for x in lp), unused in lp)
+    expect_error(iam, "ListPolicies", "ValidationError", 400, what="r3iam ListPolicies bad Scope", Scope="Bogus")
+    expect_error(iam, "ListPolicies", "ValidationError", 400, what="r3iam ListPolicies bad PolicyUsageFilter", PolicyUsageFilter="Bogus")
+    gp = call(iam, "GetPolicy", "r3iam GetPolicy AWS managed", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    if gp:
+        x = gp["Policy"]
+        expect("r3iam AWS managed policy fields", x["Path"] == "/" and x["PolicyId"].startswith("ANPA") and x["DefaultVersionId"].startswith("v") and x["IsAttachable"] is True, x)
+    gv = call(iam, "GetPolicyVersion", "r3iam GetPolicyVersion AWS managed default", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess", VersionId=gp["Policy"]["DefaultVersionId"] if gp else "v1")
+    if gv:
+        expect("r3iam AdministratorAccess document", gv["PolicyVersion"]["Document"] == {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]} and gv["PolicyVersion"]["IsDefaultVersion"], gv["PolicyVersion"])
+    expect_error(iam, "AttachUserPolicy", "PolicyNotAttachable", 400, what="r3iam attach service-role AWS policy not attachable",
+                 UserName=u, PolicyArn="arn:aws:iam::aws:policy/aws-service-role/AccessAnalyzerServiceRolePolicy")
+    ga = call(iam, "ListPoliciesGrantingServiceAccess", "r3iam ListPoliciesGrantingServiceAccess user", Arn=f"{A}:user/{p}/{u}", ServiceNamespaces=["s3", "iam", "ec2"])
+    if ga:
+        by = {x["ServiceNamespace"]: x["Policies"] for x in ga["PoliciesGrantingServiceAccess"]}
+        expect("r3iam ListPoliciesGrantingServiceAccess one entry per namespace, in order", [x["ServiceNamespace"] for x in ga["PoliciesGrantingServiceAccess"]] == ["s3", "iam", "ec2"], list(by))
+        s3 = {(x["PolicyName"], x["PolicyType"]) for x in by.get("s3", [])}
+        expect("r3iam ListPoliciesGrantingServiceAccess s3: user and group inline", s3 == {("uin", "INLINE"), ("gin", "INLINE")}, s3)
+        im = {(x["PolicyName"], x["PolicyType"]) for x in by.get("iam", [])}
+        expect("r3iam ListPoliciesGrantingServiceAccess iam: the managed policy's default version", im == {(f"{p}-pol", "MANAGED")}, im)
+        gi = [x for x in by.get("s3", []) if x["PolicyName"] == "gin"]
+        expect("r3iam ListPoliciesGrantingServiceAccess group inline has EntityType/EntityName", gi and gi[0].get("EntityType") == "GROUP" and gi[0].get("EntityName") == g, gi)
+        mg = [x for x in by.get("iam", []) if x["PolicyType"] == "MANAGED"]
+        expect("r3iam ListPoliciesGrantingServiceAccess managed has PolicyArn, no EntityType", mg and all(x.get("PolicyArn") == pol and "EntityType" not in x for x in mg), mg)
+        expect("r3iam ListPoliciesGrantingServiceAccess ec2 none", by.get("ec2") == [], by.get("ec2"))
+        expect("r3iam ListPoliciesGrantingServiceAccess inline has no PolicyArn", all("PolicyArn" not in x for x in by.get("s3", [])), by.get("s3"))
+        expect("r3iam ListPoliciesGrantingServiceAccess boundary not listed", all(x["PolicyName"] != f"{p}-bnd" for v in by.values() for x in v), by)
+    expect_error(iam, "ListPoliciesGrantingServiceAccess", "NoSuchEntity", 404, what="r3iam ListPoliciesGrantingServiceAccess missing user", Arn=f"{A}:user/{p}-nobody", ServiceNamespaces=["s3"])
+
+    # ---- GetAccountSummary after creating entities
+    after = call(iam, "GetAccountSummary", "r3iam GetAccountSummary")
+    if after:
+        M = after["SummaryMap"]
+        expect("r3iam GetAccountSummary keys are the documented enum", set(M) <= set(iam.meta.service_model.shape_for("summaryKeyType").enum), sorted(set(M) - set(iam.meta.service_model.shape_for("summaryKeyType").enum)))
+        deltas = {k: M.get(k, 0) - before.get(k, 0) for k in ("Users", "Groups", "Roles", "Policies", "InstanceProfiles", "PolicyVersionsInUse")}
+        expect("r3iam GetAccountSummary counts moved", deltas["Users"] == 2 and deltas["Groups"] == 1 and deltas["Roles"] == 1 and deltas["Policies"] == 3 and deltas["InstanceProfiles"] == 1, deltas)
+        # iamd counts every stored customer policy version (4 here) and one
+        # per AWS managed policy in use (ReadOnlyAccess, unless it already was)
+        want = 4 + (0 if ro_in_use else 1)
+        expect("r3iam GetAccountSummary PolicyVersionsInUse", deltas["PolicyVersionsInUse"] == want, (deltas, want))
+        expect("r3iam GetAccountSummary all values are integers", all(isinstance(v, int) for v in M.values()), M)
+
+    # ---- cleanup
+    iam.remove_role_from_instance_profile(InstanceProfileName=f"{p}-ip", RoleName=r)
+    iam.delete_instance_profile(InstanceProfileName=f"{p}-ip")
+    iam.delete_role_policy(RoleName=r, PolicyName="rin")
+    iam.detach_role_policy(RoleName=r, PolicyArn=pol)
+    iam.detach_role_policy(RoleName=r, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.delete_role(RoleName=r)
+    for k in (k1, k2):
+        iam.delete_access_key(UserName=u, AccessKeyId=k["AccessKeyId"])
+    iam.delete_login_profile(UserName=u)
+    iam.delete_user_permissions_boundary(UserName=u)
+    iam.delete_user_policy(UserName=u, PolicyName="uin")
+    iam.detach_user_policy(UserName=u, PolicyArn=pol)
+    iam.remove_user_from_group(GroupName=g, UserName=u)
+    iam.remove_user_from_group(GroupName=g, UserName=u2)
+    iam.delete_group_policy(GroupName=g, PolicyName="gin")
+    iam.detach_group_policy(GroupName=g, PolicyArn=pol)
+    iam.delete_group(GroupName=g)
+    iam.delete_user(UserName=u)
+    iam.delete_user(UserName=u2)
+    iam.delete_policy_version(PolicyArn=pol, VersionId="v2")
+    for x in (pol, bnd, unused):
+        iam.delete_policy(PolicyArn=x)
+
+
+def cli_checks_round3iam(endpoint, creds_file):
+    """The aws CLI over the credential report, the simulator and access advisor."""
+    import base64
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+
+    def aws(*args):
+        r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=env, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            fail("r3iam aws " + " ".join(args[:2]), f"rc {r.returncode}: {r.stderr.strip()[:300]}")
+            return None
+        return json.loads(r.stdout) if r.stdout.strip() else {}
+
+    g = aws("iam", "generate-credential-report")
+    expect("r3iam aws iam generate-credential-report State", g is not None and g.get("State") in ("STARTED", "INPROGRESS", "COMPLETE"), g)
+    cr = None
+    for _ in range(10):
+        cr = aws("iam", "get-credential-report")
+        if cr is None or cr.get("Content"):
+            break
+        time.sleep(0.5)
+    text = base64.b64decode(cr["Content"]).decode() if cr and cr.get("Content") else ""
+    expect("r3iam aws iam get-credential-report Content (base64 in JSON)", text.startswith("user,arn,user_creation_time,") and "\n<root_account>," in text, text[:80])
+    expect("r3iam aws iam get-credential-report ReportFormat", cr is not None and cr.get("ReportFormat") == "text/csv", cr and cr.get("ReportFormat"))
+    sim = aws("iam", "simulate-custom-policy", "--policy-input-list",
+              '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}',
+              "--action-names", "dynamodb:CreateBackup", "--context-entries", "ContextKeyName='aws:CurrentTime',ContextKeyValues='2019-04-25T11:00:00Z',ContextKeyType=date")
+    r0 = sim["EvaluationResults"][0] if sim and sim.get("EvaluationResults") else {}
+    expect("r3iam aws iam simulate-custom-policy reference output", r0.get("EvalDecision") == "allowed" and r0.get("MatchedStatements", [{}])[0].get("StartPosition") == {"Line": 1, "Column": 38}
+           and r0.get("MatchedStatements", [{}])[0].get("EndPosition") == {"Line": 1, "Column": 167}, r0)
+    ck = aws("iam", "get-context-keys-for-custom-policy", "--policy-input-list",
+             '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-west-2:123456789012:table/${aws:username}","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2015-08-16T12:00:00Z"}}}}')
+    expect("r3iam aws iam get-context-keys-for-custom-policy reference output", ck == {"ContextKeyNames": ["aws:username", "aws:CurrentTime"]}, ck)
+    j = aws("iam", "generate-service-last-accessed-details", "--arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "--granularity", "ACTION_LEVEL")
+    if j:
+        d = aws("iam", "get-service-last-accessed-details", "--job-id", j["JobId"])
+        expect("r3iam aws iam get-service-last-accessed-details ACTION_LEVEL", d is not None and d.get("JobStatus") == "COMPLETED" and d.get("JobType") == "ACTION_LEVEL"
+               and "s3" in [x["ServiceNamespace"] for x in d.get("ServicesLastAccessed", [])], d and {k: v for k, v in d.items() if k != "ServicesLastAccessed"})
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser()
@@ -1801,7 +2978,7 @@ def main():
     ap.add_argument("--credentials", default="/tmp/compat-data/root-credentials")
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--only", choices=["round1", "round2"], help="run one round of checks")
+    ap.add_argument("--only", choices=["round1", "round2", "round3sts", "round3iam"], help="run one round of checks")
     a = ap.parse_args()
     VERBOSE = a.verbose
     cp = configparser.ConfigParser()
@@ -1824,17 +3001,25 @@ def main():
     iam = root.client("iam", endpoint_url=a.endpoint, config=cfg)
     sts = root.client("sts", endpoint_url=a.endpoint, config=cfg)
     start = time.time()
-    if a.only != "round2":
+    if a.only in (None, "round1"):
         sweep(iam, sts, a.endpoint, (key, secret), session_factory)
         sweep_more(iam, sts, a.endpoint, session_factory)
         sweep_pages_sts(iam, sts, a.endpoint, session_factory)
         sweep_other(iam, sts)
         if not a.no_cli:
             cli_checks(a.endpoint, a.credentials)
-    if a.only != "round1":
+    if a.only in (None, "round2"):
         sweep_round2(iam, sts, a.endpoint, session_factory)
         if not a.no_cli:
             cli_checks_round2(a.endpoint, a.credentials)
+    if a.only in (None, "round3sts"):
+        sweep_round3_sts(iam, sts, a.endpoint, session_factory)
+        if not a.no_cli:
+            cli_checks_round3_sts(a.endpoint, a.credentials)
+    if a.only in (None, "round3iam"):
+        sweep_round3iam(iam, sts, a.endpoint, session_factory)
+        if not a.no_cli:
+            cli_checks_round3iam(a.endpoint, a.credentials)
     print(f"{PASSES} passed, {len(FAILS)} failed ({time.time() - start:.1f}s)")
     sys.exit(1 if FAILS else 0)
 
