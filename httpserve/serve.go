@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,10 +214,7 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 		Body:          http.NoBody,
 		Close:         ctx.Request.Header.ConnectionClose(),
 	}
-	if ctx.Request.Header.IsHTTP11() {
-		// fasthttp answers HTTP/1.0 requests as such; net/http tells the
-		// handler which it was.
-	} else {
+	if !ctx.Request.Header.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
 	if len(body) > 0 {
@@ -230,8 +228,9 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 		r.Host = u.Host
 	}
 	// Header names and values are copied into one string and handed out as
-	// its substrings, and each name's value slice is cut from one array: a
-	// few allocations for the lot instead of three per header.
+	// its substrings (CanonicalHeaderKey returns a name fasthttp already
+	// normalized as it is), and each name's value slice is cut from one
+	// array: a few allocations for the lot instead of three per header.
 	type span struct{ k0, v0, v1 int }
 	var spansArr [32]span
 	spans := spansArr[:0]
@@ -249,11 +248,7 @@ func Request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	chunked := false
 	i := 0
 	for _, sp := range spans {
-		name, val := all[sp.k0:sp.v0], all[sp.v0:sp.v1]
-		key, ok := commonKeys[name]
-		if !ok {
-			key = http.CanonicalHeaderKey(name)
-		}
+		key, val := http.CanonicalHeaderKey(all[sp.k0:sp.v0]), all[sp.v0:sp.v1]
 		switch key {
 		case "Host":
 			if r.Host == "" {
@@ -306,19 +301,6 @@ type bodyReader struct{ bytes.Reader }
 
 func (*bodyReader) Close() error { return nil }
 
-// commonKeys holds the canonical names of the headers AWS SDKs, the CLI
-// and browsers send, so that looking one up does not allocate it.
-var commonKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"Host", "User-Agent", "Content-Type", "Content-Length", "Authorization", "X-Amz-Date",
-		"X-Amz-Security-Token", "X-Amz-Content-Sha256", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request", "Accept-Encoding",
-		"Accept", "Accept-Language", "Connection", "Cookie", "Origin", "Referer", "Cache-Control", "Transfer-Encoding",
-		"Expect", "X-Forwarded-For", "X-Request-Id", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Upgrade-Insecure-Requests"} {
-		m[k] = k
-	}
-	return m
-}()
-
 // responseWriter buffers an answer until the handler returns.
 type responseWriter struct {
 	header http.Header
@@ -339,46 +321,31 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.WriteHeader(http.StatusOK) // a no-op once a status is set
 	w.body = append(w.body, p...)
 	return len(p), nil
 }
 
 // WriteString saves io.WriteString a copy.
 func (w *responseWriter) WriteString(s string) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.WriteHeader(http.StatusOK)
 	w.body = append(w.body, s...)
 	return len(s), nil
 }
 
 // finish writes the buffered answer into ctx.
 func (w *responseWriter) finish(ctx *fasthttp.RequestCtx, head bool) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.WriteHeader(http.StatusOK)
 	resp := &ctx.Response
 	resp.SetStatusCode(w.status)
-	length := -1
 	for k, vs := range w.header {
 		switch k {
-		case "Content-Length":
-			// fasthttp writes the body's own length; a HEAD answer keeps
-			// the one the handler announced.
-			if len(vs) > 0 {
-				if n, err := strconv.Atoi(vs[0]); err == nil && n >= 0 {
-					length = n
-				}
-			}
-			continue
-		case "Transfer-Encoding":
+		case "Content-Length", "Transfer-Encoding":
+			// fasthttp frames the body itself (a HEAD answer below).
 			continue
 		case "Connection":
 			for _, v := range vs {
-				if bytes.EqualFold([]byte(v), []byte("close")) {
+				if strings.EqualFold(v, "close") {
 					ctx.SetConnectionClose()
 				}
 			}
@@ -388,15 +355,19 @@ func (w *responseWriter) finish(ctx *fasthttp.RequestCtx, head bool) {
 			resp.Header.Add(k, v)
 		}
 	}
-	if _, set := w.header["Content-Type"]; !set && len(w.body) > 0 && bodyAllowed(w.status) {
-		resp.Header.SetContentType(http.DetectContentType(w.body))
-	}
 	if !bodyAllowed(w.status) {
 		return
 	}
+	if _, set := w.header["Content-Type"]; !set && len(w.body) > 0 {
+		resp.Header.SetContentType(http.DetectContentType(w.body))
+	}
 	resp.SetBody(w.body)
-	if head && length >= 0 {
-		resp.Header.SetContentLength(length)
+	// A HEAD answer keeps the length the handler announced for the body
+	// it did not send.
+	if head {
+		if n, err := strconv.Atoi(w.header.Get("Content-Length")); err == nil && n >= 0 {
+			resp.Header.SetContentLength(n)
+		}
 	}
 }
 
