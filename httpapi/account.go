@@ -71,7 +71,10 @@ func (h *Handler) getAccountAuthorizationDetails(c *call) (awsquery.Struct, erro
 	for _, r := range d.Roles {
 		profiles := make([]any, len(r.Profiles))
 		for i, ip := range r.Profiles {
-			profiles[i] = instanceProfileOut(ip, false)
+			// With Tags, as GetInstanceProfile: the InstanceProfile shape
+			// has them, and unlike ListInstanceProfiles this operation is
+			// not documented as leaving them out.
+			profiles[i] = instanceProfileOut(ip, true)
 		}
 		s := awsquery.Struct{
 			"Path": r.Role.Path, "RoleName": r.Role.Name, "RoleId": r.Role.ID, "Arn": r.Role.ARN(), "CreateDate": r.Role.CreateDate,

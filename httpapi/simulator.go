@@ -79,13 +79,15 @@ func simulateOut(out *iam.SimulateOutput) awsquery.Struct {
 	results := make([]any, len(out.Results))
 	for i, r := range out.Results {
 		s := awsquery.Struct{
-			"EvalActionName":              r.Action,
-			"EvalResourceName":            r.Resource,
-			"EvalDecision":                r.Decision,
-			"MatchedStatements":           statementsOut(r.Matched),
-			"MissingContextValues":        r.Missing,
-			"OrganizationsDecisionDetail": awsquery.Struct{"AllowedByOrganizations": true},
+			"EvalActionName":       r.Action,
+			"EvalResourceName":     r.Resource,
+			"EvalDecision":         r.Decision,
+			"MatchedStatements":    statementsOut(r.Matched),
+			"MissingContextValues": r.Missing,
 		}
+		// No OrganizationsDecisionDetail: it "only applies if the
+		// simulated user's account is part of an organization" (API
+		// reference, EvaluationResult), and iamd has no organizations.
 		decisionDetails(s, &r.ResourceResult)
 		if r.Resources != nil {
 			rs := make([]any, len(r.Resources))

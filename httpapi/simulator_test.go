@@ -42,13 +42,17 @@ func TestSimulateCustomPolicyXML(t *testing.T) {
 		"<Column>167</Column>",
 		"<MissingContextValues/>",
 		"<EvalDecisionDetails/>",
-		"<AllowedByOrganizations>true</AllowedByOrganizations>",
 		"<EvalResourceDecision>allowed</EvalResourceDecision>",
 		"<IsTruncated>false</IsTruncated>",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("response lacks %s:\n%s", want, body)
 		}
+	}
+	// Sent only for accounts in an organization (API reference,
+	// EvaluationResult); iamd has none.
+	if strings.Contains(body, "OrganizationsDecisionDetail") {
+		t.Errorf("response has OrganizationsDecisionDetail outside an organization:\n%s", body)
 	}
 	if testing.Verbose() {
 		t.Log(body)

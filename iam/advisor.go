@@ -116,7 +116,7 @@ type TrackedAction struct {
 
 // EntityLastAccessed is one entity of GetServiceLastAccessedDetailsWithEntities.
 type EntityLastAccessed struct {
-	Type              string // USER, GROUP or ROLE
+	Type              string // USER or ROLE (AWS lists no groups)
 	ARN, Name, ID     string
 	Path              string
 	LastAuthenticated time.Time
@@ -512,8 +512,8 @@ func trackedActions(prefix string, gs []grants, byAction map[string]*lastUse) []
 }
 
 // advisorEntities lists who could have used the report's entity to reach
-// a service: a group's members, a policy's users, groups and roles, or a
-// user or role itself.
+// a service: a group's members, a policy's users (directly or through a
+// group) and roles, or a user or role itself.
 func advisorEntities(e *advisorEntity, last map[string]time.Time) []EntityLastAccessed {
 	user := func(u *User) EntityLastAccessed {
 		return EntityLastAccessed{Type: "USER", ARN: u.ARN(), Name: u.Name, ID: u.ID, Path: u.Path, LastAuthenticated: last[u.ARN()]}
@@ -532,18 +532,25 @@ func advisorEntities(e *advisorEntity, last map[string]time.Time) []EntityLastAc
 			out = append(out, user(u))
 		}
 	case "POLICY":
+		// "For a policy report, this operation returns a list of entities
+		// (users or roles) that could have used the policy" (API
+		// reference, GetServiceLastAccessedDetailsWithEntities): a group the
+		// policy is attached to is not listed, its members are, once each
+		// even when the policy also reaches them directly.
+		seen := map[string]bool{}
+		addUser := func(u *User) {
+			if !seen[u.ID] {
+				seen[u.ID] = true
+				out = append(out, user(u))
+			}
+		}
 		for _, u := range e.users {
-			out = append(out, user(u))
+			addUser(u)
 		}
 		for _, g := range e.groups {
-			// A group is as recent as its most recent member through it.
-			var t time.Time
 			for _, u := range e.groupMembers[g.ID] {
-				if at := last[u.ARN()]; at.After(t) {
-					t = at
-				}
+				addUser(u)
 			}
-			out = append(out, EntityLastAccessed{Type: "GROUP", ARN: g.ARN(), Name: g.Name, ID: g.ID, Path: g.Path, LastAuthenticated: t})
 		}
 		for _, r := range e.roles {
 			out = append(out, role(r))

@@ -332,3 +332,49 @@ func TestAccessAdvisorEntitiesNewestFirst(t *testing.T) {
 		t.Errorf("entities = %v, want %v", got, want)
 	}
 }
+
+// TestAccessAdvisorPolicyEntities: a policy report's entities are "users or
+// roles that could have used the policy" (API reference,
+// GetServiceLastAccessedDetailsWithEntities): the members of a group the
+// policy is attached to are listed as users, the group itself is not, and a
+// user the policy reaches both directly and through a group is listed once.
+func TestAccessAdvisorPolicyEntities(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	pol := f.mustPolicy(t, "ReadIAM", allow("iam:Get*"))
+	f.mustUser(t, "direct")
+	f.mustUser(t, "member")
+	f.mustUser(t, "outsider")
+	f.mustGroup(t, "team")
+	f.mustRole(t, "worker")
+	for _, u := range []string{"direct", "member"} {
+		mustOK(t, f.svc.AddUserToGroup(ctx, f.root, "team", u))
+	}
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerGroup, "team", pol.ARN))
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerUser, "direct", pol.ARN))
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerRole, "worker", pol.ARN))
+	f.now = f.now.Add(time.Minute)
+	used := f.now
+	if _, err := f.svc.GetUser(ctx, f.asUser(t, "member", "us-east-1"), "member"); err != nil {
+		t.Fatal(err)
+	}
+
+	id, err := f.svc.GenerateServiceLastAccessedDetails(ctx, f.root, pol.ARN, "")
+	mustOK(t, err)
+	page, err := f.svc.GetServiceLastAccessedDetailsWithEntities(ctx, f.root, id, "iam", "", 100)
+	mustOK(t, err)
+	type ent struct{ typ, name string }
+	var got []ent
+	for _, e := range page.Items {
+		got = append(got, ent{e.Type, e.Name})
+		if e.Name == "member" && !e.LastAuthenticated.Equal(used) {
+			t.Errorf("member LastAuthenticated = %v, want %v", e.LastAuthenticated, used)
+		}
+	}
+	// The most recent access first, then the never used by ARN (role/ sorts
+	// before user/).
+	want := []ent{{"USER", "member"}, {"ROLE", "worker"}, {"USER", "direct"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("policy report entities = %v, want %v", got, want)
+	}
+}

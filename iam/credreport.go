@@ -277,7 +277,12 @@ func (s *Service) credentialColumns(tx Tx, row []string, account, mfaOwner, user
 			continue
 		}
 		k := keys[i]
-		row = append(row, reportBool(k.Status == StatusActive), reportTime(k.CreateDate))
+		// The user guide gives last_rotated only for an active key ("If the
+		// user does not have an active access key, the value in this field
+		// is N/A"); the last-used columns depend on use alone, so an
+		// inactive key keeps them.
+		active := k.Status == StatusActive
+		row = append(row, reportBool(active), reportTimeIf(active, k.CreateDate))
 		if k.LastUsedDate.IsZero() {
 			row = append(row, reportNA, reportNA, reportNA)
 		} else {
@@ -297,9 +302,20 @@ func (s *Service) credentialColumns(tx Tx, row []string, account, mfaOwner, user
 			row = append(row, "false", reportNA)
 			continue
 		}
-		row = append(row, reportBool(certs[i].Status == StatusActive), reportTime(certs[i].UploadDate))
+		// As for keys: "If the user does not have an active signing
+		// certificate, the value in this field is N/A".
+		active := certs[i].Status == StatusActive
+		row = append(row, reportBool(active), reportTimeIf(active, certs[i].UploadDate))
 	}
 	return row, nil
+}
+
+// reportTimeIf is t in the report's form when ok, else N/A.
+func reportTimeIf(ok bool, t time.Time) string {
+	if !ok {
+		return reportNA
+	}
+	return reportTime(t)
 }
 
 func orNA(s string) string {

@@ -124,7 +124,9 @@ func TestCredentialReport(t *testing.T) {
 		{"alice", "access_key_1_last_used_region", "eu-west-1"},
 		{"alice", "access_key_1_last_used_service", "iam"},
 		{"alice", "access_key_2_active", "false"},
-		{"alice", "access_key_2_last_rotated", iso(created.Add(time.Minute))},
+		// Inactive: "If the user does not have an active access key, the
+		// value in this field is N/A" (IAM User Guide).
+		{"alice", "access_key_2_last_rotated", "N/A"},
 		{"alice", "access_key_2_last_used_date", "N/A"},
 		{"alice", "access_key_2_last_used_region", "N/A"},
 		{"alice", "access_key_2_last_used_service", "N/A"},
@@ -185,5 +187,68 @@ func TestCredentialReportNeedsPermission(t *testing.T) {
 	}
 	if _, err := f.svc.GetCredentialReport(ctx, carol); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCredentialReportInactiveCredentials checks the columns of keys and
+// signing certificates that are not active against the IAM User Guide's
+// "Getting credential reports": last_rotated is N/A for a credential that is
+// not active, while the last-used columns depend only on whether (and how)
+// the key was used, so a used key that was deactivated keeps them.
+func TestCredentialReportInactiveCredentials(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	f.mustUser(t, "carol")
+	created := f.now
+	k1, err := f.svc.CreateAccessKey(ctx, f.root, "carol")
+	mustOK(t, err)
+	f.now = f.now.Add(time.Minute)
+	_, err = f.svc.CreateAccessKey(ctx, f.root, "carol")
+	mustOK(t, err)
+	f.now = f.now.Add(time.Minute)
+	used := f.now
+	f.svc.RecordKeyUse(k1.Key.ID, "sts", "eu-central-1")
+	mustOK(t, f.svc.FlushKeyUse(ctx))
+	mustOK(t, f.svc.UpdateAccessKey(ctx, f.root, "carol", k1.Key.ID, iam.StatusInactive))
+
+	key := rsaKey2048()
+	body1, _ := certPEM(t, "carol-1", key, nil, nil, f.now.Add(-time.Hour), 24*time.Hour)
+	c1, err := f.svc.UploadSigningCertificate(ctx, f.root, "carol", body1)
+	mustOK(t, err)
+	f.now = f.now.Add(time.Minute)
+	uploaded2 := f.now
+	body2, _ := certPEM(t, "carol-2", key, nil, nil, f.now.Add(-time.Hour), 24*time.Hour)
+	_, err = f.svc.UploadSigningCertificate(ctx, f.root, "carol", body2)
+	mustOK(t, err)
+	mustOK(t, f.svc.UpdateSigningCertificate(ctx, f.root, "carol", c1.Cert.ID, iam.StatusInactive))
+
+	_, err = f.svc.GenerateCredentialReport(ctx, f.root)
+	mustOK(t, err)
+	rep, err := f.svc.GetCredentialReport(ctx, f.root)
+	mustOK(t, err)
+	row := parseReport(t, rep.Content)["carol"]
+	if row == nil {
+		t.Fatalf("report has no row for carol:\n%s", rep.Content)
+	}
+	iso := func(tm time.Time) string { return tm.UTC().Format("2006-01-02T15:04:05+00:00") }
+	for _, tc := range []struct{ column, want string }{
+		{"access_key_1_active", "false"},
+		{"access_key_1_last_rotated", "N/A"},
+		{"access_key_1_last_used_date", iso(used)},
+		{"access_key_1_last_used_region", "eu-central-1"},
+		{"access_key_1_last_used_service", "sts"},
+		{"access_key_2_active", "true"},
+		{"access_key_2_last_rotated", iso(created.Add(time.Minute))},
+		{"access_key_2_last_used_date", "N/A"},
+		{"access_key_2_last_used_region", "N/A"},
+		{"access_key_2_last_used_service", "N/A"},
+		{"cert_1_active", "false"},
+		{"cert_1_last_rotated", "N/A"},
+		{"cert_2_active", "true"},
+		{"cert_2_last_rotated", iso(uploaded2)},
+	} {
+		if got := row[tc.column]; got != tc.want {
+			t.Errorf("carol %s = %q, want %q", tc.column, got, tc.want)
+		}
 	}
 }

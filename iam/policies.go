@@ -333,8 +333,10 @@ type ListPoliciesInput struct {
 	ListInput
 	Scope        string // "": All
 	OnlyAttached bool
-	// UsageFilter says what "attached" means for OnlyAttached: attached
-	// as a permissions policy, used as a boundary, or ("") either.
+	// UsageFilter keeps only the policies used as permissions policies
+	// (attached to a user, group or role) or as permissions boundaries
+	// (some user's or role's boundary); "" keeps all. It applies with or
+	// without OnlyAttached.
 	UsageFilter string
 }
 
@@ -361,9 +363,14 @@ func (s *Service) ListPolicies(ctx context.Context, p *Principal, in ListPolicie
 		if in.PathPrefix != "" && !strings.HasPrefix(m.path(), in.PathPrefix) {
 			return false
 		}
-		if !in.OnlyAttached {
+		if !in.OnlyAttached && in.UsageFilter == "" {
 			return true
 		}
+		// PolicyUsageFilter is documented on its own, not as a refinement
+		// of OnlyAttached: "To list only the policies used to set
+		// permissions boundaries, set the value to PermissionsBoundary"
+		// (API reference, ListPolicies). A policy used neither way has no
+		// usage to match, so either filter leaves it out.
 		use := s.state.usesOf(p.AccountID, m.arn(), false)
 		switch in.UsageFilter {
 		case UsagePermissions:

@@ -119,3 +119,77 @@ func rpSnapshot(t *testing.T, s *iam.Service, root *iam.Principal, users, groups
 	}
 	return out
 }
+
+// TestListPoliciesUsageFilter: PolicyUsageFilter filters on how policies are
+// used whether or not OnlyAttached is set ("To list only the policies used
+// to set permissions boundaries, set the value to PermissionsBoundary", API
+// reference, ListPolicies); a policy used neither way matches neither
+// filter. Every case is also paged one policy at a time, which must list
+// the same policies.
+func TestListPoliciesUsageFilter(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	f.mustUser(t, "ua")
+	f.mustUser(t, "ub")
+	f.mustGroup(t, "g")
+	f.mustRole(t, "ra")
+	f.mustRole(t, "rb")
+	arn := map[string]string{}
+	for _, n := range []string{"attUser", "attGroup", "boundRole", "both", "unused"} {
+		arn[n] = f.mustPolicy(t, n, allow("s3:GetObject")).ARN
+	}
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerUser, "ua", arn["attUser"]))
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerGroup, "g", arn["attGroup"]))
+	mustOK(t, f.svc.PutRolePermissionsBoundary(ctx, f.root, "ra", arn["boundRole"]))
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerRole, "rb", arn["both"]))
+	mustOK(t, f.svc.PutUserPermissionsBoundary(ctx, f.root, "ub", arn["both"]))
+	mustOK(t, f.svc.AttachPolicy(ctx, f.root, iam.OwnerUser, "ub", readARN))
+
+	for _, tc := range []struct {
+		name         string
+		scope        string
+		onlyAttached bool
+		usage        string
+		want         []string // policy names, in listing order
+	}{
+		{"no filter", iam.ScopeLocal, false, "", []string{"attGroup", "attUser", "both", "boundRole", "unused"}},
+		{"PermissionsPolicy", iam.ScopeLocal, false, iam.UsagePermissions, []string{"attGroup", "attUser", "both"}},
+		{"PermissionsBoundary", iam.ScopeLocal, false, iam.UsageBoundary, []string{"both", "boundRole"}},
+		{"OnlyAttached PermissionsPolicy", iam.ScopeLocal, true, iam.UsagePermissions, []string{"attGroup", "attUser", "both"}},
+		{"OnlyAttached PermissionsBoundary", iam.ScopeLocal, true, iam.UsageBoundary, []string{"both", "boundRole"}},
+		{"OnlyAttached", iam.ScopeLocal, true, "", []string{"attGroup", "attUser", "both", "boundRole"}},
+		{"All PermissionsBoundary", iam.ScopeAll, false, iam.UsageBoundary, []string{"both", "boundRole"}},
+		{"AWS PermissionsPolicy", iam.ScopeAWS, false, iam.UsagePermissions, []string{"ReadOnlyAccess"}},
+		{"AWS PermissionsBoundary", iam.ScopeAWS, false, iam.UsageBoundary, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := iam.ListPoliciesInput{Scope: tc.scope, OnlyAttached: tc.onlyAttached, UsageFilter: tc.usage}
+			in.MaxItems = 1000
+			all, err := f.svc.ListPolicies(ctx, f.root, in)
+			mustOK(t, err)
+			var got []string
+			for _, p := range all.Items {
+				got = append(got, p.Name)
+			}
+			if !reflect.DeepEqual(got, tc.want) || all.IsTruncated {
+				t.Errorf("ListPolicies = %v (truncated %v), want %v", got, all.IsTruncated, tc.want)
+			}
+			var paged []string
+			in.MaxItems = 1
+			for range len(tc.want) + 2 {
+				pg, err := f.svc.ListPolicies(ctx, f.root, in)
+				mustOK(t, err)
+				for _, p := range pg.Items {
+					paged = append(paged, p.Name)
+				}
+				if !pg.IsTruncated {
+					break
+				}
+				in.Marker = pg.Marker
+			}
+			if !reflect.DeepEqual(paged, tc.want) {
+				t.Errorf("paged one by one: %v, want %v", paged, tc.want)
+			}
+		})
+	}
+}

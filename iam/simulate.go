@@ -2,8 +2,11 @@ package iam
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,12 +56,18 @@ import (
 //     simulation (a ResourcePolicy whose owner is another account) the
 //     decision of each side: "IAM Policy", "Resource Policy" and, with a
 //     boundary, "Permissions Boundary Policy" (AWS API reference).
-//   - OrganizationsDecisionDetail is always AllowedByOrganizations=true:
-//     iamd has no SCPs.
+//   - OrganizationsDecisionDetail is never sent: it "only applies if the
+//     simulated user's account is part of an organization" (API
+//     reference, EvaluationResult), and iamd has no organizations; the
+//     AWS CLI reference's outputs for accounts outside one lack it.
 //   - Documents are read with the grammar of stored documents
 //     (policy.Parse): a document the grammar rejects is an InvalidInput
 //     error with the grammar's message, as the model lists InvalidInput
 //     and not MalformedPolicyDocument for these operations.
+//   - A context value that does not fit its ContextKeyType is refused with
+//     InvalidInput, the error the model lists; AWS documents no message
+//     for it (checkContextEntry). Multiple values for a single-valued type
+//     are accepted, as AWS documents nothing about them either.
 //   - Without a ResourcePolicy every resource is the caller's account's;
 //     with one, its owner is ResourceOwner or else the caller's account.
 //     ResourceHandlingOption (EC2 scenarios) is accepted and not modelled.
@@ -67,7 +76,9 @@ import (
 type ContextEntry struct {
 	Key    string
 	Values []string
-	Type   string // string, stringList, numeric, ... (informational)
+	// Type is the ContextKeyType (string, stringList, numeric, ...):
+	// every value must be of that type (checkContextEntry).
+	Type string
 }
 
 // SimulateInput is the input of SimulatePrincipalPolicy and
@@ -429,6 +440,9 @@ func (sim *simulation) setCaller(caller, account string, in SimulateInput) error
 	sim.ctx = policy.NewContext(len(in.ContextEntries) + len(derivedKeys))
 	sim.supplied = map[string]bool{}
 	for _, e := range in.ContextEntries {
+		if err := checkContextEntry(e); err != nil {
+			return err
+		}
 		if e.Key == "" {
 			continue
 		}
@@ -449,6 +463,60 @@ func (sim *simulation) setCaller(caller, account string, in SimulateInput) error
 	for _, k := range ks.list {
 		if !sim.supplied[strings.ToLower(k)] {
 			sim.keys = append(sim.keys, k)
+		}
+	}
+	return nil
+}
+
+// checkContextEntry refuses a context entry whose values are not of its
+// ContextKeyType: a value the evaluator cannot read as that type would
+// silently never match, so the simulation would answer for a request that
+// cannot exist. AWS's model lists InvalidInput for this ("an invalid or
+// out-of-range value was supplied for an input parameter") but documents
+// no message; this one names the key, the type and the value. The forms
+// accepted are those policy conditions compare with: numbers as
+// strconv.ParseFloat reads them (finite), true or false in any case, ISO
+// 8601 dates and epoch seconds (policy.ParseDate), IPv4 and IPv6
+// addresses without a zone (a request's address is one address, and the
+// evaluator reads no CIDR block from the context), and canonical standard
+// base64. An empty type is not checked.
+func checkContextEntry(e ContextEntry) error {
+	var ok func(string) bool
+	var what string
+	switch strings.TrimSuffix(e.Type, "List") {
+	case "numeric":
+		ok, what = func(v string) bool {
+			f, err := strconv.ParseFloat(v, 64)
+			return err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+		}, "a number"
+	case "boolean":
+		ok, what = func(v string) bool { return strings.EqualFold(v, "true") || strings.EqualFold(v, "false") }, "a boolean (true or false)"
+	case "date":
+		ok, what = func(v string) bool {
+			_, ok := policy.ParseDate(v)
+			return ok
+		}, "a date (ISO 8601 or epoch seconds)"
+	case "ip":
+		ok, what = func(v string) bool {
+			a, err := netip.ParseAddr(v)
+			return err == nil && a.Zone() == ""
+		}, "an IPv4 or IPv6 address"
+	case "binary":
+		ok, what = func(v string) bool {
+			// Canonical only: BinaryEquals compares the request's text with
+			// the policy value's canonical encoding.
+			b, err := base64.StdEncoding.DecodeString(v)
+			return err == nil && base64.StdEncoding.EncodeToString(b) == v
+		}, "a base64-encoded binary value"
+	default:
+		return nil
+	}
+	for _, v := range e.Values {
+		if !ok(v) {
+			if len(v) > 128 { // the message echoes the value; keep it short
+				v = v[:128] + "..."
+			}
+			return Errorf(CodeInvalidInput, "Invalid value %q for context key %s of ContextKeyType %s: not %s.", v, e.Key, e.Type, what)
 		}
 	}
 	return nil

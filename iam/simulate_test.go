@@ -1,6 +1,7 @@
 package iam_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -373,4 +374,135 @@ func TestGetContextKeys(t *testing.T) {
 	if r.Decision != "allowed" || len(r.Matched) != 1 || r.Matched[0].SourcePolicyID != "tags" || len(r.Missing) != 0 {
 		t.Errorf("group simulation = %+v", r)
 	}
+}
+
+// contextTypeCases are context values per ContextKeyType, with the policy
+// condition operator that compares that type: the valid ones must be read
+// by the evaluator as given (a condition comparing the same value matches),
+// the others are refused with InvalidInput.
+var contextTypeCases = []struct {
+	typ    string
+	op     string
+	values []string
+	valid  bool
+}{
+	{"numeric", "NumericEquals", []string{"42"}, true},
+	{"numeric", "NumericEquals", []string{"-1.5"}, true},
+	{"numeric", "NumericEquals", []string{"1e3"}, true},
+	{"numeric", "NumericEquals", []string{"abc"}, false},
+	{"numeric", "NumericEquals", []string{""}, false},
+	{"numeric", "NumericEquals", []string{"NaN"}, false},
+	{"numeric", "NumericEquals", []string{"Inf"}, false},
+	{"numericList", "NumericEquals", []string{"1", "x"}, false},
+	{"boolean", "Bool", []string{"true"}, true},
+	{"boolean", "Bool", []string{"FALSE"}, true},
+	{"boolean", "Bool", []string{"maybe"}, false},
+	{"boolean", "Bool", []string{"1"}, false},
+	{"booleanList", "Bool", []string{"true", "yes"}, false},
+	{"date", "DateEquals", []string{"2019-04-25T11:00:00Z"}, true},
+	{"date", "DateEquals", []string{"2019-04-25T11:00:00.123+02:00"}, true},
+	{"date", "DateEquals", []string{"2019-04-25"}, true},
+	{"date", "DateEquals", []string{"2019-04-25T11:00"}, true},
+	{"date", "DateEquals", []string{"1556190000"}, true},
+	{"date", "DateEquals", []string{"yesterday"}, false},
+	{"date", "DateEquals", []string{"2019-13-01"}, false},
+	{"date", "DateEquals", []string{""}, false},
+	{"dateList", "DateEquals", []string{"2019-04-25", "soon"}, false},
+	{"ip", "IpAddress", []string{"10.0.0.1"}, true},
+	{"ip", "IpAddress", []string{"2001:db8::1"}, true},
+	{"ip", "IpAddress", []string{"300.1.1.1"}, false},
+	{"ip", "IpAddress", []string{"10.0.0.0/8"}, false},
+	{"ip", "IpAddress", []string{"host.example"}, false},
+	{"ipList", "IpAddress", []string{"10.0.0.1", "10.0.0.256"}, false},
+	{"binary", "BinaryEquals", []string{"SGVsbG8="}, true},
+	{"binary", "BinaryEquals", []string{"not base64!"}, false},
+	{"binary", "BinaryEquals", []string{"SGVsbG9="}, false}, // non-canonical: would never match
+	{"ip", "IpAddress", []string{"fe80::1%eth0"}, false},
+	{"binaryList", "BinaryEquals", []string{"SGVsbG8=", "%%"}, false},
+	{"string", "StringEquals", []string{"anything at all"}, true},
+	{"stringList", "StringEquals", []string{"a", ""}, true},
+	{"", "StringEquals", []string{"untyped"}, true},
+}
+
+// TestSimulateContextEntryTypes: context values that do not fit their
+// ContextKeyType are refused (InvalidInput, the error AWS's model lists for
+// the simulator's inputs), and every value accepted is one the evaluator
+// reads, so that the checks cannot drift from the conditions they feed.
+func TestSimulateContextEntryTypes(t *testing.T) {
+	f := newFixture(t, iam.Quotas{})
+	ctx := t.Context()
+	f.mustUser(t, "ctx")
+	for _, tc := range contextTypeCases {
+		t.Run(tc.typ+"/"+strings.Join(tc.values, ","), func(t *testing.T) {
+			// A value that does not fit would not parse in the policy
+			// either: the refused ones meet a policy without a condition.
+			doc := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}}`
+			if tc.valid {
+				cond, err := json.Marshal(map[string]map[string]string{tc.op: {"ec2:Attribute": tc.values[0]}})
+				mustOK(t, err)
+				doc = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*","Condition":` + string(cond) + `}}`
+			}
+			in := iam.SimulateInput{PolicyInputList: []string{doc}, ActionNames: []string{"ec2:DescribeInstances"},
+				ContextEntries: []iam.ContextEntry{{Key: "ec2:Attribute", Values: tc.values, Type: tc.typ}}}
+			custom, err := f.svc.SimulateCustomPolicy(ctx, f.root, in)
+			if !tc.valid {
+				wantCode(t, err, iam.CodeInvalidInput)
+				if !strings.Contains(err.Error(), "ec2:Attribute") {
+					t.Errorf("message %q does not name the key", err)
+				}
+				// SimulatePrincipalPolicy reads ContextEntries the same way.
+				in.PolicySourceARN, in.PolicyInputList = "arn:aws:iam::"+account+":user/ctx", nil
+				_, err = f.svc.SimulatePrincipalPolicy(ctx, f.root, in)
+				wantCode(t, err, iam.CodeInvalidInput)
+				return
+			}
+			mustOK(t, err)
+			if d := custom.Results[0].Decision; d != "allowed" {
+				t.Errorf("decision %s, want allowed: the evaluator does not read %q as %s", d, tc.values[0], tc.typ)
+			}
+		})
+	}
+}
+
+// FuzzSimulateContextEntry: whatever the type and value, a simulation
+// answers or refuses with InvalidInput (no panic, no internal error), and a
+// value accepted for a typed key matches a condition of that type comparing
+// the same value, so that the check never lets through a value the
+// evaluator would silently fail to read.
+func FuzzSimulateContextEntry(f *testing.F) {
+	fx := newFixture(f, iam.Quotas{})
+	for _, tc := range contextTypeCases {
+		f.Add(tc.typ, tc.values[0])
+	}
+	ops := map[string]string{"numeric": "NumericEquals", "boolean": "Bool", "date": "DateEquals", "ip": "IpAddress", "binary": "BinaryEquals"}
+	f.Fuzz(func(t *testing.T, typ, value string) {
+		ctx := t.Context()
+		entry := []iam.ContextEntry{{Key: "ec2:Attribute", Values: []string{value}, Type: typ}}
+		_, err := fx.svc.SimulateCustomPolicy(ctx, fx.root, iam.SimulateInput{ActionNames: []string{"ec2:DescribeInstances"},
+			PolicyInputList: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}}`},
+			ContextEntries:  entry})
+		if err != nil {
+			if iam.ErrorCode(err) != iam.CodeInvalidInput {
+				t.Fatalf("type %q value %q: %v, want success or InvalidInput", typ, value, err)
+			}
+			return
+		}
+		op, typed := ops[typ]
+		if !typed {
+			return
+		}
+		cond, err := json.Marshal(map[string]map[string]string{op: {"ec2:Attribute": value}})
+		if err != nil {
+			return
+		}
+		out, err := fx.svc.SimulateCustomPolicy(ctx, fx.root, iam.SimulateInput{ActionNames: []string{"ec2:DescribeInstances"},
+			PolicyInputList: []string{`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*","Condition":` + string(cond) + `}}`},
+			ContextEntries:  entry})
+		if err != nil {
+			return // the policy grammar refuses the value as a condition value
+		}
+		if d := out.Results[0].Decision; d != "allowed" {
+			t.Errorf("type %q value %q accepted but %s does not match it: %s", typ, value, op, d)
+		}
+	})
 }

@@ -363,6 +363,10 @@ var dateLayouts = []string{
 	"2006-01-02",
 }
 
+// ParseDate reads s as Date condition operators read a request's value:
+// an ISO 8601 date-time or epoch seconds.
+func ParseDate(s string) (time.Time, bool) { return parseDate(s) }
+
 // parseDate accepts ISO 8601 date-times and epoch seconds.
 func parseDate(s string) (time.Time, bool) {
 	if s == "" {
