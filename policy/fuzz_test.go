@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"bytes"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +46,83 @@ func FuzzParse(f *testing.F) {
 		var d Decision
 		for _, pr := range genPrincipals {
 			Evaluate(&Set{Identity: []*Compiled{c}, Resource: c}, &Request{Principal: pr, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx}, &d)
+		}
+	})
+}
+
+// FuzzContext runs a script of Sets, Resets and lookups against a Context
+// and against a map: every key set is found with its last values, in any
+// case, by Lookup and by the conditions' lookup, and no other key is,
+// whether the records stay inline, outgrow the Context or the index moves
+// to the heap.
+func FuzzContext(f *testing.F) {
+	f.Add([]byte("\x01aws:SourceIp\x0010.0.0.1\x00\x02\x01AWS:SOURCEIP\x00x\x00"))
+	f.Add(bytes.Repeat([]byte("\x01k\x00v\x00"), 40))
+	f.Add([]byte("\x03aws:TagKeys\x00a\x00b\x00\x00\x01\x00\x00"))
+	f.Fuzz(func(t *testing.T, script []byte) {
+		c := NewContext(2)
+		model := map[string][]string{}
+		field := func() string {
+			i := bytes.IndexByte(script, 0)
+			if i < 0 {
+				i = len(script)
+			}
+			s := string(script[:i])
+			script = script[min(i+1, len(script)):]
+			return s
+		}
+		n := 0
+		for len(script) > 0 {
+			op := script[0]
+			script = script[1:]
+			switch op % 4 {
+			case 0: // Reset
+				c.Reset()
+				clear(model)
+			case 1, 3: // Set with one value, or (3) with a count
+				key := field()
+				cnt := 1
+				if op%4 == 3 && len(script) > 0 {
+					cnt = int(script[0] % 4)
+					script = script[1:]
+				}
+				vals := make([]string, cnt)
+				for i := range vals {
+					vals[i] = strings.Repeat(field(), 1+int(op>>4))
+				}
+				c.Set(key, vals...)
+				model[lowerASCII(key)] = vals
+			case 2: // Set many keys at once, to move the index to the heap
+				for i := 0; i < 30; i++ {
+					k := "k:" + itoa(n)
+					n++
+					c.Set(k, k)
+					model[k] = []string{k}
+				}
+			}
+		}
+		if c.Len() != len(model) {
+			t.Fatalf("Len() = %d, want %d", c.Len(), len(model))
+		}
+		for k, want := range model {
+			b := []byte(k)
+			for i, x := range b {
+				if 'a' <= x && x <= 'z' {
+					b[i] = x - ('a' - 'A')
+				}
+			}
+			upper := string(b)
+			got, ok := c.Lookup(upper)
+			if !ok || !slices.Equal(got, want) {
+				t.Fatalf("Lookup(%q) = %q, %v; want %q", upper, got, ok, want)
+			}
+			v, ok := c.find(k, hashFold(k))
+			if !ok || v.len() != len(want) || len(want) > 0 && v.at(0) != want[0] {
+				t.Fatalf("find(%q) = %+v, %v; want %q", k, v, ok, want)
+			}
+			if _, ok := c.Lookup(k + "x"); ok != (model[k+"x"] != nil) {
+				t.Fatalf("Lookup(%q) = %v", k+"x", ok)
+			}
 		}
 	})
 }

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -359,16 +358,16 @@ func validCharset(doc string) bool {
 }
 
 // lowerASCII lower-cases ASCII letters only: AWS action and key names are
-// ASCII, and Unicode folding could change byte lengths.
+// ASCII, and Unicode folding could change byte lengths. Other bytes,
+// invalid UTF-8 included, are kept as they are.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
-			return strings.Map(func(r rune) rune {
-				if 'A' <= r && r <= 'Z' {
-					return r + 'a' - 'A'
-				}
-				return r
-			}, s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lowerByte(b[j])
+			}
+			return string(b)
 		}
 	}
 	return s
