@@ -388,7 +388,7 @@ func (s *Service) StateSizes() StateSizes {
 	z.ManagedPolicies, z.AccessKeys = len(st.policies), len(st.keys)
 	st.mu.RUnlock()
 	s.authz.mu.Lock()
-	z.PolicySets, z.CompiledPolicies = len(s.authz.sets), len(s.authz.compiled)
+	z.PolicySets, z.CompiledPolicies = s.authz.sets.len(), s.authz.compiled.len()
 	s.authz.mu.Unlock()
 	s.sessions.mu.Lock()
 	z.Sessions = len(s.sessions.m)

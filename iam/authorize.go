@@ -25,12 +25,25 @@ type RequestInfo struct {
 
 // authz holds what the authorization path caches: compiled policy
 // documents and each principal's assembled policy set. Nothing here is read
-// from the database; sets are built from the in-memory state.
+// from the database; sets are built from the in-memory state. Both caches
+// are bounded: session policies are any text a caller of AssumeRole or
+// GetFederationToken passes, and principals are deleted, so unbounded maps
+// would grow with every distinct session policy and every principal ever
+// seen. An entry dropped is rebuilt from memory on its next use.
 type authz struct {
 	mu       sync.Mutex
-	compiled map[string]compiledDoc // cache key -> compiled document
-	sets     map[setKey]cachedSet   // principal -> set
+	compiled genCache[string, compiledDoc] // cache key -> compiled document
+	sets     genCache[setKey, cachedSet]   // principal -> set
 }
+
+// The caches' generation sizes: each holds up to twice as many entries.
+// Far above the policy documents and principals a deployment uses at
+// once; what they bound is memory under a stream of distinct session
+// policies (each compiled document a few KB) or of short-lived principals.
+const (
+	compiledCacheGen = 16384
+	setCacheGen      = 65536
+)
 
 type compiledDoc struct {
 	doc string
@@ -461,7 +474,7 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 	st.mu.RUnlock()
 	cacheKey := setKey{kind, id} // a struct, not a concatenation: no allocation per request
 	s.authz.mu.Lock()
-	if c, ok := s.authz.sets[cacheKey]; ok && c.authzRev == rev {
+	if c, ok := s.authz.sets.get(cacheKey); ok && c.authzRev == rev {
 		s.authz.mu.Unlock()
 		return c.set, nil
 	}
@@ -553,7 +566,7 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 	// policies: a decision then probes one table, not one per policy.
 	set.Prepare()
 	s.authz.mu.Lock()
-	s.authz.sets[cacheKey] = cachedSet{authzRev: rev, set: set}
+	s.authz.sets.put(cacheKey, cachedSet{authzRev: rev, set: set})
 	s.authz.mu.Unlock()
 	return set, nil
 }
@@ -562,7 +575,7 @@ func (s *Service) policySet(kind OwnerKind, id string) (*policy.Set, error) {
 // once per distinct text.
 func (s *Service) compile(key, id, version, doc string, t policy.PolicyType) (*policy.Compiled, error) {
 	s.authz.mu.Lock()
-	if c, ok := s.authz.compiled[key]; ok && c.doc == doc {
+	if c, ok := s.authz.compiled.get(key); ok && c.doc == doc {
 		s.authz.mu.Unlock()
 		return c.c, nil
 	}
@@ -576,7 +589,7 @@ func (s *Service) compile(key, id, version, doc string, t policy.PolicyType) (*p
 		return nil, &Error{Code: CodeServiceFailure, Message: "An internal error occurred.", Err: err}
 	}
 	s.authz.mu.Lock()
-	s.authz.compiled[key] = compiledDoc{doc: doc, c: c}
+	s.authz.compiled.put(key, compiledDoc{doc: doc, c: c})
 	s.authz.mu.Unlock()
 	return c, nil
 }

@@ -145,7 +145,7 @@ func NewService(ctx context.Context, cfg Config) (*Service, error) {
 		now:      cfg.Clock,
 		quotas:   cfg.Quotas,
 		state:    newState(),
-		authz:    authz{compiled: map[string]compiledDoc{}, sets: map[setKey]cachedSet{}},
+		authz:    authz{compiled: newGenCache[string, compiledDoc](compiledCacheGen), sets: newGenCache[setKey, cachedSet](setCacheGen)},
 		sessions: sessionCache{m: map[[32]byte]*Credential{}},
 		lastUsed: map[string]keyUse{},
 		activity: newActivity(),
