@@ -100,8 +100,9 @@ func TestUserLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tags.Tags) != 2 || aws.ToString(tags.Tags[0].Key) != "team" || aws.ToString(tags.Tags[0].Value) != "platform" {
-		t.Errorf("tags = %+v, want team=platform (key kept as first written), env=", tags.Tags)
+	// Sorted by key, as the List*Tags pages document.
+	if len(tags.Tags) != 2 || aws.ToString(tags.Tags[0].Key) != "env" || aws.ToString(tags.Tags[1].Key) != "team" || aws.ToString(tags.Tags[1].Value) != "platform" {
+		t.Errorf("tags = %+v, want env=, team=platform (key kept as first written)", tags.Tags)
 	}
 	if _, err := c.UntagUser(ctx, &iam.UntagUserInput{UserName: aws.String("alice2"), TagKeys: []string{"Team", "absent"}}); err != nil {
 		t.Fatal(err)

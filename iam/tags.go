@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -103,8 +104,13 @@ func removeTagsFold(tags []Tag, keys []string, fold bool) []Tag {
 }
 
 // pageTags pages an in-memory tag list; the marker is the index of the next
-// tag.
+// tag. Tags are stored in the order they were added, but every List*Tags
+// page is "sorted by tag key" (IAM API Reference, ListRoleTags,
+// ListInstanceProfileTags and the other List*Tags pages), so the list is
+// sorted first; the index then stays valid from page to page.
 func pageTags(tags []Tag, in ListInput) (Page[Tag], error) {
+	tags = slices.Clone(tags) // the caller's entity keeps its own order
+	slices.SortStableFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
 	start := 0
 	if in.Marker != "" {
 		m, err := decodeMarker(listingOf[Tag](), in.Marker)

@@ -3,7 +3,7 @@
 
 Usage:
     python3 bench/compat/sweep.py --endpoint http://127.0.0.1:19601 \
-        --credentials /tmp/compat-data/root-credentials [--verbose] [--no-cli] [--only round1|round2|round3sts|round3iam|round4]
+        --credentials /tmp/compat-data/root-credentials [--verbose] [--no-cli] [--only round1|round2|round3sts|round3iam|round4|round5]
 
 Round 2 (sweep_round2, cli_checks_round2) pages every List* operation by hand
 and with botocore's paginators (MaxItems=0, corrupt and foreign Markers,
@@ -43,6 +43,16 @@ GetAccountAuthorizationDetails, ListPolicies' PolicyUsageFilter without
 OnlyAttached (paged one policy at a time), and users and roles, never groups,
 as a policy report's entities. Run alone against a fresh server it also checks
 the new user's credential report row (a report is otherwise kept four hours).
+
+Round 5 (sweep_round5, cli_checks_round5) calls the IAM operations no earlier
+round names: Tag/Untag/List*Tags of MFA devices, SAML providers, server
+certificates, instance profiles, OIDC providers, policies and roles (tag
+limits, the aws: prefix, duplicate keys, absent keys, lists sorted by key and
+paged), GetMFADevice, ResyncMFADevice with consecutive and bad TOTP codes,
+UpdateSAMLProvider, UpdateServerCertificate (rename onto a taken name),
+Reset/UpdateServiceSpecificCredential with and without UserName,
+UpdateSSHPublicKey, and the Organizations root-access feature operations of
+an account in no organization (OrganizationNotFoundException).
 
 Every call's parsed answer is checked against botocore's output shape (required
 members present, member types right, timestamps parsed), and every expected
@@ -3188,6 +3198,297 @@ def cli_checks_round4(endpoint, creds_file):
     expect("r4 aws iam simulate-custom-policy date 'yesterday': InvalidInput", res.returncode != 0 and "(InvalidInput)" in res.stderr, (res.returncode, res.stderr.strip()[:300]))
 
 
+def sweep_round5(iam, sts, endpoint, session_factory):
+    """Round 5: the IAM operations no earlier round calls by name: MFA device
+    reads, tags and resync, SAML provider and server certificate updates and
+    tags, the remaining Untag* operations, service-specific credential reset
+    and status, SSH key status, and the Organizations root-access features of
+    an account in no organization. Rules from the IAM API reference pages of
+    each operation and its Tag/TagKey shapes (key 1-128 and value 0-256
+    characters, at most 50 tags per call and per resource, aws: reserved)."""
+    p = "r5" + rname(5)
+    account = sts.get_caller_identity()["Account"]
+    A = f"arn:aws:iam::{account}"
+    u, r, ip = f"{p}-u", f"{p}-r", f"{p}-ip"
+
+    # ---- fixtures
+    iam.create_user(UserName=u)
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=trust(account))
+    iam.create_instance_profile(InstanceProfileName=ip)
+    pol = iam.create_policy(PolicyName=f"{p}-pol", PolicyDocument=ALLOW_S3)["Policy"]["Arn"]
+    oidc = iam.create_open_id_connect_provider(Url=f"https://{p}.example.com", ClientIDList=["c1"], ThumbprintList=["b" * 40])["OpenIDConnectProviderArn"]
+    ssh_key, cert_b64 = make_ssh_key_and_cert()
+
+    def saml_meta(entity="https://idp.example.com/"):
+        return ('<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="' + entity + '">'
+                '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+                '<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>'
+                + cert_b64 + '</X509Certificate></X509Data></KeyInfo></KeyDescriptor><SingleSignOnService '
+                'Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/></IDPSSODescriptor></EntityDescriptor>')
+    saml = iam.create_saml_provider(Name=f"{p}-saml", SAMLMetadataDocument=saml_meta())["SAMLProviderArn"]
+    scert, skey = make_server_cert()
+    iam.upload_server_certificate(ServerCertificateName=f"{p}-sc", Path=f"/{p}/", CertificateBody=scert, PrivateKey=skey)
+    iam.upload_server_certificate(ServerCertificateName=f"{p}-sc2", CertificateBody=scert, PrivateKey=skey)
+    mv = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{p}-mfa")["VirtualMFADevice"]
+    sn, seed = mv["SerialNumber"], mv["Base32StringSeed"].decode()
+    step = int(time.time()) // 30
+    iam.enable_mfa_device(UserName=u, SerialNumber=sn, AuthenticationCode1=_totp(seed, step - 1), AuthenticationCode2=_totp(seed, step))
+
+    # ---- 1. tags: Tag/List/Untag on every kind round 5 names
+    kinds = [
+        ("MFADevice", {"SerialNumber": sn}, {"SerialNumber": f"{A}:mfa/{p}-none"}, None, f"{A}:mfa/{p}-none"),
+        ("SAMLProvider", {"SAMLProviderArn": saml}, {"SAMLProviderArn": f"{A}:saml-provider/{p}-none"}, None, f"{A}:saml-provider/{p}-none"),
+        ("ServerCertificate", {"ServerCertificateName": f"{p}-sc"}, {"ServerCertificateName": f"{p}-none"},
+         f"The Server Certificate with name {p}-none cannot be found.", None),
+        ("InstanceProfile", {"InstanceProfileName": ip}, {"InstanceProfileName": f"{p}-none"}, f"Instance Profile {p}-none cannot be found.", None),
+        ("OpenIDConnectProvider", {"OpenIDConnectProviderArn": oidc}, {"OpenIDConnectProviderArn": f"{A}:oidc-provider/{p}-none.example.com"},
+         f"OpenIDConnect Provider not found for arn {A}:oidc-provider/{p}-none.example.com", None),
+        ("Policy", {"PolicyArn": pol}, {"PolicyArn": f"{A}:policy/{p}-none"}, f"Policy {A}:policy/{p}-none was not found.", None),
+        ("Role", {"RoleName": r}, {"RoleName": f"{p}-none"}, f"The role with name {p}-none cannot be found.", None),
+    ]
+    nm = lambda k: (lambda x: x[k])  # noqa: E731
+    for kind, ident, missing, msg, contains in kinds:
+        tag, untag, lst = f"Tag{kind}", f"Untag{kind}", f"List{kind}Tags"
+        w = f"r5 {kind}"
+        # added out of key order: "The returned list of tags is sorted by tag key" (List*Tags pages)
+        call(iam, tag, f"{w} Tag c", Tags=[{"Key": "c", "Value": "3"}], **ident)
+        call(iam, tag, f"{w} Tag a and b (one empty value)", Tags=[{"Key": "b", "Value": ""}, {"Key": "a", "Value": "1"}], **ident)
+        lt = call(iam, lst, f"{w} List", **ident)
+        if lt:
+            expect(f"{w} List content sorted by key", [(t["Key"], t["Value"]) for t in lt["Tags"]] == [("a", "1"), ("b", ""), ("c", "3")], lt["Tags"])
+            expect(f"{w} List not truncated, no Marker", lt["IsTruncated"] is False and "Marker" not in lt, lt)
+        check_listing(iam, lst, "Tags", ["a", "b", "c"], nm("Key"), what=f"{w} List", **ident)
+        items, _ = all_pages(iam, lst, "Tags", 1, **ident)
+        expect(f"{w} List paged by 1 in key order", [t["Key"] for t in items] == ["a", "b", "c"], [t["Key"] for t in items])
+        expect_error(iam, lst, "ValidationError", 400, what=f"{w} List MaxItems=1001", contains="failed to satisfy constraint", MaxItems=1001, **ident)
+        call(iam, tag, f"{w} Tag existing key replaces its value", Tags=[{"Key": "a", "Value": "one"}], **ident)
+        lt = iam.__getattribute__(botocore.xform_name(lst))(**ident)
+        expect(f"{w} replaced value, no duplicate key", [(t["Key"], t["Value"]) for t in lt["Tags"] if t["Key"] == "a"] == [("a", "one")], lt["Tags"])
+        call(iam, tag, f"{w} Tag key 128 and value 256 characters", Tags=[{"Key": "K" * 128, "Value": "v" * 256}], **ident)
+        expect_error(iam, tag, "ValidationError", 400, what=f"{w} Tag key 129 characters", contains="failed to satisfy constraint",
+                     Tags=[{"Key": "K" * 129, "Value": "v"}], **ident)
+        expect_error(iam, tag, "ValidationError", 400, what=f"{w} Tag empty key", contains="failed to satisfy constraint", Tags=[{"Key": "", "Value": "v"}], **ident)
+        expect_error(iam, tag, "ValidationError", 400, what=f"{w} Tag value 257 characters", contains="failed to satisfy constraint",
+                     Tags=[{"Key": "x", "Value": "v" * 257}], **ident)
+        expect_error(iam, tag, "ValidationError", 400, what=f"{w} Tag key outside the pattern", contains="failed to satisfy constraint",
+                     Tags=[{"Key": "bad#key", "Value": "v"}], **ident)
+        expect_error(iam, tag, "ValidationError", 400, what=f"{w} Tag 51 in one call", contains="failed to satisfy constraint",
+                     Tags=[{"Key": f"t{i}", "Value": "v"} for i in range(51)], **ident)
+        expect_error(iam, tag, "InvalidInput", 400, what=f"{w} Tag aws: key reserved", contains="aws:", Tags=[{"Key": "aws:team", "Value": "v"}], **ident)
+        expect_error(iam, tag, "InvalidInput", 400, what=f"{w} Tag duplicate keys", Tags=[{"Key": "d", "Value": "1"}, {"Key": "d", "Value": "2"}], **ident)
+        # 4 tags held: 47 more would make 51 on the resource
+        expect_error(iam, tag, "LimitExceeded", 409, what=f"{w} Tag past 50 on the resource", Tags=[{"Key": f"t{i}", "Value": "v"} for i in range(47)], **ident)
+        lt = iam.__getattribute__(botocore.xform_name(lst))(**ident)
+        expect(f"{w} refused Tag calls changed nothing", sorted(t["Key"] for t in lt["Tags"]) == sorted(["a", "b", "c", "K" * 128]), [t["Key"] for t in lt["Tags"]])
+        call(iam, tag, f"{w} Tag up to exactly 50", Tags=[{"Key": f"t{i}", "Value": "v"} for i in range(46)], **ident)
+        lt = call(iam, lst, f"{w} List 50 tags MaxItems=50", MaxItems=50, **ident)
+        if lt:
+            expect(f"{w} 50 tags in one page", len(lt["Tags"]) == 50 and lt["IsTruncated"] is False, (len(lt["Tags"]), lt["IsTruncated"]))
+            ks = [t["Key"] for t in lt["Tags"]]
+            expect(f"{w} 50 tags sorted by key", ks == sorted(ks), ks)
+        items, _ = all_pages(iam, lst, "Tags", 7, **ident)
+        ks = [t["Key"] for t in items]
+        expect(f"{w} 50 tags paged by 7: each once, in key order", ks == sorted(set(ks)) and len(ks) == 50, ks)
+        call(iam, untag, f"{w} Untag absent keys succeeds", TagKeys=["never-set", "nor-this"], **ident)
+        expect_error(iam, untag, "ValidationError", 400, what=f"{w} Untag key 129 characters", contains="failed to satisfy constraint", TagKeys=["k" * 129], **ident)
+        expect_error(iam, untag, "ValidationError", 400, what=f"{w} Untag empty key", contains="failed to satisfy constraint", TagKeys=[""], **ident)
+        expect_error(iam, untag, "ValidationError", 400, what=f"{w} Untag 51 keys", contains="failed to satisfy constraint",
+                     TagKeys=[f"t{i}" for i in range(51)], **ident)
+        call(iam, untag, f"{w} Untag 46 keys", TagKeys=[f"t{i}" for i in range(46)], **ident)
+        call(iam, untag, f"{w} Untag a and the long key", TagKeys=["a", "K" * 128], **ident)
+        lt = iam.__getattribute__(botocore.xform_name(lst))(**ident)
+        expect(f"{w} Untag left b and c", sorted(t["Key"] for t in lt["Tags"]) == ["b", "c"], [t["Key"] for t in lt["Tags"]])
+        for op, kw in ((tag, {"Tags": [{"Key": "a", "Value": "1"}]}), (untag, {"TagKeys": ["a"]}), (lst, {})):
+            expect_error(iam, op, "NoSuchEntity", 404, msg, what=f"{w} {op} missing entity", contains=contains, **kw, **missing)
+
+    # ---- 2. GetMFADevice
+    gm = call(iam, "GetMFADevice", "r5 GetMFADevice", SerialNumber=sn, UserName=u)
+    if gm:
+        expect("r5 GetMFADevice UserName, SerialNumber, EnableDate", gm.get("UserName") == u and gm.get("SerialNumber") == sn
+               and isinstance(gm.get("EnableDate"), datetime.datetime), gm)
+        expect("r5 GetMFADevice: no Certifications for a virtual device", "Certifications" not in gm, gm)
+    expect_error(iam, "GetMFADevice", "NoSuchEntity", 404, what="r5 GetMFADevice missing device", contains=f"{A}:mfa/{p}-none",
+                 SerialNumber=f"{A}:mfa/{p}-none", UserName=u)
+    expect_error(iam, "GetMFADevice", "ValidationError", 400, what="r5 GetMFADevice serial shorter than 9", contains="failed to satisfy constraint",
+                 SerialNumber="short")
+
+    # ---- 3. ResyncMFADevice
+    step = int(time.time()) // 30
+    call(iam, "ResyncMFADevice", "r5 ResyncMFADevice two consecutive valid codes", UserName=u, SerialNumber=sn,
+         AuthenticationCode1=_totp(seed, step), AuthenticationCode2=_totp(seed, step + 1))
+    bad = "000000" if _totp(seed, step) != "000000" else "111111"
+    expect_error(iam, "ResyncMFADevice", "InvalidAuthenticationCode", 403, what="r5 ResyncMFADevice bad codes", UserName=u, SerialNumber=sn,
+                 AuthenticationCode1=bad, AuthenticationCode2=bad)
+    expect_error(iam, "ResyncMFADevice", "InvalidAuthenticationCode", 403, what="r5 ResyncMFADevice valid code then a bad one", UserName=u, SerialNumber=sn,
+                 AuthenticationCode1=_totp(seed, step), AuthenticationCode2=bad)
+    expect_error(iam, "ResyncMFADevice", "InvalidAuthenticationCode", 403, what="r5 ResyncMFADevice codes in the wrong order", UserName=u, SerialNumber=sn,
+                 AuthenticationCode1=_totp(seed, step + 1), AuthenticationCode2=_totp(seed, step))
+    expect_error(iam, "ResyncMFADevice", "NoSuchEntity", 404, f"The user with name {p}-nobody cannot be found.", what="r5 ResyncMFADevice missing user",
+                 UserName=f"{p}-nobody", SerialNumber=sn, AuthenticationCode1=_totp(seed, step), AuthenticationCode2=_totp(seed, step + 1))
+    expect_error(iam, "ResyncMFADevice", "NoSuchEntity", 404, what="r5 ResyncMFADevice missing device", contains=f"{A}:mfa/{p}-none",
+                 UserName=u, SerialNumber=f"{A}:mfa/{p}-none", AuthenticationCode1="123456", AuthenticationCode2="654321")
+    for code, why in (("12345", "5 digits"), ("12345a", "not digits")):
+        expect_error(iam, "ResyncMFADevice", "ValidationError", 400, what=f"r5 ResyncMFADevice code {why}", contains="failed to satisfy constraint",
+                     UserName=u, SerialNumber=sn, AuthenticationCode1=code, AuthenticationCode2="123456")
+
+    # ---- 4. UpdateSAMLProvider
+    us = call(iam, "UpdateSAMLProvider", "r5 UpdateSAMLProvider", SAMLProviderArn=saml, SAMLMetadataDocument=saml_meta("https://idp2.example.com/"))
+    if us:
+        expect("r5 UpdateSAMLProvider answers the provider's ARN", us.get("SAMLProviderArn") == saml, us)
+        gs = call(iam, "GetSAMLProvider", "r5 GetSAMLProvider after update", SAMLProviderArn=saml)
+        if gs:
+            expect("r5 GetSAMLProvider serves the new metadata", "https://idp2.example.com/" in gs.get("SAMLMetadataDocument", ""), gs.get("SAMLMetadataDocument", "")[:120])
+    expect_error(iam, "UpdateSAMLProvider", "NoSuchEntity", 404, what="r5 UpdateSAMLProvider missing provider", contains=f"{A}:saml-provider/{p}-none",
+                 SAMLProviderArn=f"{A}:saml-provider/{p}-none", SAMLMetadataDocument=saml_meta())
+    expect_error(iam, "UpdateSAMLProvider", "ValidationError", 400, what="r5 UpdateSAMLProvider document under 1000 characters", contains="failed to satisfy constraint",
+                 SAMLProviderArn=saml, SAMLMetadataDocument="<x/>")
+    expect_error(iam, "UpdateSAMLProvider", "InvalidInput", 400, what="r5 UpdateSAMLProvider unparsable document", SAMLProviderArn=saml,
+                 SAMLMetadataDocument="not metadata " * 100)
+    expect_error(iam, "UpdateSAMLProvider", "ValidationError", 400, what="r5 UpdateSAMLProvider AssertionEncryptionMode outside its enum",
+                 contains="failed to satisfy constraint", SAMLProviderArn=saml, AssertionEncryptionMode="Sometimes")
+
+    # ---- 5. UpdateServerCertificate
+    expect_error(iam, "UpdateServerCertificate", "EntityAlreadyExists", 409, what="r5 UpdateServerCertificate rename to a taken name",
+                 ServerCertificateName=f"{p}-sc", NewServerCertificateName=f"{p}-sc2")
+    expect_error(iam, "UpdateServerCertificate", "NoSuchEntity", 404, f"The Server Certificate with name {p}-none cannot be found.",
+                 what="r5 UpdateServerCertificate missing", ServerCertificateName=f"{p}-none", NewServerCertificateName=f"{p}-sc3")
+    expect_error(iam, "UpdateServerCertificate", "ValidationError", 400, what="r5 UpdateServerCertificate name outside the pattern",
+                 ServerCertificateName=f"{p}-sc", NewServerCertificateName="bad name")
+    call(iam, "UpdateServerCertificate", "r5 UpdateServerCertificate rename and move", ServerCertificateName=f"{p}-sc", NewServerCertificateName=f"{p}-sc3",
+         NewPath=f"/{p}/moved/")
+    g3 = call(iam, "GetServerCertificate", "r5 GetServerCertificate under the new name", ServerCertificateName=f"{p}-sc3")
+    if g3:
+        M = g3["ServerCertificate"]["ServerCertificateMetadata"]
+        expect("r5 renamed certificate: new path and ARN", M["Path"] == f"/{p}/moved/" and M["Arn"] == f"{A}:server-certificate/{p}/moved/{p}-sc3", M)
+    expect_error(iam, "GetServerCertificate", "NoSuchEntity", 404, f"The Server Certificate with name {p}-sc cannot be found.", what="r5 old certificate name gone",
+                 ServerCertificateName=f"{p}-sc")
+    lt = call(iam, "ListServerCertificateTags", "r5 renamed certificate keeps its tags", ServerCertificateName=f"{p}-sc3")
+    if lt:
+        expect("r5 renamed certificate tags b and c", sorted(t["Key"] for t in lt["Tags"]) == ["b", "c"], lt["Tags"])
+
+    # ---- 6. service-specific credentials: reset and status
+    sc = iam.create_service_specific_credential(UserName=u, ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    sid = sc["ServiceSpecificCredentialId"]
+    rs = call(iam, "ResetServiceSpecificCredential", "r5 ResetServiceSpecificCredential", UserName=u, ServiceSpecificCredentialId=sid)
+    if rs:
+        R = rs["ServiceSpecificCredential"]
+        expect("r5 Reset: a new password, same id, user and service user name",
+               R.get("ServicePassword") and R["ServicePassword"] != sc["ServicePassword"] and R["ServiceSpecificCredentialId"] == sid
+               and R["UserName"] == u and R["ServiceUserName"] == sc["ServiceUserName"] and R["Status"] == "Active", {k: v for k, v in R.items() if k != "ServicePassword"})
+    expect_error(iam, "ResetServiceSpecificCredential", "NoSuchEntity", 404, what="r5 Reset missing credential", contains="ACCA" + "Q" * 16,
+                 UserName=u, ServiceSpecificCredentialId="ACCA" + "Q" * 16)
+    expect_error(iam, "ResetServiceSpecificCredential", "NoSuchEntity", 404, f"The user with name {p}-nobody cannot be found.", what="r5 Reset missing user",
+                 UserName=f"{p}-nobody", ServiceSpecificCredentialId=sid)
+    call(iam, "UpdateServiceSpecificCredential", "r5 UpdateServiceSpecificCredential Inactive", UserName=u, ServiceSpecificCredentialId=sid, Status="Inactive")
+    ls = call(iam, "ListServiceSpecificCredentials", "r5 ListServiceSpecificCredentials", UserName=u)
+    if ls:
+        expect("r5 credential listed Inactive, no password", [(x["ServiceSpecificCredentialId"], x["Status"]) for x in ls["ServiceSpecificCredentials"]] == [(sid, "Inactive")]
+               and all("ServicePassword" not in x for x in ls["ServiceSpecificCredentials"]), ls["ServiceSpecificCredentials"])
+    expect_error(iam, "UpdateServiceSpecificCredential", "ValidationError", 400, what="r5 UpdateServiceSpecificCredential bad status",
+                 contains="failed to satisfy constraint", UserName=u, ServiceSpecificCredentialId=sid, Status="Paused")
+    expect_error(iam, "UpdateServiceSpecificCredential", "NoSuchEntity", 404, what="r5 UpdateServiceSpecificCredential missing", contains="ACCA" + "Q" * 16,
+                 UserName=u, ServiceSpecificCredentialId="ACCA" + "Q" * 16, Status="Active")
+    call(iam, "UpdateServiceSpecificCredential", "r5 UpdateServiceSpecificCredential Active again", UserName=u, ServiceSpecificCredentialId=sid, Status="Active")
+    # "If you do not specify this value, then the operation assumes the user
+    # whose credentials are used to call the operation" (UserName, both pages)
+    iam.put_user_policy(UserName=u, PolicyName="self", PolicyDocument=ALLOW_ALL_IAM)
+    uk = iam.create_access_key(UserName=u)["AccessKey"]
+    uiam = session_factory(uk["AccessKeyId"], uk["SecretAccessKey"], None).client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    for _ in range(20):  # the new key and policy may take a moment to be usable
+        try:
+            uiam.get_user()
+            break
+        except ClientError:
+            time.sleep(0.25)
+    rs2 = call(uiam, "ResetServiceSpecificCredential", "r5 Reset without UserName: the caller's credential", ServiceSpecificCredentialId=sid)
+    if rs2 and rs:
+        R2 = rs2["ServiceSpecificCredential"]
+        expect("r5 Reset without UserName: the caller's, another new password", R2["UserName"] == u and R2["ServiceSpecificCredentialId"] == sid
+               and R2.get("ServicePassword") not in (None, rs["ServiceSpecificCredential"]["ServicePassword"]), R2["UserName"])
+    call(uiam, "UpdateServiceSpecificCredential", "r5 UpdateServiceSpecificCredential without UserName", ServiceSpecificCredentialId=sid, Status="Inactive")
+    ls = iam.list_service_specific_credentials(UserName=u)["ServiceSpecificCredentials"]
+    expect("r5 UpdateServiceSpecificCredential without UserName changed the caller's credential", [x["Status"] for x in ls] == ["Inactive"], ls)
+    expect_error(iam, "ResetServiceSpecificCredential", "NoSuchEntity", 404, what="r5 Reset without UserName by root: not root's credential",
+                 contains=sid, ServiceSpecificCredentialId=sid)
+    iam.delete_access_key(UserName=u, AccessKeyId=uk["AccessKeyId"])
+    iam.delete_user_policy(UserName=u, PolicyName="self")
+
+    # ---- 7. UpdateSSHPublicKey
+    kid = iam.upload_ssh_public_key(UserName=u, SSHPublicKeyBody=ssh_key)["SSHPublicKey"]["SSHPublicKeyId"]
+    call(iam, "UpdateSSHPublicKey", "r5 UpdateSSHPublicKey Inactive", UserName=u, SSHPublicKeyId=kid, Status="Inactive")
+    gk = call(iam, "GetSSHPublicKey", "r5 GetSSHPublicKey after update", UserName=u, SSHPublicKeyId=kid, Encoding="SSH")
+    if gk:
+        expect("r5 SSH key now Inactive", gk["SSHPublicKey"]["Status"] == "Inactive", gk["SSHPublicKey"]["Status"])
+    lk = call(iam, "ListSSHPublicKeys", "r5 ListSSHPublicKeys", UserName=u)
+    if lk:
+        expect("r5 SSH key listed Inactive", [(x["SSHPublicKeyId"], x["Status"]) for x in lk["SSHPublicKeys"]] == [(kid, "Inactive")], lk["SSHPublicKeys"])
+    expect_error(iam, "UpdateSSHPublicKey", "ValidationError", 400, what="r5 UpdateSSHPublicKey bad status", contains="failed to satisfy constraint",
+                 UserName=u, SSHPublicKeyId=kid, Status="Paused")
+    expect_error(iam, "UpdateSSHPublicKey", "NoSuchEntity", 404, "The Public Key with id APKAEIBAERJR2EXAMPLE cannot be found.", what="r5 UpdateSSHPublicKey missing key",
+                 UserName=u, SSHPublicKeyId="APKAEIBAERJR2EXAMPLE", Status="Active")
+    expect_error(iam, "UpdateSSHPublicKey", "NoSuchEntity", 404, f"The user with name {p}-nobody cannot be found.", what="r5 UpdateSSHPublicKey missing user",
+                 UserName=f"{p}-nobody", SSHPublicKeyId=kid, Status="Active")
+
+    # ---- 8. Organizations root-access features: the account is in no organization
+    for op in ("ListOrganizationsFeatures", "EnableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootCredentialsManagement",
+               "EnableOrganizationsRootSessions", "DisableOrganizationsRootSessions"):
+        expect_error(iam, op, "OrganizationNotFoundException", 400, "The request was rejected because no organization is associated with your account.",
+                     what=f"r5 {op} outside an organization")
+
+    # ---- cleanup
+    iam.deactivate_mfa_device(UserName=u, SerialNumber=sn)
+    iam.delete_virtual_mfa_device(SerialNumber=sn)
+    iam.delete_ssh_public_key(UserName=u, SSHPublicKeyId=kid)
+    iam.delete_service_specific_credential(UserName=u, ServiceSpecificCredentialId=sid)
+    iam.delete_user(UserName=u)
+    iam.delete_role(RoleName=r)
+    iam.delete_instance_profile(InstanceProfileName=ip)
+    iam.delete_policy(PolicyArn=pol)
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc)
+    iam.delete_saml_provider(SAMLProviderArn=saml)
+    iam.delete_server_certificate(ServerCertificateName=f"{p}-sc3")
+    iam.delete_server_certificate(ServerCertificateName=f"{p}-sc2")
+
+
+def cli_checks_round5(endpoint, creds_file):
+    """The aws CLI over round 5's operations: paged tags, an update and an
+    Organizations refusal."""
+    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+    env.pop("AWS_ACCESS_KEY_ID", None)
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    p = "c5" + rname(5)
+
+    def aws(*args):
+        return subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=env, capture_output=True, text=True, timeout=60)
+
+    def out(res):
+        return json.loads(res.stdout) if res.returncode == 0 and res.stdout.strip() else {}
+    res = aws("iam", "list-organizations-features")
+    expect("r5 aws iam list-organizations-features: OrganizationNotFoundException", res.returncode != 0 and "(OrganizationNotFoundException)" in res.stderr,
+           (res.returncode, res.stderr.strip()[:300]))
+    res = aws("iam", "create-instance-profile", "--instance-profile-name", p)
+    if res.returncode != 0:
+        fail("r5 aws iam create-instance-profile", res.stderr.strip()[:300])
+        return
+    res = aws("iam", "tag-instance-profile", "--instance-profile-name", p, "--tags", "Key=a,Value=1", "Key=b,Value=2", "Key=c,Value=3")
+    expect("r5 aws iam tag-instance-profile", res.returncode == 0 and not res.stdout.strip(), (res.returncode, res.stderr.strip()[:300]))
+    res = aws("iam", "list-instance-profile-tags", "--instance-profile-name", p, "--max-items", "2")
+    o = out(res)
+    expect("r5 aws iam list-instance-profile-tags --max-items 2: two tags and a NextToken", len(o.get("Tags", [])) == 2 and o.get("NextToken"), o)
+    if o.get("NextToken"):
+        o2 = out(aws("iam", "list-instance-profile-tags", "--instance-profile-name", p, "--max-items", "2", "--starting-token", o["NextToken"]))
+        keys = [t["Key"] for t in o.get("Tags", []) + o2.get("Tags", [])]
+        expect("r5 aws iam list-instance-profile-tags --starting-token: the rest", sorted(keys) == ["a", "b", "c"] and "NextToken" not in o2, (keys, o2))
+    res = aws("iam", "untag-instance-profile", "--instance-profile-name", p, "--tag-keys", "a", "never-set")
+    o = out(aws("iam", "list-instance-profile-tags", "--instance-profile-name", p))
+    expect("r5 aws iam untag-instance-profile", res.returncode == 0 and sorted(t["Key"] for t in o.get("Tags", [])) == ["b", "c"], (res.stderr.strip()[:300], o))
+    res = aws("iam", "tag-instance-profile", "--instance-profile-name", p, "--tags", "Key=aws:x,Value=1")
+    expect("r5 aws iam tag-instance-profile aws: key: InvalidInput", res.returncode != 0 and "(InvalidInput)" in res.stderr, (res.returncode, res.stderr.strip()[:300]))
+    res = aws("iam", "get-mfa-device", "--serial-number", f"arn:aws:iam::{'0' * 12}:mfa/{p}-none")
+    expect("r5 aws iam get-mfa-device missing: NoSuchEntity", res.returncode != 0 and "(NoSuchEntity)" in res.stderr, (res.returncode, res.stderr.strip()[:300]))
+    aws("iam", "delete-instance-profile", "--instance-profile-name", p)
+
+
 def main():
     global VERBOSE
     ap = argparse.ArgumentParser()
@@ -3195,7 +3496,7 @@ def main():
     ap.add_argument("--credentials", default="/tmp/compat-data/root-credentials")
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--only", choices=["round1", "round2", "round3sts", "round3iam", "round4"], help="run one round of checks")
+    ap.add_argument("--only", choices=["round1", "round2", "round3sts", "round3iam", "round4", "round5"], help="run one round of checks")
     a = ap.parse_args()
     VERBOSE = a.verbose
     cp = configparser.ConfigParser()
@@ -3241,6 +3542,10 @@ def main():
         sweep_round4(iam, sts, a.endpoint, session_factory)
         if not a.no_cli:
             cli_checks_round4(a.endpoint, a.credentials)
+    if a.only in (None, "round5"):
+        sweep_round5(iam, sts, a.endpoint, session_factory)
+        if not a.no_cli:
+            cli_checks_round5(a.endpoint, a.credentials)
     print(f"{PASSES} passed, {len(FAILS)} failed ({time.time() - start:.1f}s)")
     sys.exit(1 if FAILS else 0)
 
