@@ -1045,10 +1045,16 @@ def sweep_other(iam, sts):
     call(iam, "DeleteUser", "DeleteUser o", UserName=u)
 
 
-def cli_checks(endpoint, creds_file):
+def cli_env(creds_file):
+    """The environment the aws CLI checks run in: the root credentials file, nothing from the caller's."""
     env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
     env.pop("AWS_ACCESS_KEY_ID", None)
     env.pop("AWS_SECRET_ACCESS_KEY", None)
+    return env
+
+
+def cli_checks(endpoint, creds_file):
+    env = cli_env(creds_file)
     p = "cli" + rname(5)
 
     def aws(*args, want_rc=0):
@@ -1754,9 +1760,7 @@ def sweep_round2(iam, sts, endpoint, session_factory):
 
 def cli_checks_round2(endpoint, creds_file):
     """The aws CLI's own pagination (--max-items/--starting-token) over several listings."""
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env = cli_env(creds_file)
     p = "cl" + rname(5)
 
     def aws(*args, want_rc=0, output="json"):
@@ -2317,9 +2321,7 @@ def sweep_round3_sts(iam, sts, endpoint, session_factory):
 
 def cli_checks_round3_sts(endpoint, creds_file):
     """The aws CLI's STS commands: outputs, --query, and error texts."""
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env = cli_env(creds_file)
     env.pop("AWS_SESSION_TOKEN", None)
 
     def aws(*args, want_rc=0, extra_env=None):
@@ -2956,9 +2958,7 @@ def sweep_round3iam(iam, sts, endpoint, session_factory):
 def cli_checks_round3iam(endpoint, creds_file):
     """The aws CLI over the credential report, the simulator and access advisor."""
     import base64
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env = cli_env(creds_file)
 
     def aws(*args):
         r = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", *args], env=env, capture_output=True, text=True, timeout=60)
@@ -3180,9 +3180,7 @@ def sweep_round4(iam, sts, endpoint, session_factory):
 
 def cli_checks_round4(endpoint, creds_file):
     """The aws CLI over round 4's simulator answers."""
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env = cli_env(creds_file)
     ref = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}'
 
     def aws(*args):
@@ -3453,9 +3451,7 @@ def sweep_round5(iam, sts, endpoint, session_factory):
 def cli_checks_round5(endpoint, creds_file):
     """The aws CLI over round 5's operations: paged tags, an update and an
     Organizations refusal."""
-    env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=creds_file, AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
-    env.pop("AWS_ACCESS_KEY_ID", None)
-    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    env = cli_env(creds_file)
     p = "c5" + rname(5)
 
     def aws(*args):
