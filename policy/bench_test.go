@@ -102,3 +102,25 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		t.Errorf("Evaluate allocs = %v, want 0", allocs)
 	}
 }
+
+// BenchmarkContextBuild builds a Context as iam's authorize does for every
+// request: a pooled Context, Reset, then the global condition keys and a
+// principal tag, names in AWS's mixed case. 0 allocs/op once warm.
+func BenchmarkContextBuild(b *testing.B) {
+	keys := []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:userid", "aws:username",
+		"aws:PrincipalTag/Department", "aws:MultiFactorAuthPresent", "aws:ViaAWSService", "aws:SourceIp", "aws:UserAgent",
+		"aws:SecureTransport", "aws:RequestedRegion", "aws:CurrentTime", "aws:EpochTime"}
+	vals := []string{"arn:aws:iam::111122223333:user/alice", "111122223333", "User", "AIDAEXAMPLE", "alice",
+		"engineering", "false", "false", "10.1.2.3", "aws-cli/2.15.0", "true", "us-east-1", "2026-05-27T16:40:29Z", "1779900029"}
+	ctx := NewContext(16)
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx.Reset()
+		for i, k := range keys {
+			ctx.Set(k, vals[i])
+		}
+	}
+	if ctx.Len() != len(keys) {
+		b.Fatalf("Len() = %d, want %d", ctx.Len(), len(keys))
+	}
+}
