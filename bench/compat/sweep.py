@@ -3522,26 +3522,18 @@ def main():
         sweep_other(iam, sts)
         if not a.no_cli:
             cli_checks(a.endpoint, a.credentials)
-    if a.only in (None, "round2"):
-        sweep_round2(iam, sts, a.endpoint, session_factory)
-        if not a.no_cli:
-            cli_checks_round2(a.endpoint, a.credentials)
-    if a.only in (None, "round3sts"):
-        sweep_round3_sts(iam, sts, a.endpoint, session_factory)
-        if not a.no_cli:
-            cli_checks_round3_sts(a.endpoint, a.credentials)
-    if a.only in (None, "round3iam"):
-        sweep_round3iam(iam, sts, a.endpoint, session_factory)
-        if not a.no_cli:
-            cli_checks_round3iam(a.endpoint, a.credentials)
-    if a.only in (None, "round4"):
-        sweep_round4(iam, sts, a.endpoint, session_factory)
-        if not a.no_cli:
-            cli_checks_round4(a.endpoint, a.credentials)
-    if a.only in (None, "round5"):
-        sweep_round5(iam, sts, a.endpoint, session_factory)
-        if not a.no_cli:
-            cli_checks_round5(a.endpoint, a.credentials)
+    rounds = [
+        ("round2", sweep_round2, cli_checks_round2),
+        ("round3sts", sweep_round3_sts, cli_checks_round3_sts),
+        ("round3iam", sweep_round3iam, cli_checks_round3iam),
+        ("round4", sweep_round4, cli_checks_round4),
+        ("round5", sweep_round5, cli_checks_round5),
+    ]
+    for name, boto_checks, cli in rounds:
+        if a.only in (None, name):
+            boto_checks(iam, sts, a.endpoint, session_factory)
+            if not a.no_cli:
+                cli(a.endpoint, a.credentials)
     print(f"{PASSES} passed, {len(FAILS)} failed ({time.time() - start:.1f}s)")
     sys.exit(1 if FAILS else 0)
 
