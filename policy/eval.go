@@ -536,7 +536,7 @@ func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
 	if c := e.req.Context; c != nil {
 		if en := c.entry(lower, h); en != nil {
 			if en.vlen == 1 {
-				return values{one: en.v0, single: true}
+				return values{one: en.value0(), single: true}
 			}
 			return values{many: c.valueList(en)}
 		}

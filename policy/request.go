@@ -92,8 +92,11 @@ type Request struct {
 //     empty slot ends a lookup for an absent key (the table is at most 72%
 //     full, usually about a third).
 //   - Each entry is one 64-byte line holding the key's hash, its name
-//     (lower-cased, when it fits, as condition keys are) and its first
-//     value: a single-valued key is found in that one line.
+//     (lower-cased, when it fits, as condition keys are) and its value:
+//     a single value whose bytes fit beside the name is copied into the
+//     line, so a condition on a single-valued key reads that one line
+//     and not also the caller's memory (the value text would otherwise
+//     be one more cold read, after the entry's).
 //
 // A Context with more than ctxInlineMax keys moves its entries to a
 // larger table on the heap and marks every inline slot as moved; lookups
@@ -103,9 +106,9 @@ type Request struct {
 // reused Context (Reset) stops allocating.
 //
 // Key names are matched ASCII-case-insensitively, as AWS does; values are
-// kept as given. A Context must not be copied after its first Set (its
-// slices point into itself), and must not be modified while an
-// evaluation reads it; concurrent evaluations may share it.
+// kept as given. A Context must not be copied after its first Set (it
+// points into itself), and must not be modified while an evaluation
+// reads it; concurrent evaluations may share it.
 type Context struct {
 	// The header: one cache line (64 bytes).
 	//
@@ -120,7 +123,7 @@ type Context struct {
 	// so Reset clears only those.
 	used [ctxInlineMax]uint8
 
-	keys    []byte // names longer than ctxKeyInline
+	keys    []byte // names longer than ctxBuf
 	inlKeys [40]byte
 	inlVals [8]string
 	tab     [ctxSlots]ctxEntry
@@ -132,8 +135,12 @@ const (
 	// empty slot.
 	ctxSlots     = 32
 	ctxInlineMax = 23
-	// ctxKeyInline is the longest key name an entry holds itself.
-	ctxKeyInline = 32
+	// ctxBuf is the room in an entry for its name and value bytes: the
+	// longest name an entry holds itself, and with a single value, the
+	// most name and value bytes together that it holds. 40 bytes hold
+	// the global keys with their usual values (aws:PrincipalTag/... with
+	// a short tag value, aws:CurrentTime with its 20-byte date).
+	ctxBuf = 40
 )
 
 // ctxTable is the table of a Context with many keys.
@@ -143,20 +150,48 @@ type ctxTable struct {
 	tab  []ctxEntry
 }
 
-// ctxEntry is one key: 64 bytes, one cache line. hash is the hashFold of
-// the key, which compiled conditions also hold, so a lookup compares
-// 8-byte hashes and compares key text only once. klen is the name's
-// length plus one (0 marks an empty slot); the name is in kin when it
-// fits, otherwise in Context.keys at koff. A single value is v0 alone;
-// other value lists are in Context.vals at voff (v0 their first, if
-// any). Offsets are 16-bit: a Context holds at most 65,534 bytes of long
-// key names and 65,535 values.
+// ctxEntry is one key: 64 bytes, one cache line. hash is the low half of
+// the hashFold of the key, which compiled conditions also hold, so a
+// lookup compares hashes and compares key text only once. klen is the
+// name's length plus one (0 marks an empty slot); the name is in buf
+// when it fits, otherwise in Context.keys at koff. A single value (vlen
+// 1) is the v0len bytes at v0: in buf, right after the name, when they
+// fit there, otherwise the caller's string. Other value lists are in
+// Context.vals at voff. Offsets are 16-bit: a Context holds at most
+// 65,534 bytes of long key names and 65,535 values.
 type ctxEntry struct {
-	hash       uint64
-	v0         string
-	koff, klen uint16
-	voff, vlen uint16
-	kin        [ctxKeyInline]byte
+	hash       uint32
+	klen, vlen uint16
+	v0         unsafe.Pointer
+	v0len      uint32
+	koff, voff uint16
+	buf        [ctxBuf]byte
+}
+
+// value0 returns e's single value.
+func (e *ctxEntry) value0() string {
+	return unsafe.String((*byte)(e.v0), e.v0len)
+}
+
+// setValue0 makes v e's single value, copied beside the name if it fits.
+func (e *ctxEntry) setValue0(v string) {
+	e.vlen, e.v0len, e.v0 = 1, uint32(len(v)), nil
+	if n := int(e.klen) - 1; n+len(v) <= ctxBuf {
+		if len(v) > 0 {
+			copy(e.buf[n:], v)
+			e.v0 = unsafe.Pointer(&e.buf[n])
+		}
+		return
+	}
+	e.v0 = unsafe.Pointer(unsafe.StringData(v))
+}
+
+// moveTo copies e to s, keeping a value held in buf pointing at the copy.
+func (e *ctxEntry) moveTo(s *ctxEntry) {
+	*s = *e
+	if n := int(e.klen) - 1; e.vlen == 1 && e.v0len > 0 && n+int(e.v0len) <= ctxBuf {
+		s.v0 = unsafe.Pointer(&s.buf[n])
+	}
 }
 
 // NewContext returns an empty Context with room for n keys; up to 23
@@ -189,9 +224,9 @@ func (c *Context) grow(n int) {
 	}
 	t := &ctxTable{mask: uint64(size - 1), tab: make([]ctxEntry, size)}
 	move := func(e *ctxEntry) {
-		for i := e.hash; ; i++ {
+		for i := uint64(e.hash); ; i++ {
 			if s := &t.tab[i&t.mask]; s.klen == 0 {
-				*s = *e
+				e.moveTo(s)
 				t.n++
 				return
 			}
@@ -218,7 +253,7 @@ func (c *Context) grow(n int) {
 // ...) any number. An empty value list is an empty multivalued key, which
 // condition operators treat like a missing key.
 func (c *Context) Set(key string, values ...string) {
-	if len(c.keys)+len(key) >= 0xfffe || len(c.vals)+len(values) > 0xffff {
+	if len(c.keys)+len(key) >= 0xfffe || len(c.vals)+len(values) > 0xffff || len(values) == 1 && uint64(len(values[0])) > 0xffffffff {
 		panic("policy: Context too large")
 	}
 	h := hashFold(key)
@@ -228,10 +263,10 @@ func (c *Context) Set(key string, values ...string) {
 			c.grow(2 * c.Len())
 			e = c.slotFor(h, key)
 		}
-		e.hash, e.klen = h, uint16(len(key)+1)
-		if len(key) <= ctxKeyInline {
+		e.hash, e.klen = uint32(h), uint16(len(key)+1)
+		if len(key) <= ctxBuf {
 			for j := 0; j < len(key); j++ {
-				e.kin[j] = lowerByte(key[j])
+				e.buf[j] = lowerByte(key[j])
 			}
 		} else {
 			if c.keys == nil {
@@ -252,11 +287,10 @@ func (c *Context) Set(key string, values ...string) {
 	}
 	// Replaced multivalued lists stay in the arena as garbage until
 	// Reset; keys are rarely set twice.
-	e.vlen, e.v0 = uint16(len(values)), ""
-	if len(values) > 0 {
-		e.v0 = values[0]
-	}
-	if len(values) != 1 {
+	if len(values) == 1 {
+		e.setValue0(values[0])
+	} else {
+		e.vlen, e.v0, e.v0len = uint16(len(values)), nil, 0
 		if c.vals == nil {
 			c.vals = c.inlVals[:0]
 		}
@@ -278,7 +312,7 @@ func (c *Context) slotFor(h uint64, key string) *ctxEntry {
 	}
 	for i := h; ; i++ {
 		e := &tab[i&mask]
-		if e.klen == 0 || e.hash == h && int(e.klen)-1 == len(key) && equalFoldASCII(key, c.name(e)) {
+		if e.klen == 0 || e.hash == uint32(h) && int(e.klen)-1 == len(key) && equalFoldASCII(key, c.name(e)) {
 			return e
 		}
 	}
@@ -294,22 +328,20 @@ func lowerByte(b byte) byte {
 // name returns e's key name (lower case), which aliases c.
 func (c *Context) name(e *ctxEntry) string {
 	n := int(e.klen) - 1
-	if n <= ctxKeyInline {
-		return unsafe.String(&e.kin[0], n)
+	if n <= ctxBuf {
+		return unsafe.String(&e.buf[0], n)
 	}
 	return unsafe.String(&c.keys[e.koff], n)
 }
 
-// valueList returns e's values, aliasing c.
+// valueList returns the values of e, a key that has not exactly one,
+// aliasing c.
 func (c *Context) valueList(e *ctxEntry) []string {
-	if e.vlen == 1 {
-		return unsafe.Slice(&e.v0, 1)
-	}
 	return c.vals[e.voff : e.voff+e.vlen : e.voff+e.vlen]
 }
 
 // Lookup returns the values of key, ignoring ASCII case in the key. The
-// returned slice aliases c and must not be modified.
+// returned slice may alias c and must not be modified.
 func (c *Context) Lookup(key string) ([]string, bool) {
 	if c == nil {
 		return nil, false
@@ -321,6 +353,9 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	e := c.slotFor(h, key)
 	if e.klen == 0 {
 		return nil, false
+	}
+	if e.vlen == 1 {
+		return []string{e.value0()}, true
 	}
 	return c.valueList(e), true
 }
@@ -343,7 +378,7 @@ func (c *Context) entry(lower string, h uint64) *ctxEntry {
 			}
 			return c.find(lower, h)
 		}
-		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
+		if e.hash == uint32(h) && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
 			return e
 		}
 	}
@@ -364,7 +399,7 @@ func (c *Context) find(lower string, h uint64) *ctxEntry {
 		if e.klen == 0 {
 			return nil
 		}
-		if e.hash == h && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
+		if e.hash == uint32(h) && int(e.klen)-1 == len(lower) && eqStr(c.name(e), lower) {
 			return e
 		}
 	}

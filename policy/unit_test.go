@@ -42,6 +42,9 @@ func (c *Context) get(lower string, h uint64) ([]string, bool) {
 	if e == nil {
 		return nil, false
 	}
+	if e.vlen == 1 {
+		return []string{e.value0()}, true
+	}
 	return c.valueList(e), true
 }
 
@@ -572,6 +575,49 @@ func TestPreparedSetChanged(t *testing.T) {
 		Evaluate(set, &Request{Principal: alice, Action: tt.action, ActionKey: key, Resource: "arn:aws:s3:::b/k"}, &d)
 		if d.Effect != tt.want {
 			t.Errorf("%s: Evaluate = %v, want %v", tt.name, d.Effect, tt.want)
+		}
+	}
+}
+
+// TestContextValueInline: a single value is copied beside its key's name
+// when both fit the entry, and stays readable when the entries move to the
+// heap table or the key is set again with a longer or shorter value.
+func TestContextValueInline(t *testing.T) {
+	for _, nameLen := range []int{1, 20, ctxBuf - 1, ctxBuf, ctxBuf + 1, 60} {
+		name := strings.Repeat("k", nameLen)
+		for _, vlen := range []int{0, 1, ctxBuf - nameLen, ctxBuf - nameLen + 1, 100} {
+			if vlen < 0 {
+				continue
+			}
+			val := strings.Repeat("v", vlen)
+			c := NewContext(1)
+			check := func(when, want string) {
+				t.Helper()
+				got, ok := c.get(name, hashFold(name))
+				if !ok || len(got) != 1 || got[0] != want {
+					t.Errorf("name %d, value %d, %s: get = %q, %v", nameLen, vlen, when, got, ok)
+				}
+				if got, ok := c.Lookup(strings.ToUpper(name)); !ok || len(got) != 1 || got[0] != want {
+					t.Errorf("name %d, value %d, %s: Lookup = %q, %v", nameLen, vlen, when, got, ok)
+				}
+			}
+			c.Set(name, val)
+			check("set", val)
+			e := c.entry(name, hashFold(name))
+			inline := vlen > 0 && nameLen+vlen <= ctxBuf
+			if in := e.v0 == unsafe.Pointer(&e.buf[min(nameLen, ctxBuf-1)]); in != inline {
+				t.Errorf("name %d, value %d: held in the entry = %v, want %v", nameLen, vlen, in, inline)
+			}
+			for i := 0; i < ctxInlineMax+8; i++ {
+				c.Set("other:"+itoa(i), itoa(i))
+			}
+			check("moved", val)
+			c.Set(name, val+"xyz")
+			check("set again, longer", val+"xyz")
+			c.Set(name, "")
+			check("set again, empty", "")
+			c.Set(name, "w")
+			check("set again, short", "w")
 		}
 	}
 }
