@@ -182,10 +182,9 @@ type simulation struct {
 }
 
 func (sim *simulation) add(c *policy.Compiled, id, typ string) *policy.Compiled {
-	cp := *c // shallow copy: compiled policies are immutable
-	cp.ID = "sim:" + strconv.Itoa(len(sim.policies))
-	sim.policies = append(sim.policies, &simPolicy{c: &cp, id: id, typ: typ, text: c.Policy.Text})
-	return &cp
+	cp := c.WithID("sim:" + strconv.Itoa(len(sim.policies)))
+	sim.policies = append(sim.policies, &simPolicy{c: cp, id: id, typ: typ, text: c.Policy.Text})
+	return cp
 }
 
 // SimulatePrincipalPolicy simulates the policies of a user (with its

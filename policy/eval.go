@@ -433,7 +433,7 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 	list := c.candidates(&e.act)
 	for k := range list {
 		ent := &list[k]
-		m, eff := e.statement(c, ent, g)
+		m, eff := e.statement(&c.stmts[ent.stmt], ent, g)
 		if m == matchNone {
 			continue
 		}
@@ -447,16 +447,16 @@ func (e *evaluator) policy(c *Compiled, g Gate) (allow, deny bool, how principal
 	return allow, deny, how
 }
 
-// statement decides whether the candidate statement ent of c matches the
-// request; if it does, it records it in the Decision and returns how its
+// statement decides whether the candidate statement s matches the
+// request, given its index entry ent (nil when the action is known to
+// match); if it does, it records it in the Decision and returns how its
 // Principal element named the caller (matchDirect without one) and its
 // effect.
-func (e *evaluator) statement(c *Compiled, ent *entry, g Gate) (principalMatch, Effect) {
-	i := int(ent.stmt)
-	s := &c.stmts[i]
+func (e *evaluator) statement(s *cstmt, ent *entry, g Gate) (principalMatch, Effect) {
+	known := ent == nil || ent.known
 	m := matchDirect
-	if !ent.known || !s.simple {
-		if !ent.known && !s.matchAction(ent.pats, e) {
+	if !known || !s.simple {
+		if !known && !s.matchAction(ent.pats, e) {
 			return matchNone, 0
 		}
 		if !s.matchResource(e) {
@@ -476,7 +476,8 @@ func (e *evaluator) statement(c *Compiled, ent *entry, g Gate) (principalMatch, 
 			return matchNone, 0
 		}
 	}
-	e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: i, Sid: s.sid, Effect: s.effect})
+	c := s.c
+	e.d.Matched = append(e.d.Matched, StatementRef{Gate: g, Policy: c.ID, Version: c.VersionID, Index: int(s.index), Sid: s.sid, Effect: s.effect})
 	if s.effect != Allow {
 		e.d.denies++
 	}

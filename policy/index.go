@@ -109,9 +109,11 @@ func (t *mtable) get(h uint64, id unique.Handle[string], key string, lower bool)
 	}
 }
 
-// mref is one candidate statement: an index entry of one of the policies.
+// mref is one candidate statement: the statement itself and its index
+// entry in its policy, or nil when the entry says the action is known to
+// match, so that a candidate's first read is the statement.
 type mref struct {
-	c   *Compiled
+	s   *cstmt
 	ent *entry
 }
 
@@ -142,7 +144,11 @@ func newIdentityIndex(ps []*Compiled) *identityIndex {
 	type span struct{ lo, hi int }
 	add := func(c *Compiled, list []entry) {
 		for i := range list {
-			all = append(all, mref{c: c, ent: &list[i]})
+			r := mref{s: &c.stmts[list[i].stmt], ent: &list[i]}
+			if r.ent.known {
+				r.ent = nil
+			}
+			all = append(all, r)
 		}
 	}
 	exact := make(map[string]span, len(exactKeys))
@@ -257,7 +263,7 @@ func (e *evaluator) merged(ix *identityIndex) (allow, deny bool) {
 
 // candidate evaluates one candidate statement of the merged index.
 func (e *evaluator) candidate(r *mref) (allow, deny bool) {
-	m, eff := e.statement(r.c, r.ent, GateIdentity)
+	m, eff := e.statement(r.s, r.ent, GateIdentity)
 	if m == matchNone {
 		return false, false
 	}

@@ -621,3 +621,35 @@ func TestContextValueInline(t *testing.T) {
 		}
 	}
 }
+
+// TestCompiledWithID: the copy reports its own ID in matched statements,
+// through the merged index and without it, and the original keeps its.
+func TestCompiledWithID(t *testing.T) {
+	pol, err := Parse(`{"Version":"2012-10-17","Statement":[{"Sid":"a","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Effect":"Allow","Action":"s3:Put*","Resource":"*"}]}`, Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := Compile("orig", "v1", pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := orig.WithID("copy")
+	for _, tc := range []struct {
+		c    *Compiled
+		want string
+	}{{orig, "orig"}, {cp, "copy"}, {orig, "orig"}} {
+		for _, prepared := range []bool{false, true} {
+			for _, action := range []string{"s3:GetObject", "s3:PutObject"} {
+				set := &Set{Identity: []*Compiled{tc.c}}
+				if prepared {
+					set.Prepare()
+				}
+				var d Decision
+				Evaluate(set, &Request{Action: action, Resource: "arn:aws:s3:::b/k", Principal: Principal{Type: PrincipalUser, ARN: "arn:aws:iam::111122223333:user/u", Account: "111122223333"}}, &d)
+				if d.Effect != Allow || len(d.Matched) != 1 || d.Matched[0].Policy != tc.want || d.Matched[0].Version != "v1" {
+					t.Errorf("%s (prepared %v) %s: %+v", tc.want, prepared, action, d)
+				}
+			}
+		}
+	}
+}
