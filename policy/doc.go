@@ -84,10 +84,11 @@
 // when the request carries an [ActionKey] prepared once per action. A
 // caller governed by identity policies alone takes a short path through
 // AWS's logic. No regular expressions are used. Evaluate does not
-// allocate: the request [Context] keeps a 64-bit key filter and a small
-// hash index in its first cache line and one cache line per key (hash,
-// name, first value), compiled conditions carry their key's hash (and
-// whether it is a principal key), and matched statements are appended to
+// allocate: the request [Context] is an open-addressing table of one
+// cache line per key (hash, name and, when it fits, a copy of its single
+// value) at a slot fixed by the key's hash, compiled conditions carry
+// their key's hash (and whether it is a principal key), and matched
+// statements are appended to
 // the caller's Decision.Matched, whose backing array is reused across
 // calls (give it capacity, e.g. 16). Compiled policies and prepared sets
 // are immutable and safe for concurrent use. Figures and commands:
