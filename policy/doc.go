@@ -88,9 +88,9 @@
 // cache line per key (hash, name and, when it fits, a copy of its single
 // value) at a slot fixed by the key's hash, compiled conditions carry
 // their key's hash (and whether it is a principal key), and matched
-// statements are appended to
-// the caller's Decision.Matched, whose backing array is reused across
-// calls (give it capacity, e.g. 16). Compiled policies and prepared sets
+// statements are appended to the caller's Decision.Matched, whose
+// backing array is reused across calls (give it capacity, e.g. 16).
+// Compiled policies and prepared sets
 // are immutable and safe for concurrent use. Figures and commands:
 // docs/bench/policy.md.
 //
