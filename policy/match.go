@@ -447,8 +447,13 @@ type arnPattern struct {
 	// head is "arn:partition:service:region:account:" when those five
 	// components are wildcard-free: one comparison replaces five.
 	head  string
-	whole *pattern   // not an ARN: matched as one string
-	comp  [6]pattern // arn, partition, service, region, account, resource
+	whole *pattern // not an ARN: matched as one string
+	// comp holds the components (arn, partition, service, region,
+	// account, resource) of an ARN pattern, nil for the others. It is
+	// kept apart so that an arnPattern is one cache line and a
+	// statement's patterns, which quick reads one after another, are
+	// next to each other.
+	comp *[6]pattern
 }
 
 // compileARN compiles an ARN pattern. Policy variables are substituted
@@ -468,7 +473,7 @@ func compileARN(s string, vars, varsAll bool) arnPattern {
 	for len(comps) < 6 {
 		comps = append(comps, "*")
 	}
-	var ap arnPattern
+	ap := arnPattern{comp: new([6]pattern)}
 	simple := true
 	for i, c := range comps {
 		ap.comp[i] = compilePattern(c, true, vars && (varsAll || i == 5), false)

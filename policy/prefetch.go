@@ -25,14 +25,18 @@ func ctxLines(ps []*Compiled) uint32 {
 					addPat(&k.pats[p])
 				}
 				for a := range k.arns {
-					for p := range k.arns[a].comp {
-						addPat(&k.arns[a].comp[p])
+					if comp := k.arns[a].comp; comp != nil {
+						for p := range comp {
+							addPat(&comp[p])
+						}
 					}
 				}
 			}
 			for a := range s.resources {
-				for p := range s.resources[a].comp {
-					addPat(&s.resources[a].comp[p])
+				if comp := s.resources[a].comp; comp != nil {
+					for p := range comp {
+						addPat(&comp[p])
+					}
 				}
 			}
 		}

@@ -653,3 +653,12 @@ func TestCompiledWithID(t *testing.T) {
 		}
 	}
 }
+
+// TestARNPatternSize: an ARN pattern's fields that quick reads, and the
+// pattern itself, fit one cache line, so a statement's patterns are
+// adjacent.
+func TestARNPatternSize(t *testing.T) {
+	if got := unsafe.Sizeof(arnPattern{}); got > 64 {
+		t.Errorf("arnPattern is %d bytes, want at most 64", got)
+	}
+}
