@@ -147,6 +147,7 @@ type cond struct {
 	neg   bool   // op.base.negated(), precomputed
 	key   string // lower case
 	hash  uint64 // hashFold(key)
+	home  uint64 // ctxHome(key)
 	pk    bool   // isPrincipalKey(key)
 	pats  []pattern
 	arns  []arnPattern
@@ -159,6 +160,7 @@ type cond struct {
 func compileCond(c *Condition, vars bool) cond {
 	op, _ := lookupOperator(c.Operator) // Parse rejected unknown operators
 	k := cond{op: op, fam: op.base.family(), neg: op.base.negated(), key: lowerASCII(c.Key), hash: hashFold(c.Key), pk: isPrincipalKey(lowerASCII(c.Key))}
+	k.home, _ = ctxHome(k.hash)
 	switch k.fam {
 	case famString:
 		wild := op.base == opStringLike || op.base == opStringNotLike
@@ -209,7 +211,7 @@ func compileCond(c *Condition, vars bool) cond {
 // policy value (negated: when none does), ForAnyValue when some request
 // value satisfies the operator, ForAllValues when every one does.
 func (c *cond) eval(r *evaluator) bool {
-	vals := r.lookup(c.key, c.hash, c.pk)
+	vals := r.lookup(c.key, c.hash, c.home, c.pk)
 	n := vals.len()
 	if c.op.base == opNull {
 		for _, s := range c.strs {

@@ -533,9 +533,9 @@ func (s *cstmt) matchConds(e *evaluator) bool {
 // derived from the principal for the principal keys the context omits.
 // pk says whether the key is one of the principal keys (isPrincipalKey,
 // decided at compile time), so other keys skip principalKey.
-func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
+func (e *evaluator) lookup(lower string, h, home uint64, pk bool) values {
 	if c := e.req.Context; c != nil {
-		if en := c.entry(lower, h); en != nil {
+		if en := c.entryAt(lower, h, home); en != nil {
 			if en.vlen == 1 {
 				return values{one: en.value0(), single: true}
 			}
@@ -553,8 +553,8 @@ func (e *evaluator) lookup(lower string, h uint64, pk bool) values {
 
 // variable resolves a policy variable: only a key with exactly one value
 // substitutes; a missing or multivalued key has no value.
-func (e *evaluator) variable(lower string, h uint64, pk bool) (string, bool) {
-	v := e.lookup(lower, h, pk)
+func (e *evaluator) variable(lower string, h, home uint64, pk bool) (string, bool) {
+	v := e.lookup(lower, h, home, pk)
 	if v.len() != 1 {
 		return "", false
 	}

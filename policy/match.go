@@ -119,6 +119,7 @@ const (
 type part struct {
 	kind   partKind
 	hash   uint64 // hashFold(text) for partVar
+	home   uint64 // ctxHome(text) for partVar
 	text   string // literal text; variable key (lower case) for partVar
 	def    string // default value for partVar
 	hasDef bool
@@ -177,7 +178,8 @@ func parseVars(s string, wild bool) []part {
 						break
 					}
 					flush()
-					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), def: def, hasDef: hasDef, pk: isPrincipalKey(strings.ToLower(key))})
+					home, _ := ctxHome(hashFold(key))
+					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), home: home, def: def, hasDef: hasDef, pk: isPrincipalKey(strings.ToLower(key))})
 				}
 				i = end + 1
 				continue
@@ -311,7 +313,7 @@ func matchParts(parts []part, s string, r *evaluator, fold bool) bool {
 			default:
 				lit := pt.text
 				if pt.kind == partVar {
-					v, ok := r.variable(pt.text, pt.hash, pt.pk)
+					v, ok := r.variable(pt.text, pt.hash, pt.home, pt.pk)
 					switch {
 					case ok:
 						lit = v

@@ -11,7 +11,7 @@ func ctxLines(ps []*Compiled) uint32 {
 	addPat := func(p *pattern) {
 		for i := range p.parts {
 			if p.parts[i].kind == partVar {
-				m |= 1 << (p.parts[i].hash & (ctxSlots - 1))
+				m |= 1 << p.parts[i].home
 			}
 		}
 	}
@@ -20,7 +20,7 @@ func ctxLines(ps []*Compiled) uint32 {
 			s := &c.stmts[i]
 			for j := range s.conds {
 				k := &s.conds[j]
-				m |= 1 << (k.hash & (ctxSlots - 1))
+				m |= 1 << k.home
 				for p := range k.pats {
 					addPat(&k.pats[p])
 				}

@@ -257,11 +257,25 @@ func (c *Context) Set(key string, values ...string) {
 		panic("policy: Context too large")
 	}
 	h := hashFold(key)
-	e := c.slotFor(h, key)
+	home, known := ctxHome(h)
+	e := c.slotFor(h, key, home)
 	if e.klen == 0 {
 		if c.big == nil && int(c.n) == ctxInlineMax || c.big != nil && 2*(c.big.n+1) > len(c.big.tab) {
 			c.grow(2 * c.Len())
-			e = c.slotFor(h, key)
+			e = c.slotFor(h, key, home)
+		}
+		slot := e
+		if known && c.big == nil && e != &c.tab[home] {
+			// A known key's home is taken by a key hashed there (or
+			// pushed on from before it): that key moves on to the free
+			// slot found, and the known key takes its home, so that
+			// its lookups, and the hint's prefetch, find it in one line.
+			// Every key still lies after its own home with no empty
+			// slot between, as linear probing requires.
+			o := &c.tab[home]
+			o.moveTo(e)
+			*o = ctxEntry{}
+			e = o
 		}
 		e.hash, e.klen = uint32(h), uint16(len(key)+1)
 		if len(key) <= ctxBuf {
@@ -281,7 +295,9 @@ func (c *Context) Set(key string, values ...string) {
 		if c.big != nil {
 			c.big.n++
 		} else {
-			c.used[c.n] = uint8(e.slot(c))
+			// The slot newly taken (by this key, or by the one it
+			// moved on) is recorded for Reset.
+			c.used[c.n] = uint8(slot.slot(c))
 			c.n++
 		}
 	}
@@ -304,13 +320,14 @@ func (e *ctxEntry) slot(c *Context) int {
 	return int((uintptr(unsafe.Pointer(e)) - uintptr(unsafe.Pointer(&c.tab[0]))) / unsafe.Sizeof(*e))
 }
 
-// slotFor returns key's entry, or the empty slot where it goes.
-func (c *Context) slotFor(h uint64, key string) *ctxEntry {
-	tab, mask := c.tab[:], uint64(ctxSlots-1)
+// slotFor returns key's entry, or the empty slot where it goes; home is
+// the key's first slot in the inline table (ctxHome).
+func (c *Context) slotFor(h uint64, key string, home uint64) *ctxEntry {
+	tab, mask, start := c.tab[:], uint64(ctxSlots-1), home
 	if c.big != nil {
-		tab, mask = c.big.tab, c.big.mask
+		tab, mask, start = c.big.tab, c.big.mask, h
 	}
-	for i := h; ; i++ {
+	for i := start; ; i++ {
 		e := &tab[i&mask]
 		if e.klen == 0 || e.hash == uint32(h) && int(e.klen)-1 == len(key) && equalFoldASCII(key, c.name(e)) {
 			return e
@@ -350,7 +367,8 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	if c.bits&keyBit(h) == 0 {
 		return nil, false
 	}
-	e := c.slotFor(h, key)
+	home, _ := ctxHome(h)
+	e := c.slotFor(h, key, home)
 	if e.klen == 0 {
 		return nil, false
 	}
@@ -360,14 +378,21 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	return c.valueList(e), true
 }
 
-// entry finds a lower-case key by its hashFold, the form compiled
-// policies hold: it is the lookup every condition makes, and reads only
-// the inline table's slots unless the entries have moved.
+// entry finds a lower-case key by its hashFold.
 func (c *Context) entry(lower string, h uint64) *ctxEntry {
+	home, _ := ctxHome(h)
+	return c.entryAt(lower, h, home)
+}
+
+// entryAt finds a lower-case key by its hashFold and its home slot
+// (ctxHome), the form compiled policies hold: it is the lookup every
+// condition makes, and reads only the inline table's slots unless the
+// entries have moved.
+func (c *Context) entryAt(lower string, h, home uint64) *ctxEntry {
 	if c == nil {
 		return nil
 	}
-	for i := h; ; i++ {
+	for i := home; ; i++ {
 		e := &c.tab[i&(ctxSlots-1)]
 		switch e.klen {
 		case 0:
@@ -388,12 +413,10 @@ func (c *Context) entry(lower string, h uint64) *ctxEntry {
 // to the heap table.
 const ctxMoved = 0xffff
 
-// find is entry once the filter has passed.
+// find is entry once the entries have moved to the heap table and the
+// filter has passed.
 func (c *Context) find(lower string, h uint64) *ctxEntry {
-	tab, mask := c.tab[:], uint64(ctxSlots-1)
-	if c.big != nil {
-		tab, mask = c.big.tab, c.big.mask
-	}
+	tab, mask := c.big.tab, c.big.mask
 	for i := h; ; i++ {
 		e := &tab[i&mask]
 		if e.klen == 0 {
@@ -495,4 +518,59 @@ func (p *Principal) principalKey(lower string) (string, bool) {
 		return "false", true
 	}
 	return "", false
+}
+
+// ctxKnown are the global condition keys that AWS (and iamd's own
+// authorization, iam.fillContext) puts in most requests' context: each has
+// its own home slot in the inline table, the first ctxKnownSlots slots,
+// so that none of them is ever pushed out of its home line by another
+// (with slots from the keys' hashes, three of them shared one). Other
+// keys hash to the remaining slots.
+var ctxKnown = [...]string{
+	"aws:currenttime", "aws:epochtime", "aws:securetransport", "aws:sourceip",
+	"aws:useragent", "aws:requestedregion", "aws:principalarn", "aws:principalaccount",
+	"aws:principaltype", "aws:userid", "aws:username", "aws:tokenissuetime",
+	"aws:multifactorauthpresent", "aws:multifactorauthage", "aws:sourceidentity", "aws:viaawsservice",
+	"aws:principalorgid", "aws:sourcevpc", "aws:sourcevpce", "aws:calledvia",
+}
+
+const ctxKnownSlots = len(ctxKnown)
+
+// ctxKnownIdx finds a known key by its hash: an open-addressing table of
+// 64 entries indexed by the hash's top six bits.
+var ctxKnownIdx = func() (t [64]struct {
+	h    uint64
+	slot uint64
+}) {
+	for i, k := range ctxKnown {
+		h := hashFold(k)
+		if h == 0 {
+			panic("policy: known key " + k + " hashes to the empty marker")
+		}
+		for j := h >> 58; ; j = (j + 1) & 63 {
+			if t[j].h == 0 {
+				t[j].h, t[j].slot = h, uint64(i)
+				break
+			}
+		}
+	}
+	return t
+}()
+
+// ctxHome returns the inline-table slot where the key whose hashFold is h
+// is looked for first, and whether it is a known key. It decides by the
+// hash alone: another key with the hash of a known one (a 64-bit
+// collision) would share its home and its priority, which costs a probe
+// but never a wrong answer, since every key is found from its home.
+func ctxHome(h uint64) (uint64, bool) {
+	for j := h >> 58; ; j = (j + 1) & 63 {
+		k := &ctxKnownIdx[j]
+		if k.h == h {
+			return k.slot, true
+		}
+		if k.h == 0 {
+			break
+		}
+	}
+	return uint64(ctxKnownSlots) + uint64(uint32(h))*uint64(ctxSlots-ctxKnownSlots)>>32, false
 }

@@ -71,7 +71,8 @@ func TestContextEntries(t *testing.T) {
 		{lower[:len(lower)-1] + "x", nil},
 	}
 	for _, tt := range tests {
-		v := e.lookup(tt.key, hashFold(tt.key), false)
+		home, _ := ctxHome(hashFold(tt.key))
+		v := e.lookup(tt.key, hashFold(tt.key), home, false)
 		var got []string
 		for i := 0; i < v.len(); i++ {
 			got = append(got, v.at(i))
@@ -660,5 +661,65 @@ func TestCompiledWithID(t *testing.T) {
 func TestARNPatternSize(t *testing.T) {
 	if got := unsafe.Sizeof(arnPattern{}); got > 64 {
 		t.Errorf("arnPattern is %d bytes, want at most 64", got)
+	}
+}
+
+// TestContextKnownKeysAtHome: the known global keys have distinct home
+// slots of their own, other keys hash to the rest, and a known key is
+// found in its home slot whatever was set before it, while every key
+// stays found.
+func TestContextKnownKeysAtHome(t *testing.T) {
+	homes := map[uint64]string{}
+	for _, k := range ctxKnown {
+		home, known := ctxHome(hashFold(strings.ToUpper(k)))
+		if !known || home >= uint64(ctxKnownSlots) {
+			t.Errorf("%s: home %d, known %v", k, home, known)
+		}
+		if other, dup := homes[home]; dup {
+			t.Errorf("%s and %s share home %d", k, other, home)
+		}
+		homes[home] = k
+	}
+	var others []string
+	for i := 0; i < 40; i++ {
+		k := "aws:requesttag/k" + itoa(i)
+		if home, known := ctxHome(hashFold(k)); known || home < uint64(ctxKnownSlots) || home >= ctxSlots {
+			t.Errorf("%s: home %d, known %v", k, home, known)
+		}
+		others = append(others, k)
+	}
+	for _, n := range []int{1, 3, 8, 12} {
+		c := NewContext(0)
+		// The other keys first, so that they sit wherever they land,
+		// wrapping into the known keys' slots when their own run out.
+		set := map[string]string{}
+		for _, k := range others[:n] {
+			c.Set(k, "v-"+k)
+			set[k] = "v-" + k
+		}
+		for _, k := range ctxKnown[:min(ctxKnownSlots, ctxInlineMax-n)] {
+			c.Set(strings.ToUpper(k), "v-"+k)
+			set[k] = "v-" + k
+		}
+		for k, v := range set {
+			h := hashFold(k)
+			home, known := ctxHome(h)
+			e := c.entryAt(k, h, home)
+			if e == nil || e.value0() != v {
+				t.Fatalf("%d others: %s not found", n, k)
+			}
+			if known && e != &c.tab[home] {
+				t.Errorf("%d others: known key %s in slot %d, not its home %d", n, k, e.slot(c), home)
+			}
+		}
+		if c.Len() != len(set) {
+			t.Errorf("%d others: Len %d, want %d", n, c.Len(), len(set))
+		}
+		c.Reset()
+		for i := range c.tab {
+			if c.tab[i].klen != 0 {
+				t.Fatalf("%d others: slot %d not cleared by Reset", n, i)
+			}
+		}
 	}
 }
