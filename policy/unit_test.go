@@ -723,3 +723,24 @@ func TestContextKnownKeysAtHome(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDateExported: the exported form accepts what Date conditions compare
+// (ISO 8601 forms and epoch seconds) and refuses the rest.
+func TestParseDateExported(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2026-01-02T03:04:05Z", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), true},
+		{"2026-01-02", time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true},
+		{"1767225600", time.Unix(1767225600, 0).UTC(), true},
+		{"tomorrow", time.Time{}, false},
+		{"", time.Time{}, false},
+	} {
+		got, ok := ParseDate(tt.in)
+		if ok != tt.ok || !got.Equal(tt.want) {
+			t.Errorf("ParseDate(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
