@@ -564,11 +564,11 @@ var ctxKnownIdx = func() (t [64]struct {
 func ctxHome(h uint64) (uint64, bool) {
 	for j := h >> 58; ; j = (j + 1) & 63 {
 		k := &ctxKnownIdx[j]
+		if k.h == 0 {
+			break // 0 marks an empty entry, so a hash of 0 is never known
+		}
 		if k.h == h {
 			return k.slot, true
-		}
-		if k.h == 0 {
-			break
 		}
 	}
 	return uint64(ctxKnownSlots) + uint64(uint32(h))*uint64(ctxSlots-ctxKnownSlots)>>32, false
