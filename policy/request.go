@@ -86,11 +86,13 @@ type Request struct {
 // many in flight):
 //
 //   - The entries live in an open-addressing table held in the Context
-//     itself (32 slots, linear probing, at most ctxInlineMax keys), so the
-//     slot a key hashes to is at a fixed offset from the Context: a lookup
+//     itself (32 slots, linear probing, at most ctxInlineMax keys), so a
+//     key's home slot is at a fixed offset from the Context: a lookup
 //     reads that slot's line and nothing else, not a header first. An
 //     empty slot ends a lookup for an absent key (the table is at most 72%
-//     full, usually about a third).
+//     full, usually about a third). The global keys most requests carry
+//     (ctxKnown) each have a home slot of their own and always sit in it;
+//     other keys hash to the remaining slots.
 //   - Each entry is one 64-byte line holding the key's hash, its name
 //     (lower-cased, when it fits, as condition keys are) and its value:
 //     a single value whose bytes fit beside the name is copied into the
