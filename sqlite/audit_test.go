@@ -172,3 +172,36 @@ func TestAuditPruneKeepsTrailVerifiable(t *testing.T) {
 // TestAuditScanFilters runs the backends' shared check of ScanAudit's
 // filters on a trail of rows and packs.
 func TestAuditScanFilters(t *testing.T) { audittest.Filters(t, openTemp(t)) }
+
+// TestAuditNewestPagePlans: a newest-first LookupEvents page of an
+// account, with or without an open-ended StartTime, is read in index
+// order, never by sorting the account's events (migration 0012 and
+// Dialect.AuditScanNewest). The WHERE clauses are the ones
+// sqlstore.TestAuditRowQuery pins.
+func TestAuditNewestPagePlans(t *testing.T) {
+	db := openTemp(t)
+	const sel = "SELECT " + sqlstore.AuditColumns + " FROM audit_events"
+	for _, q := range []string{
+		sel + " WHERE account_id = ? ORDER BY seq DESC LIMIT 51",
+		sel + " WHERE account_id = ? AND +event_time >= ? ORDER BY seq DESC LIMIT 51",
+		sel + " WHERE account_id = ? AND +event_time >= ? AND seq < ? ORDER BY seq DESC LIMIT 51",
+	} {
+		rows, err := db.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, "123456789012", int64(1700000000), int64(99))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notUsed int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); strings.Contains(p, "TEMP B-TREE") || !strings.Contains(p, "audit_events_account_seq") {
+			t.Errorf("%s\nplan: %s", q, p)
+		}
+	}
+}

@@ -35,6 +35,10 @@ var dialect = sqlstore.Dialect{
 	PathPrefix: `substr(%[1]s.path, 1, length(?1)) = ?1`,
 	Contains:   `instr(%[1]s, ?) > 0`,
 	NoLimit:    int64(-1),
+	// See docs/audit.md: a LookupEvents page since a StartTime scanned
+	// newest first instead of sorting the whole range (0.33 s for
+	// 300,000 events).
+	AuditScanNewest: true,
 	RoleIDs: `coalesce((SELECT json_group_array(role_id) FROM (SELECT role_id FROM instance_profile_roles
 		WHERE profile_id = ip.id ORDER BY role_id)), '[]')`,
 	// AUTOINCREMENT keeps the high-water mark in sqlite_sequence,

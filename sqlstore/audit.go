@@ -92,7 +92,14 @@ func (s *Store) auditRowQuery(q *audit.Query) (string, []any, error) {
 		add("account_id = ?", q.AccountID)
 	}
 	if !q.Start.IsZero() {
-		add("event_time >= ?", q.Start.Unix())
+		if s.d.AuditScanNewest && q.Descending && q.End.IsZero() {
+			// "+" keeps the column out of the planner's choice of
+			// index: the page's events are the newest rows, which a
+			// backward scan by seq reaches first.
+			add("+event_time >= ?", q.Start.Unix())
+		} else {
+			add("event_time >= ?", q.Start.Unix())
+		}
 	}
 	if !q.End.IsZero() {
 		add("event_time <= ?", q.End.Unix())

@@ -15,7 +15,7 @@ import (
 // shared, so its query plans stay as they were.
 func TestAuditRowQuery(t *testing.T) {
 	sqlite := testDialect
-	sqlite.Numbered, sqlite.Contains = false, `instr(%[1]s, ?) > 0`
+	sqlite.Numbered, sqlite.Contains, sqlite.AuditScanNewest = false, `instr(%[1]s, ?) > 0`, true
 	lite, err := New(sqlite)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +47,14 @@ func TestAuditRowQuery(t *testing.T) {
 				" AND event_source = $6 AND username = $7 AND access_key = $8 AND read_only = $9" +
 				" AND strpos(resources, $10) > 0 AND strpos(resources, $11) > 0 AND seq < $12 ORDER BY seq",
 			[]any{"a", int64(1700000000), int64(1700003600), "e", "n", "s", "u", "k", true, "\nT\t", "\tN\n", int64(9)}},
+		{"newest page since a start time", audit.Query{AccountID: "a", Start: start, Descending: true, Limit: 51},
+			sel + " WHERE account_id = ? AND +event_time >= ? ORDER BY seq DESC LIMIT 51",
+			sel + " WHERE account_id = $1 AND event_time >= $2 ORDER BY seq DESC LIMIT 51",
+			[]any{"a", int64(1700000000)}},
+		{"newest page of a closed range", audit.Query{AccountID: "a", Start: start, End: start.Add(time.Hour), Descending: true, Limit: 51},
+			sel + " WHERE account_id = ? AND event_time >= ? AND event_time <= ? ORDER BY seq DESC LIMIT 51",
+			sel + " WHERE account_id = $1 AND event_time >= $2 AND event_time <= $3 ORDER BY seq DESC LIMIT 51",
+			[]any{"a", int64(1700000000), int64(1700003600)}},
 		{"a quote in a value stays a parameter", audit.Query{Username: "o'brien?"},
 			sel + " WHERE username = ? ORDER BY seq", sel + " WHERE username = $1 ORDER BY seq", []any{"o'brien?"}},
 	} {

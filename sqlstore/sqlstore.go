@@ -58,6 +58,13 @@ type Dialect struct {
 	// row (SQLite: -1, PostgreSQL: NULL).
 	NoLimit any
 
+	// AuditScanNewest: a newest-first page of the audit trail with a
+	// start time and no end time is read by scanning back from the
+	// newest event, not through the (account, time) index. SQLite's
+	// planner takes that index for any time range and sorts every event
+	// in the range to return one page.
+	AuditScanNewest bool
+
 	// RoleIDs is a scalar subquery returning, as a JSON array text, the
 	// role IDs of instance profile ip ordered by ID ('[]' when none).
 	RoleIDs string
