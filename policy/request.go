@@ -258,7 +258,9 @@ func (c *Context) Set(key string, values ...string) {
 	if len(c.keys)+len(key) >= 0xfffe || len(c.vals)+len(values) > 0xffff || len(values) == 1 && uint64(len(values[0])) > 0xffffffff {
 		panic("policy: Context too large")
 	}
-	h := hashFold(key)
+	// One pass lower-cases the key into buf (when it fits) and hashes it.
+	var buf [maxLowerAction]byte
+	lower, folded, h := lowerAction(&buf, key)
 	home, known := ctxHome(h)
 	e := c.slotFor(h, key, home)
 	if e.klen == 0 {
@@ -280,17 +282,24 @@ func (c *Context) Set(key string, values ...string) {
 			e = o
 		}
 		e.hash, e.klen = uint32(h), uint16(len(key)+1)
-		if len(key) <= ctxBuf {
-			for j := 0; j < len(key); j++ {
-				e.buf[j] = lowerByte(key[j])
-			}
-		} else {
+		switch {
+		case len(key) <= ctxBuf && folded:
+			// All of buf's first ctxBuf bytes, zeros after the name: a
+			// fixed-size copy, not a call to memmove.
+			e.buf = [ctxBuf]byte(buf[:ctxBuf])
+		case len(key) <= ctxBuf:
+			// The empty key, which lowerAction does not fold: no name.
+		default:
 			if c.keys == nil {
 				c.keys = c.inlKeys[:0]
 			}
 			e.koff = uint16(len(c.keys))
-			for j := 0; j < len(key); j++ {
-				c.keys = append(c.keys, lowerByte(key[j]))
+			if folded {
+				c.keys = append(c.keys, lower...)
+			} else {
+				for j := 0; j < len(key); j++ {
+					c.keys = append(c.keys, lowerByte(key[j]))
+				}
 			}
 		}
 		c.bits |= keyBit(h)

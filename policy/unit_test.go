@@ -744,3 +744,23 @@ func TestParseDateExported(t *testing.T) {
 		}
 	}
 }
+
+// TestContextVeryLongKey: a key longer than Set lower-cases on its stack
+// (maxLowerAction) is stored lower-cased and found in any case.
+func TestContextVeryLongKey(t *testing.T) {
+	key := "aws:RequestTag/" + strings.Repeat("AbC", 40)
+	c := NewContext(1)
+	c.Set(key, "v")
+	c.Set("", "empty")
+	for _, k := range []string{key, strings.ToLower(key), strings.ToUpper(key)} {
+		if v, ok := c.Lookup(k); !ok || len(v) != 1 || v[0] != "v" {
+			t.Errorf("Lookup(%d bytes) = %v, %v", len(k), v, ok)
+		}
+	}
+	if v, ok := c.get(strings.ToLower(key), hashFold(key)); !ok || v[0] != "v" {
+		t.Errorf("get = %v, %v", v, ok)
+	}
+	if v, ok := c.Lookup(""); !ok || v[0] != "empty" {
+		t.Errorf("Lookup(\"\") = %v, %v", v, ok)
+	}
+}
