@@ -178,8 +178,9 @@ func parseVars(s string, wild bool) []part {
 						break
 					}
 					flush()
-					home, _ := ctxHome(hashFold(key))
-					parts = append(parts, part{kind: partVar, text: strings.ToLower(key), hash: hashFold(key), home: home, def: def, hasDef: hasDef, pk: isPrincipalKey(strings.ToLower(key))})
+					lower, h := strings.ToLower(key), hashFold(key)
+					home, _ := ctxHome(h)
+					parts = append(parts, part{kind: partVar, text: lower, hash: h, home: home, def: def, hasDef: hasDef, pk: isPrincipalKey(lower)})
 				}
 				i = end + 1
 				continue

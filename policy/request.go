@@ -389,12 +389,6 @@ func (c *Context) Lookup(key string) ([]string, bool) {
 	return c.valueList(e), true
 }
 
-// entry finds a lower-case key by its hashFold.
-func (c *Context) entry(lower string, h uint64) *ctxEntry {
-	home, _ := ctxHome(h)
-	return c.entryAt(lower, h, home)
-}
-
 // entryAt finds a lower-case key by its hashFold and its home slot
 // (ctxHome), the form compiled policies hold: it is the lookup every
 // condition makes, and reads only the inline table's slots unless the

@@ -764,3 +764,10 @@ func TestContextVeryLongKey(t *testing.T) {
 		t.Errorf("Lookup(\"\") = %v, %v", v, ok)
 	}
 }
+
+// entry finds a lower-case key by its hashFold, as conditions do with the
+// home slot they compute at compile time.
+func (c *Context) entry(lower string, h uint64) *ctxEntry {
+	home, _ := ctxHome(h)
+	return c.entryAt(lower, h, home)
+}
